@@ -1,0 +1,36 @@
+# verimath — the two quick-start commands are `make run` and `make test`.
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip
+
+.PHONY: install system-deps run test lint bench clean
+
+install:
+	$(PIP) install -q -e '.[dev]'
+
+# System packages the sandbox uses (bubblewrap, libseccomp); installed only where missing and apt is available.
+system-deps:
+	@if ! command -v bwrap >/dev/null 2>&1 || ! ldconfig -p | grep -q libseccomp.so.2; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2 >/dev/null) \
+	      || echo "warning: could not install bubblewrap/libseccomp2; the sandbox falls back to weaker isolation"; \
+	  fi; \
+	fi
+
+# The main job on the embedded default.
+run: install
+	$(PYTHON) -m verimath demo
+
+test: system-deps install
+	$(PYTHON) -m ruff check src tests benchmarks
+	$(PYTHON) -m pytest -q
+
+lint:
+	$(PYTHON) -m ruff check src tests benchmarks
+	$(PYTHON) -m ruff format --check src tests benchmarks
+
+bench: install
+	$(PIP) install -q -e '.[bench]'
+	$(PYTHON) benchmarks/answers.py
+
+clean:
+	rm -rf build dist .pytest_cache .ruff_cache

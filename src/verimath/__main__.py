@@ -1,0 +1,5 @@
+"""``python -m verimath`` runs the command-line interface."""
+
+from verimath.cli import main
+
+main()

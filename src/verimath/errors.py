@@ -1,0 +1,39 @@
+"""Errors raised by verimath's library code.
+
+Owns the exception hierarchy. Library code raises these; only ``verimath.cli`` turns them into one-line
+messages and exit codes (0 ok, 1 failure of the work, 2 bad usage or input). Imports nothing from verimath.
+"""
+
+from __future__ import annotations
+
+
+class VerimathError(Exception):
+    """Base class of every error verimath raises on purpose."""
+
+    exit_code: int = 1
+
+
+class InputError(VerimathError):
+    """Bad input from a user: a file, a line in it, or a field. The message names where."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.file, self.line, self.field = file, line, field
+        where = ":".join(str(p) for p in (file, line) if p is not None)
+        if field is not None:
+            where = f"{where} field {field!r}" if where else f"field {field!r}"
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class SandboxUnavailable(VerimathError):
+    """The sandbox cannot start on this machine (a missing tool, a refused namespace)."""
+
+
+class ModelError(VerimathError):
+    """A language-model backend failed after its retries."""
+
+
+class BudgetExceeded(VerimathError):
+    """A bounded computation ran out of its time or size budget."""

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from verimath import __version__
+
+
+def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "verimath", *args], input=stdin, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_version_prints_the_package_version():
+    out = run_cli("--version")
+    assert out.returncode == 0
+    assert __version__ in out.stdout
+
+
+def test_unknown_command_is_a_usage_error_without_traceback():
+    out = run_cli("no-such-command")
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
