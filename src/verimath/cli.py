@@ -40,24 +40,13 @@ def _root(
 
 
 def main() -> None:
-    """Entry point: run the typer app, turning library errors into one-line messages."""
+    """Entry point: run the typer app (which reports usage errors itself), turning library errors into
+    one-line messages with their exit codes."""
     try:
-        app(standalone_mode=False)
+        app()
     except VerimathError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
