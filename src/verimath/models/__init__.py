@@ -1,0 +1,41 @@
+"""verimath.models — "talk to a language model".
+
+Owns the ``Model`` protocol (chat and raw-completion requests, ``n`` samples, sampling settings, usage and
+latency accounting, async with bounded concurrency), the backends ``openai:`` (any OpenAI-compatible server),
+``hf:`` (local transformers) and ``vllm:`` (vLLM's offline engine), and the registry that maps a spec
+``PREFIX:NAME`` to a backend. ``verimath.models.testing`` holds a scripted OpenAI-compatible server for tests.
+
+A leaf: imports nothing from verimath except ``verimath.errors``; torch, transformers and vLLM are imported
+only when their backend is loaded.
+"""
+
+from __future__ import annotations
+
+from verimath.models._base import Backend, Model
+from verimath.models._registry import backends, load_model, register_backend
+from verimath.models._types import (
+    ChatRequest,
+    Completion,
+    CompletionRequest,
+    Message,
+    ModelStats,
+    Request,
+    Sampling,
+    Usage,
+)
+
+__all__ = [
+    "Backend",
+    "ChatRequest",
+    "Completion",
+    "CompletionRequest",
+    "Message",
+    "Model",
+    "ModelStats",
+    "Request",
+    "Sampling",
+    "Usage",
+    "backends",
+    "load_model",
+    "register_backend",
+]

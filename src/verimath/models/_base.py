@@ -1,0 +1,136 @@
+"""The ``Model`` protocol and the shared machinery of backends: bounded concurrency, accounting, a sync helper."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import weakref
+from collections.abc import Coroutine
+from dataclasses import replace
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from verimath.errors import ModelError
+from verimath.models._types import Completion, ModelStats, Request, Usage
+
+T = TypeVar("T")
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A language model. Backends implement ``generate``; everything else builds on it."""
+
+    @property
+    def name(self) -> str:
+        """The spec the model was loaded from (``openai:gpt-4o-mini``, ``hf:/models/tiny``)."""
+        ...
+
+    async def generate(self, request: Request) -> list[Completion]:
+        """Return ``request.sampling.n`` completions; raise ``ModelError`` when the backend fails for good."""
+        ...
+
+    def generate_sync(self, request: Request) -> list[Completion]:
+        """``generate`` for callers without an event loop."""
+        ...
+
+    @property
+    def stats(self) -> ModelStats:
+        """Requests, failures, retries, tokens and time so far."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections, engines and threads."""
+        ...
+
+
+class Backend:
+    """Base class of verimath's backends: subclasses implement ``_generate``; this class bounds concurrency
+    (per event loop), accounts usage and latency, and offers ``generate_sync``."""
+
+    def __init__(self, name: str, *, max_concurrency: int = 16) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self._name = name
+        self._max_concurrency = max_concurrency
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary())
+        self._stats = ModelStats()
+        self._stats_lock = threading.Lock()
+        self._sync_loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def stats(self) -> ModelStats:
+        return self._stats
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._name}>"
+
+    async def _generate(self, request: Request) -> list[Completion]:
+        raise NotImplementedError
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        sem = self._semaphores.get(loop)
+        if sem is None:
+            sem = self._semaphores[loop] = asyncio.Semaphore(self._max_concurrency)
+        return sem
+
+    def _count(self, **changes: Any) -> None:
+        with self._stats_lock:
+            s = self._stats
+            self._stats = replace(s, **{k: getattr(s, k) + v for k, v in changes.items()})
+
+    async def generate(self, request: Request) -> list[Completion]:
+        async with self._semaphore():
+            start = time.perf_counter()
+            try:
+                out = await self._generate(request)
+            except ModelError:
+                self._count(requests=1, failures=1, latency_s=time.perf_counter() - start)
+                raise
+        usage = sum((c.usage for c in out), Usage())
+        self._count(requests=1, usage=usage, latency_s=time.perf_counter() - start)
+        return out
+
+    def _run_sync(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on this model's private loop (one loop for the model's life, so connection pools
+        and engines bound to a loop stay valid between calls)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            coro.close()
+            raise RuntimeError("generate_sync cannot be called from a running event loop; await generate()")
+        if self._sync_loop is None or self._sync_loop.is_closed():
+            self._sync_loop = asyncio.new_event_loop()
+        return self._sync_loop.run_until_complete(coro)
+
+    def generate_sync(self, request: Request) -> list[Completion]:
+        return self._run_sync(self.generate(request))
+
+    async def aclose(self) -> None:
+        """Release resources; subclasses extend."""
+
+    def close(self) -> None:
+        """Synchronous ``aclose`` (also closes the private loop of ``generate_sync``)."""
+        self._run_sync(self.aclose())
+        if self._sync_loop is not None:
+            self._sync_loop.close()
+            self._sync_loop = None
+
+
+def split_evenly(total: int, parts: int) -> list[int]:
+    """``total`` split into ``parts`` non-negative integers that differ by at most one and sum to ``total``."""
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
+    """``text`` up to the earliest stop string (excluded), and whether one was found."""
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)

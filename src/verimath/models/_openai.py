@@ -1,0 +1,139 @@
+"""``openai:NAME`` — any OpenAI-compatible server (vLLM, SGLang, llama.cpp server, Ollama, hosted APIs)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+import weakref
+from typing import Any
+
+from verimath.errors import InputError, ModelError
+from verimath.models._base import Backend, split_evenly
+from verimath.models._types import ChatRequest, Completion, Request, Usage
+
+_RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+class OpenAIModel(Backend):
+    """A model behind an OpenAI-compatible HTTP API, through the ``openai`` SDK.
+
+    The API key comes from the environment variable ``api_key_env`` (local servers accept any key, so a
+    missing variable sends ``EMPTY``). Rate limits (429), server errors (5xx), timeouts and dropped
+    connections are retried ``max_retries`` times with exponential backoff and jitter (honouring a server's
+    ``Retry-After`` up to ``max_backoff_s``); then ``ModelError`` is raised for the caller to record. Other
+    HTTP errors (400, 401, 404, ...) raise ``ModelError`` at once. A server that returns fewer than ``n``
+    choices (llama.cpp, Ollama) is asked again for the rest.
+    """
+
+    def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
+                 timeout_s: float = 120.0, max_retries: int = 4, backoff_s: float = 0.5,
+                 max_backoff_s: float = 30.0, max_concurrency: int = 16) -> None:
+        if not model:
+            raise InputError("openai: needs a model name, as in openai:gpt-4o-mini", field="model")
+        super().__init__(f"openai:{model}", max_concurrency=max_concurrency)
+        try:
+            import openai
+        except ImportError as exc:  # pragma: no cover - openai is a dev dependency
+            raise ModelError("the openai backend needs the openai package: pip install 'verimath[models]'") from exc
+        self._openai = openai
+        self.model = model
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        self._api_key = os.environ.get(api_key_env) or "EMPTY"
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+    def _client(self) -> Any:
+        """One SDK client per event loop: its connection pool belongs to the loop that opened it."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url,
+                                              timeout=self.timeout_s, max_retries=0)
+            self._clients[loop] = client
+        return client
+
+    async def _generate(self, request: Request) -> list[Completion]:
+        want = request.sampling.n
+        out: list[Completion] = []
+        while len(out) < want:
+            got = await self._call(request, want - len(out))
+            if not got:
+                raise ModelError(f"{self.name}: the server returned no choices")
+            out.extend(got[: want - len(out)])
+        return out
+
+    async def _call(self, request: Request, n: int) -> list[Completion]:
+        s = request.sampling
+        args: dict[str, Any] = {"model": self.model, "n": n, "temperature": s.temperature, "top_p": s.top_p,
+                                "max_tokens": s.max_tokens}
+        if s.stop:
+            args["stop"] = list(s.stop)
+        if s.seed is not None:
+            args["seed"] = s.seed
+        client = self._client()
+        if isinstance(request, ChatRequest):
+            create = client.chat.completions.create
+            args["messages"] = [m.to_dict() for m in request.messages]
+        else:
+            create = client.completions.create
+            args["prompt"] = request.prompt
+        for attempt in range(self.max_retries + 1):
+            start = time.perf_counter()
+            try:
+                response = await create(**args)
+            except (self._openai.APITimeoutError, self._openai.APIConnectionError) as exc:
+                failure: Exception = exc
+                retry_after = None
+            except self._openai.APIStatusError as exc:
+                if exc.status_code not in _RETRYABLE_STATUS:
+                    raise ModelError(f"{self.name}: HTTP {exc.status_code}: {_short(exc)}") from exc
+                failure, retry_after = exc, _retry_after(exc)
+            except self._openai.OpenAIError as exc:
+                raise ModelError(f"{self.name}: {_short(exc)}") from exc
+            else:
+                return _completions(response, time.perf_counter() - start,
+                                    chat=isinstance(request, ChatRequest))
+            if attempt == self.max_retries:
+                break
+            self._count(retries=1)
+            delay = min(self.max_backoff_s, self.backoff_s * 2**attempt) * (0.5 + random.random() / 2)
+            await asyncio.sleep(min(self.max_backoff_s, retry_after) if retry_after is not None else delay)
+        raise ModelError(f"{self.name}: failed after {self.max_retries + 1} tries: {_short(failure)}")
+
+    async def aclose(self) -> None:
+        loop = asyncio.get_running_loop()
+        client = self._clients.pop(loop, None)
+        if client is not None:
+            await client.close()
+        self._clients.clear()
+
+
+def _completions(response: Any, latency_s: float, *, chat: bool) -> list[Completion]:
+    choices = sorted(response.choices or [], key=lambda c: c.index or 0)
+    usage = response.usage
+    prompt_tokens = getattr(usage, "prompt_tokens", 0) or 0
+    generated = split_evenly(getattr(usage, "completion_tokens", 0) or 0, max(1, len(choices)))
+    out = []
+    for i, choice in enumerate(choices):
+        text = (choice.message.content if chat else choice.text) or ""
+        finish = "length" if choice.finish_reason == "length" else "stop"
+        out.append(Completion(text, finish, Usage(prompt_tokens if i == 0 else 0, generated[i]), latency_s))
+    return out
+
+
+def _retry_after(exc: Any) -> float | None:
+    try:
+        value = exc.response.headers.get("retry-after")
+        return float(value) if value is not None else None
+    except (AttributeError, ValueError):
+        return None
+
+
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
