@@ -22,3 +22,14 @@ def shared_data() -> Path:
 # checkout happens to be pip-installed in editable mode.
 _SRC = str(Path(__file__).resolve().parents[1] / "src")
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p)
+
+
+@pytest.fixture(scope="session")
+def tiny_hf_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A local Hugging Face folder holding a tiny random-weight model (see ``tests/tiny_hf.py``); skips when
+    torch or transformers is missing."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tiny_hf import build
+
+    return build(tmp_path_factory.mktemp("tiny-hf"))

@@ -22,6 +22,22 @@ def render_plain_chat(messages: tuple[Message, ...]) -> str:
     return body + "Assistant:"
 
 
+class _StopInGenerated:
+    """Stops a row once a stop string appears in its *generated* text (transformers' own ``stop_strings`` also
+    match across the end of the prompt, which OpenAI-style stop semantics do not)."""
+
+    def __init__(self, tokenizer: Any, stop: tuple[str, ...], prompt_len: int) -> None:
+        self.tokenizer, self.stop, self.prompt_len = tokenizer, stop, prompt_len
+        self.window = max(len(x) for x in stop) + 8  # a token decodes to at least one character, bar specials
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        start = max(self.prompt_len, input_ids.shape[1] - self.window)
+        tails = self.tokenizer.batch_decode(input_ids[:, start:], skip_special_tokens=True)
+        return torch.tensor([any(x in t for x in self.stop) for t in tails], device=input_ids.device)
+
+
 @dataclass(slots=True)
 class _Pending:
     prompt: str
@@ -40,7 +56,8 @@ class HFModel(Backend):
             import transformers
         except ImportError as exc:
             raise ModelError("the hf backend needs torch and transformers: pip install 'verimath[hf]'") from exc
-        self._torch = torch
+        self._torch, self._transformers = torch, transformers
+        transformers.utils.logging.disable_progress_bar()  # verimath shows its own progress
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
             kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
@@ -105,7 +122,8 @@ class HFModel(Backend):
             else:
                 kwargs.update(do_sample=False, temperature=None, top_p=None)
             if s.stop:
-                kwargs.update(stop_strings=list(s.stop), tokenizer=tok)
+                kwargs["stopping_criteria"] = self._transformers.StoppingCriteriaList(
+                    [_StopInGenerated(tok, s.stop, enc["input_ids"].shape[1])])
             if s.seed is not None:
                 torch.manual_seed(s.seed)
             out = self.model.generate(**enc, **kwargs)
