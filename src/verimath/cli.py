@@ -7,13 +7,16 @@ reaches a user.
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
 from verimath import __version__
-from verimath.errors import VerimathError
+from verimath.errors import InputError, SandboxUnavailable, VerimathError
 
 app = typer.Typer(
     name="verimath",
@@ -37,6 +40,104 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Verified, tool-integrated mathematical reasoning with LLMs."""
+
+
+@app.command("solve")
+def solve_command(
+    question: str = typer.Argument(..., help="The problem, as text (LaTeX welcome)."),
+    model: str = typer.Option(..., "--model", "-m", help="PREFIX:NAME: openai:NAME, hf:PATH, vllm:PATH."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server (openai: only)."),
+    strategy: str = typer.Option("tir", "--strategy", "-s", help="cot, pal, tir, self_verify or decompose."),
+    n: int = typer.Option(1, "-n", min=1, help="Attempts; their answers are voted on."),
+    temperature: float | None = typer.Option(None, help="Sampling temperature (default 0, or 0.7 when n > 1)."),
+    max_tokens: int | None = typer.Option(None, help="Most new tokens per model call."),
+    max_rounds: int | None = typer.Option(None, help="Model calls per phase (tir, self_verify)."),
+    seed: int | None = typer.Option(None, help="Sampling seed (attempt k uses seed + k)."),
+    mode: str | None = typer.Option(None, help="chat, or completion for base models."),
+    prompts: Path | None = typer.Option(None, help="TOML file overriding the strategy's prompts."),
+    cell_timeout: float = typer.Option(10.0, "--cell-timeout", help="Seconds each code cell may run."),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="Seconds one attempt may take."),
+    as_json: bool = typer.Option(False, "--json", help="Print answer, attempts and trace as JSON."),
+) -> None:
+    """Solve one question with a model, a strategy and the sandbox; print the trace and the answer."""
+    import asyncio
+
+    from verimath.models import load_model
+    from verimath.strategies import get_strategy, solve
+
+    if temperature is None and n > 1:
+        temperature = 0.7
+    chosen = get_strategy(strategy, temperature=temperature, max_tokens=max_tokens, max_rounds=max_rounds,
+                          seed=seed, mode=mode, prompts=prompts, time_limit_s=time_limit)
+    if not question.strip():
+        raise InputError("the question is empty", field="question")
+    llm = load_model(model, base_url=base_url)
+    executor = _sandbox(cell_timeout)
+
+    async def run() -> Any:
+        try:
+            return await solve(question, llm, executor, chosen, n=n)
+        finally:
+            await llm.aclose()
+
+    try:
+        solution = asyncio.run(run())
+    finally:
+        executor.close()
+    if as_json:
+        console.print_json(json.dumps(solution.to_dict(), ensure_ascii=False))
+    else:
+        _print_solution(solution)
+    if solution.answer is None:
+        raise typer.Exit(1)
+
+
+def _sandbox(timeout_s: float) -> Any:
+    try:
+        from verimath.sandbox import Limits, Sandbox
+    except ImportError as exc:
+        raise SandboxUnavailable(f"the sandbox is not available: {exc}") from exc
+    return Sandbox(limits=Limits(timeout_s=timeout_s))
+
+
+def _print_solution(solution: Any) -> None:
+    from rich.panel import Panel
+    from rich.rule import Rule
+    from rich.syntax import Syntax
+    from rich.text import Text
+
+    from verimath.strategies import CodeStep
+
+    best = solution.best
+    for step in best.trace:
+        if isinstance(step, CodeStep):
+            ok = step.status == "ok"
+            took = f"{step.result.get('duration_ms', step.duration_s * 1000):.0f} ms"
+            console.print(Panel(Syntax(step.code, "python", theme="ansi_dark"), title=f"cell · {step.label}",
+                                subtitle=f"{step.status} · {took}", title_align="left", border_style="cyan"))
+            console.print(Panel(Text(step.feedback), title="output", title_align="left",
+                                border_style="green" if ok else "red"))
+            continue
+        title = f"{step.role} · {step.label}" if step.label else step.role
+        if step.usage is not None:
+            title += f" · {step.duration_s:.2f} s · {step.usage.completion_tokens} tokens"
+        style = {"system": "dim", "user": "blue", "assistant": "white"}.get(step.role, "white")
+        console.print(Panel(Text(step.content), title=title, title_align="left", border_style=style))
+    console.print(Rule())
+    if len(solution.attempts) > 1:
+        votes = ", ".join(f"{a} ({w:g})" for a, w in solution.votes) or "none"
+        console.print(f"votes over {len(solution.attempts)} attempts: {votes}", highlight=False)
+    if best.verification is not None:
+        console.print(f"self-verification: {best.verification}")
+    if solution.answer is None:
+        console.print(Text(f"no answer: {best.error}", style="bold red"))
+    else:
+        console.print(Text.assemble(("answer: ", "bold"), (solution.answer, "bold green")))
+    used = sum(a.usage.total_tokens for a in solution.attempts)
+    console.print(f"[dim]{best.strategy} · {sum(a.model_calls for a in solution.attempts)} model calls · "
+                  f"{sum(a.code_calls for a in solution.attempts)} cells · {used} tokens · "
+                  f"{max(a.wall_s for a in solution.attempts):.2f} s[/]")
+
 
 
 def main() -> None:

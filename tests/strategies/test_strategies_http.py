@@ -235,7 +235,7 @@ def test_decompose_runs_code_per_sub_task_with_shared_state_and_error_feedback(e
         attempt, _ = run(get_strategy("decompose"), server, executor)
     assert attempt.answer == "43"
     assert [c.status for c in attempt.cells] == ["ok", "error", "ok"]
-    assert [c.label for c in attempt.cells] == ["sub-task 1", "sub-task 2", "sub-task 2"]
+    assert [c.label for c in attempt.cells] == ["sub-task 1", "sub-task 2", "sub-task 2 (2)"]
     assert attempt.cells[-1].result["stdout"] == "43\n"
 
 

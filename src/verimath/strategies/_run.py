@@ -160,12 +160,12 @@ class Run:
         writes text with no code still to run (returned), a cell succeeds (with ``until_success``), or
         ``max_rounds`` model calls are spent (``None``)."""
         for round_no in range(1, max_rounds + 1):
-            text = await self.generate(dlg, f"{label} {round_no}" if max_rounds > 1 else label,
-                                       stop=(OUTPUT_FENCE,))
+            step_label = label if round_no == 1 else f"{label} ({round_no})"
+            text = await self.generate(dlg, step_label, stop=(OUTPUT_FENCE,))
             code = pending_code(text)
             if code is None:
                 return text
-            result, feedback = await self.execute(session, code, label)
+            result, feedback = await self.execute(session, code, step_label)
             dlg.add_output(feedback)
             if until_success and result.status == "ok":
                 return text

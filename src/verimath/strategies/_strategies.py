@@ -139,7 +139,7 @@ class Tir(_Base):
         dlg = run.dialogue(p.fill("system"), p.examples)
         run.say(dlg, p.fill("question", question=question), "question")
         async with open_session(executor) as session:
-            text = await run.interleave(dlg, session, label="round", max_rounds=self.max_rounds)
+            text = await run.interleave(dlg, session, label="solve", max_rounds=self.max_rounds)
         if text is None:
             return _Outcome(None, error=f"no final answer within max_rounds={self.max_rounds}")
         return _Outcome(final_answer(text))
@@ -234,9 +234,10 @@ def get_strategy(name: str, **options: Any) -> Strategy:
     cls = _STRATEGIES.get(name)
     if cls is None:
         raise InputError(f"unknown strategy {name!r}; known: {', '.join(_STRATEGIES)}", field="strategy")
+    options = {k: v for k, v in options.items() if v is not None}
     known = {f.name for f in dataclasses.fields(cls)}
     for key in options:
         if key not in known:
             raise InputError(f"strategy {name!r} has no option {key!r}; it has {', '.join(sorted(known))}",
                              field=key)
-    return cls(**{k: v for k, v in options.items() if v is not None})
+    return cls(**options)
