@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,39 +11,17 @@ from pathlib import Path
 import pytest
 
 import verimath
-from verimath.models.testing import ScriptedServer, ServedRequest
+from verimath.models.testing import ScriptedServer
 from verimath.strategies import strategies
+from verimath.strategies.testing import Tutor
 
 _PKG = Path(verimath.__file__).parent
 needs_sandbox_and_answers = pytest.mark.skipif(
     not ((_PKG / "sandbox" / "__init__.py").exists() and (_PKG / "answers" / "__init__.py").exists()),
     reason="verimath.sandbox and verimath.answers have not landed in this checkout yet")
 
-QUESTION = "What is six times seven, plus one?"
-
-
-def tutor(req: ServedRequest) -> str:
-    """Plays a competent model for every strategy, reacting to what it is shown."""
-    text, last = req.text, req.last
-    shown = text[text.rindex(QUESTION):]
-    outputs = re.findall(r"```output\n(.*?)\n```", shown, re.DOTALL)
-    if "numbered list" in last:
-        return "1. Multiply six by seven.\n2. Add one."
-    if last.startswith("Sub-task 1"):
-        return "```python\nproduct = 6 * 7\nprint(product)\n```"
-    if last.startswith("Sub-task 2"):
-        return "```python\ntotal = product + 1\nprint(total)\n```"
-    if "All sub-tasks are done" in last:
-        return "The total is \\boxed{43}."
-    if "check the answer" in shown:
-        return "Verification: True" if outputs[-1] == "True" else "```python\nprint(x + 1 == 43)\n```"
-    if "one complete Python program" in text:
-        return "```python\nprint(6 * 7 + 1)\n```"
-    if "Reason step by step" in text:
-        return "6 * 7 = 42 and 42 + 1 = 43, so \\boxed{43}."
-    if not outputs:
-        return "```python\nx = 6 * 7\nprint(x)\n```"
-    return f"Adding one gives \\boxed{{{int(outputs[-1]) + 1}}}."
+TUTOR = Tutor("6 * 7 + 1")
+QUESTION = TUTOR.question
 
 
 def solve_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -55,19 +32,19 @@ def solve_cli(*args: str) -> subprocess.CompletedProcess[str]:
 @needs_sandbox_and_answers
 @pytest.mark.parametrize("name", strategies())
 def test_solve_prints_every_executed_cell_with_its_output_and_the_answer(name):
-    with ScriptedServer(tutor) as server:
+    with ScriptedServer(TUTOR) as server:
         out = solve_cli(QUESTION, "--model", "openai:tutor", "--base-url", server.base_url, "--strategy", name)
     assert out.returncode == 0, out.stderr
     assert "answer: 43" in out.stdout
     if name != "cot":
         assert "cell" in out.stdout and "output" in out.stdout
-    if name == "tir":
-        assert "x = 6 * 7" in out.stdout and "42" in out.stdout
+    if name == "tir":  # both cells ran, the second reading the first one's state
+        assert "x = 6 * 7 + 1" in out.stdout and "print(x)" in out.stdout and "43" in out.stdout
 
 
 @needs_sandbox_and_answers
 def test_solve_json_has_answer_attempts_and_trace():
-    with ScriptedServer(tutor) as server:
+    with ScriptedServer(TUTOR) as server:
         out = solve_cli(QUESTION, "--model", "openai:tutor", "--base-url", server.base_url, "--strategy",
                         "self_verify", "-n", "2", "--json")
     assert out.returncode == 0, out.stderr
@@ -75,7 +52,7 @@ def test_solve_json_has_answer_attempts_and_trace():
     assert data["answer"] == "43" and len(data["attempts"]) == 2
     assert all(a["verification"] == "true" for a in data["attempts"])
     cells = [s for s in data["trace"] if s["kind"] == "code"]
-    assert [c["result"]["stdout"].strip() for c in cells] == ["42", "True"]
+    assert [c["result"]["stdout"].strip() for c in cells] == ["43", "43", "True"]
 
 
 @needs_sandbox_and_answers

@@ -3,8 +3,10 @@ that calls the model and the sandbox while keeping the trace, token counts and t
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -16,6 +18,7 @@ from verimath.strategies._execution import (
     ExecSession,
     code_blocks,
     describe,
+    open_session,
     run_code,
 )
 
@@ -170,6 +173,25 @@ class Run:
             if until_success and result.status == "ok":
                 return text
         return None
+
+    @contextlib.asynccontextmanager
+    async def session(self, executor: CodeExecutor) -> AsyncIterator[ExecSession]:
+        """A stateful sandbox session; opening and closing it count as sandbox time."""
+        t0 = self._now()
+        manager = open_session(executor)
+        session = await manager.__aenter__()
+        self.exec_s += self._now() - t0
+        try:
+            yield session
+        except BaseException as exc:
+            t0 = self._now()
+            if not await manager.__aexit__(type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            t0 = self._now()
+            await manager.__aexit__(None, None, None)
+        finally:
+            self.exec_s += self._now() - t0
 
     def attempt(self, answer: str | None, *, verification: Verification | None = None,
                 error: str | None = None) -> Attempt:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from verimath.errors import InputError, ModelError
 from verimath.models import Model, Sampling
 from verimath.strategies._attempt import Attempt, Verification
-from verimath.strategies._execution import CodeExecutor, open_session, program_in
+from verimath.strategies._execution import CodeExecutor, program_in
 from verimath.strategies._prompts import Prompts, load_prompts
 from verimath.strategies._run import AttemptFailed, Mode, Run, final_answer
 
@@ -138,7 +138,7 @@ class Tir(_Base):
     async def _solve(self, run: Run, p: Prompts, question: str, executor: CodeExecutor) -> _Outcome:
         dlg = run.dialogue(p.fill("system"), p.examples)
         run.say(dlg, p.fill("question", question=question), "question")
-        async with open_session(executor) as session:
+        async with run.session(executor) as session:
             text = await run.interleave(dlg, session, label="solve", max_rounds=self.max_rounds)
         if text is None:
             return _Outcome(None, error=f"no final answer within max_rounds={self.max_rounds}")
@@ -167,7 +167,7 @@ class SelfVerify(_Base):
     async def _solve(self, run: Run, p: Prompts, question: str, executor: CodeExecutor) -> _Outcome:
         dlg = run.dialogue(p.fill("system"), p.examples)
         run.say(dlg, p.fill("question", question=question), "question")
-        async with open_session(executor) as session:
+        async with run.session(executor) as session:
             text = await run.interleave(dlg, session, label="solve", max_rounds=self.max_rounds)
             answer = final_answer(text) if text is not None else None
             if answer is None:
@@ -208,7 +208,7 @@ class Decompose(_Base):
         dlg = run.dialogue(p.fill("system"), p.examples)
         run.say(dlg, p.fill("plan", question=question), "plan")
         subtasks = parse_subtasks(await run.generate(dlg, "plan"))[: self.max_subtasks] or [question]
-        async with open_session(executor) as session:
+        async with run.session(executor) as session:
             for i, task in enumerate(subtasks, 1):
                 run.say(dlg, p.fill("subtask", index=str(i), subtask=task), f"sub-task {i}")
                 await run.interleave(dlg, session, label=f"sub-task {i}", max_rounds=self.max_fixes + 1,
