@@ -30,6 +30,11 @@ class Tutor:
     question_text: str | None = None
 
     @property
+    def answer(self) -> str:
+        """The expression's value, as the sandbox prints it."""
+        return _value(self.expression)
+
+    @property
     def question(self) -> str:
         return self.question_text or f"What is {self.expression}?"
 
@@ -57,7 +62,7 @@ class Tutor:
         if "one complete Python program" in text:
             return f"```python\nprint({self.expression})\n```"
         if "Reason step by step" in text:
-            return f"Working it out, \\boxed{{{_value(self.expression)}}}."
+            return f"Working it out, \\boxed{{{self.answer}}}."
         if not outputs:
             return f"Let me compute it.\n```python\nx = {self.expression}\nprint(x)\n```"
         if len(outputs) == 1:
@@ -66,5 +71,5 @@ class Tutor:
 
 
 def _value(expression: str) -> str:
-    """The expression's value, computed here for the strategy that has no sandbox (cot)."""
+    """The expression's value, computed here (for cot, which has no sandbox, and for checking answers)."""
     return str(eval(compile(expression, "<tutor>", "eval"), {"__builtins__": {}}, {}))
