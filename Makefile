@@ -4,8 +4,10 @@ PIP := $(PYTHON) -m pip
 
 .PHONY: install system-deps run test lint bench clean
 
+# torch is pinned so pip takes the CPU wheel (the hf backend's tests need it, not a GPU build).
 install:
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev,hf]'
 
 # System packages the sandbox uses (bubblewrap, libseccomp); installed only where missing and apt is available.
 system-deps:

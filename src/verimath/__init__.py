@@ -11,10 +11,35 @@ from verimath.errors import BudgetExceeded, InputError, ModelError, SandboxUnava
 __version__ = "0.1.0"
 
 __all__ = [
+    "Attempt",
     "BudgetExceeded",
+    "ChatRequest",
+    "Completion",
+    "CompletionRequest",
     "InputError",
+    "Model",
     "ModelError",
     "SandboxUnavailable",
+    "Solution",
     "VerimathError",
     "__version__",
+    "get_strategy",
+    "load_model",
+    "solve",
 ]
+
+# Imported on first use, so that ``import verimath.answers`` (an RL trainer's only need) stays light.
+_LAZY = {
+    "ChatRequest": "verimath.models", "Completion": "verimath.models", "CompletionRequest": "verimath.models",
+    "Model": "verimath.models", "load_model": "verimath.models",
+    "Attempt": "verimath.strategies", "Solution": "verimath.strategies", "get_strategy": "verimath.strategies",
+    "solve": "verimath.strategies",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'verimath' has no attribute {name!r}")

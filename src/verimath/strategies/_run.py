@@ -200,13 +200,13 @@ class Run:
 
 
 def pending_code(text: str) -> str | None:
-    """The last ```python block of a response when no final answer follows it (the code the model wants
-    run), else ``None``."""
+    """The last ```python block of a response when no ``\boxed`` answer follows it (the code the model wants
+    run), else ``None``. Only a box counts here: a stray number after the code is not a final answer."""
     blocks = code_blocks(text)
     if not blocks:
         return None
     code, end = blocks[-1]
-    return None if final_answer(text[end:]) is not None else code
+    return None if any(box in text[end:] for box in ("\\boxed", "\\fbox")) else code
 
 
 def _with_stop(sampling: Sampling, stop: tuple[str, ...]) -> Sampling:
