@@ -8,7 +8,7 @@ import pytest
 
 from verimath.errors import ModelError
 from verimath.models import ChatRequest, CompletionRequest, Message, Sampling, load_model
-from verimath.models._hf import render_plain_chat
+from verimath.models._base import render_plain_chat
 
 CHAT = (Message("system", "Be brief."), Message("user", "What is 6 times 7?"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from verimath.errors import InputError, ModelError
 from verimath.models import (
     Backend,
+    BatchingBackend,
     ChatRequest,
     Completion,
     CompletionRequest,
@@ -105,3 +107,46 @@ def test_cut_at_stop_removes_every_stop_string(text, stops):
     assert text.startswith(cut)
     assert found == any(s in text for s in stops)
     assert not any(s in cut for s in stops)
+
+
+class Recorder(BatchingBackend):
+    """A local "engine" that records the batches it is given (the subject is BatchingBackend's queueing)."""
+
+    def __init__(self) -> None:
+        super().__init__("recorder:x", max_batch=4)
+        self.batches: list[tuple[list[str], Sampling]] = []
+
+    def render(self, request: Request) -> str:
+        return request.prompt if isinstance(request, CompletionRequest) else request.messages[-1].content
+
+    def _run_batch(self, prompts: list[str], sampling: Sampling) -> list[list[Completion]]:
+        self.batches.append((prompts, sampling))
+        if "boom" in prompts:
+            raise RuntimeError("engine fell over")
+        return [[Completion(f"{p}/{i}", "stop") for i in range(sampling.n)] for p in prompts]
+
+
+def test_waiting_requests_with_equal_sampling_are_batched():
+    engine = Recorder()
+    a, b = Sampling(), Sampling(n=2, temperature=1.0)
+    requests = [CompletionRequest(f"p{i}", a if i % 3 else b) for i in range(7)]
+
+    async def together():
+        return await asyncio.gather(*(engine.generate(r) for r in requests))
+
+    out = asyncio.run(together())
+    assert [[c.text for c in o] for o in out][:2] == [["p0/0", "p0/1"], ["p1/0"]]
+    assert [(len(p), s) for p, s in engine.batches] == [(3, b), (4, a)]
+
+
+def test_an_engine_failure_fails_only_its_batch():
+    engine = Recorder()
+
+    async def together():
+        return await asyncio.gather(engine.generate(CompletionRequest("boom")),
+                                    engine.generate(CompletionRequest("fine", Sampling(n=2))),
+                                    return_exceptions=True)
+
+    failed, fine = asyncio.run(together())
+    assert isinstance(failed, ModelError) and "engine fell over" in str(failed)
+    assert [c.text for c in fine] == ["fine/0", "fine/1"]

@@ -11,7 +11,7 @@ only when their backend is loaded.
 
 from __future__ import annotations
 
-from verimath.models._base import Backend, Model
+from verimath.models._base import Backend, BatchingBackend, Model
 from verimath.models._registry import backends, load_model, register_backend
 from verimath.models._types import (
     ChatRequest,
@@ -26,6 +26,7 @@ from verimath.models._types import (
 
 __all__ = [
     "Backend",
+    "BatchingBackend",
     "ChatRequest",
     "Completion",
     "CompletionRequest",

@@ -7,11 +7,11 @@ import threading
 import time
 import weakref
 from collections.abc import Coroutine
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from verimath.errors import ModelError
-from verimath.models._types import Completion, ModelStats, Request, Usage
+from verimath.models._types import ChatRequest, Completion, Message, ModelStats, Request, Sampling, Usage
 
 T = TypeVar("T")
 
@@ -122,6 +122,74 @@ class Backend:
         if self._sync_loop is not None:
             self._sync_loop.close()
             self._sync_loop = None
+
+
+@dataclass(slots=True)
+class _Pending:
+    prompt: str
+    sampling: Sampling
+    future: asyncio.Future[list[Completion]]
+
+
+class BatchingBackend(Backend):
+    """A local engine: requests waiting at the same time with equal sampling settings are rendered to text and
+    generated as one batch (up to ``max_batch``) in a worker thread, one batch at a time. Subclasses implement
+    ``render`` and ``_run_batch``."""
+
+    def __init__(self, name: str, *, max_batch: int = 16) -> None:
+        super().__init__(name, max_concurrency=1 << 16)
+        self.max_batch = max_batch
+        self._pending: list[_Pending] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    def render(self, request: Request) -> str:
+        """The exact text the engine is given for ``request``."""
+        raise NotImplementedError
+
+    def _run_batch(self, prompts: list[str], sampling: Sampling) -> list[list[Completion]]:
+        """``sampling.n`` completions for each prompt (runs in a worker thread)."""
+        raise NotImplementedError
+
+    async def _generate(self, request: Request) -> list[Completion]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[Completion]] = loop.create_future()
+        self._pending.append(_Pending(self.render(request), request.sampling, future))
+        if self._worker is None or self._worker.done():
+            self._worker = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._pending:
+            first = self._pending[0]
+            batch = [p for p in self._pending if p.sampling == first.sampling][: self.max_batch]
+            self._pending = [p for p in self._pending if not any(p is b for b in batch)]
+            try:
+                results = await asyncio.to_thread(self._run_batch, [p.prompt for p in batch], first.sampling)
+            except Exception as exc:  # any engine failure is the caller's ModelError
+                for p in batch:
+                    if not p.future.done():
+                        p.future.set_exception(ModelError(f"{self.name}: generation failed: {exc}"))
+                continue
+            for p, result in zip(batch, results, strict=True):
+                if not p.future.done():
+                    p.future.set_result(result)
+
+
+def render_plain_chat(messages: tuple[Message, ...]) -> str:
+    """The prompt used when a tokenizer has no chat template: one ``Role: text`` block per message."""
+    body = "".join(f"{m.role.capitalize()}: {m.content}\n\n" for m in messages)
+    return body + "Assistant:"
+
+
+def render_for(tokenizer: Any, request: Request) -> str:
+    """The text a local engine is given: the prompt, or the messages through the tokenizer's chat template
+    (plain ``Role:`` blocks when it has none)."""
+    if not isinstance(request, ChatRequest):
+        return request.prompt
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template([m.to_dict() for m in request.messages], tokenize=False,
+                                             add_generation_prompt=True)
+    return render_plain_chat(request.messages)
 
 
 def split_evenly(total: int, parts: int) -> list[int]:

@@ -1,25 +1,16 @@
 """``hf:PATH_OR_ID`` — a local Hugging Face transformers causal LM (optional extra ``verimath[hf]``).
 
-Requests waiting at the same time with the same sampling settings are generated as one left-padded batch in
-a worker thread; the model runs one batch at a time.
+Requests waiting at the same time with the same sampling settings are generated as one left-padded batch.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from dataclasses import dataclass
+import time
 from typing import Any
 
 from verimath.errors import ModelError
-from verimath.models._base import Backend, cut_at_stop
-from verimath.models._types import ChatRequest, Completion, Message, Request, Sampling, Usage
-
-
-def render_plain_chat(messages: tuple[Message, ...]) -> str:
-    """The prompt used when a tokenizer has no chat template: one ``Role: text`` block per message."""
-    body = "".join(f"{m.role.capitalize()}: {m.content}\n\n" for m in messages)
-    return body + "Assistant:"
+from verimath.models._base import BatchingBackend, cut_at_stop, render_for
+from verimath.models._types import Completion, Request, Sampling, Usage
 
 
 class _StopInGenerated:
@@ -38,19 +29,12 @@ class _StopInGenerated:
         return torch.tensor([any(x in t for x in self.stop) for t in tails], device=input_ids.device)
 
 
-@dataclass(slots=True)
-class _Pending:
-    prompt: str
-    sampling: Sampling
-    future: asyncio.Future[list[Completion]]
-
-
-class HFModel(Backend):
+class HFModel(BatchingBackend):
     """A transformers model loaded from a local folder (or a hub id already in the local cache)."""
 
     def __init__(self, path: str, *, device: str | None = None, dtype: str | None = None,
                  max_batch: int = 16, trust_remote_code: bool = False) -> None:
-        super().__init__(f"hf:{path}", max_concurrency=1 << 16)
+        super().__init__(f"hf:{path}", max_batch=max_batch)
         try:
             import torch
             import transformers
@@ -71,49 +55,14 @@ class HFModel(Backend):
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.max_batch = max_batch
-        self._pending: list[_Pending] = []
-        self._worker: asyncio.Task[None] | None = None
-        self._lock = threading.Lock()
 
     def render(self, request: Request) -> str:
-        """The exact text the model is given for ``request``."""
-        if not isinstance(request, ChatRequest):
-            return request.prompt
-        if getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template([m.to_dict() for m in request.messages],
-                                                      tokenize=False, add_generation_prompt=True)
-        return render_plain_chat(request.messages)
-
-    async def _generate(self, request: Request) -> list[Completion]:
-        future: asyncio.Future[list[Completion]] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Pending(self.render(request), request.sampling, future))
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.get_running_loop().create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        while self._pending:
-            first = self._pending[0]
-            batch = [p for p in self._pending if p.sampling == first.sampling][: self.max_batch]
-            self._pending = [p for p in self._pending if not any(p is b for b in batch)]
-            try:
-                results = await asyncio.to_thread(self._run_batch, [p.prompt for p in batch], first.sampling)
-            except Exception as exc:  # any engine failure is the caller's ModelError
-                for p in batch:
-                    if not p.future.done():
-                        p.future.set_exception(ModelError(f"{self.name}: generation failed: {exc}"))
-                continue
-            for p, result in zip(batch, results, strict=True):
-                if not p.future.done():
-                    p.future.set_result(result)
+        return render_for(self.tokenizer, request)
 
     def _run_batch(self, prompts: list[str], s: Sampling) -> list[list[Completion]]:
-        import time
-
         torch, tok = self._torch, self.tokenizer
         start = time.perf_counter()
-        with self._lock, torch.inference_mode():
+        with torch.inference_mode():
             enc = tok(prompts, return_tensors="pt", padding=True).to(self.device)
             kwargs: dict[str, Any] = {"max_new_tokens": s.max_tokens, "num_return_sequences": s.n,
                                       "pad_token_id": tok.pad_token_id}

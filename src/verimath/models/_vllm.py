@@ -1,25 +1,24 @@
 """``vllm:PATH_OR_ID`` — vLLM's offline engine (optional extra ``verimath[vllm]``, imported only when used).
 
-vLLM batches internally; requests are handed to it from a worker thread, one engine call at a time.
+Requests waiting at the same time with equal sampling settings go to the engine as one ``generate`` call;
+chat requests are rendered with the engine's tokenizer chat template first.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from typing import Any
 
 from verimath.errors import ModelError
-from verimath.models._base import Backend
-from verimath.models._types import ChatRequest, Completion, Request, Usage
+from verimath.models._base import BatchingBackend, render_for
+from verimath.models._types import Completion, Request, Sampling, Usage
 
 
-class VLLMModel(Backend):
+class VLLMModel(BatchingBackend):
     """A model served in-process by ``vllm.LLM``; ``engine_options`` go to its constructor."""
 
-    def __init__(self, path: str, **engine_options: Any) -> None:
-        super().__init__(f"vllm:{path}", max_concurrency=1 << 16)
+    def __init__(self, path: str, *, max_batch: int = 256, **engine_options: Any) -> None:
+        super().__init__(f"vllm:{path}", max_batch=max_batch)
         try:
             import vllm
         except ImportError as exc:
@@ -29,27 +28,17 @@ class VLLMModel(Backend):
             self.engine = vllm.LLM(model=path, **engine_options)
         except Exception as exc:  # vLLM raises many types while starting an engine
             raise ModelError(f"vllm:{path}: cannot start the engine: {exc}") from exc
-        self._lock = threading.Lock()
+        self.tokenizer = self.engine.get_tokenizer()
 
-    async def _generate(self, request: Request) -> list[Completion]:
-        try:
-            return await asyncio.to_thread(self._run, request)
-        except Exception as exc:
-            raise ModelError(f"{self.name}: generation failed: {exc}") from exc
+    def render(self, request: Request) -> str:
+        return render_for(self.tokenizer, request)
 
-    def _run(self, request: Request) -> list[Completion]:
-        s = request.sampling
+    def _run_batch(self, prompts: list[str], s: Sampling) -> list[list[Completion]]:
         params = self._vllm.SamplingParams(n=s.n, temperature=s.temperature, top_p=s.top_p,
                                            max_tokens=s.max_tokens, stop=list(s.stop) or None, seed=s.seed)
         start = time.perf_counter()
-        with self._lock:
-            if isinstance(request, ChatRequest):
-                outs = self.engine.chat([m.to_dict() for m in request.messages], params, use_tqdm=False)
-            else:
-                outs = self.engine.generate([request.prompt], params, use_tqdm=False)
+        outs = self.engine.generate(prompts, params, use_tqdm=False)
         latency = time.perf_counter() - start
-        result = outs[0]
-        n_prompt = len(result.prompt_token_ids or ())
-        return [Completion(o.text, "length" if o.finish_reason == "length" else "stop",
-                           Usage(n_prompt if i == 0 else 0, len(o.token_ids)), latency)
-                for i, o in enumerate(result.outputs)]
+        return [[Completion(o.text, "length" if o.finish_reason == "length" else "stop",
+                            Usage(len(r.prompt_token_ids or ()) if i == 0 else 0, len(o.token_ids)), latency)
+                 for i, o in enumerate(r.outputs)] for r in outs]
