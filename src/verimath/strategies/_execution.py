@@ -57,7 +57,7 @@ async def open_session(executor: CodeExecutor) -> AsyncIterator[ExecSession]:
         async with asession() as session:
             yield session
         return
-    manager = executor.session()
+    manager = await asyncio.to_thread(executor.session)  # opening may acquire a cell or fork: off the loop
     session = await asyncio.to_thread(manager.__enter__)
     try:
         yield session
