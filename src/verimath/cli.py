@@ -81,7 +81,8 @@ def solve_command(
             await llm.aclose()
 
     try:
-        solution = asyncio.run(run())
+        with err_console.status(f"solving with {strategy} on {model} ({n} attempt{'s' * (n > 1)})"):
+            solution = asyncio.run(run())
     finally:
         executor.close()
     if as_json:
