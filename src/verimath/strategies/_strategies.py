@@ -172,7 +172,8 @@ class SelfVerify(_Base):
             answer = final_answer(text) if text is not None else None
             if answer is None:
                 return _Outcome(None, error="no answer to verify")
-            for check in range(1, self.max_amends + 2):
+            check = 1
+            while True:
                 run.say(dlg, p.fill("verify", answer=answer), f"verify {check}")
                 verdict = parse_verification(
                     await run.interleave(dlg, session, label=f"verify {check}", max_rounds=self.max_rounds))
@@ -183,8 +184,7 @@ class SelfVerify(_Base):
                 amended = final_answer(text) if text is not None else None
                 if amended is None:
                     return _Outcome(answer, "false", error="the amendment gave no final answer")
-                answer = amended
-        raise AssertionError("unreachable")  # pragma: no cover
+                answer, check = amended, check + 1
 
 
 _SUBTASK = re.compile(r"^\s*(?:[-*]\s*)?(?:\**sub-?task\s*)?(\d+)\s*[.):]\**\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
