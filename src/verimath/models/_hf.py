@@ -10,7 +10,7 @@ from typing import Any
 
 from verimath.errors import ModelError
 from verimath.models._base import BatchingBackend, cut_at_stop, render_for
-from verimath.models._types import Completion, Request, Sampling, Usage
+from verimath.models._types import Completion, FinishReason, Request, Sampling, Usage
 
 
 class _StopInGenerated:
@@ -43,11 +43,11 @@ class HFModel(BatchingBackend):
         self._torch, self._transformers = torch, transformers
         transformers.utils.logging.disable_progress_bar()  # verimath shows its own progress
         try:
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+            self.tokenizer: Any = transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
             kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
             if dtype is not None:
                 kwargs["dtype"] = getattr(torch, dtype)
-            self.model = transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs)
+            self.model: Any = transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs)
         except (OSError, ValueError) as exc:
             raise ModelError(f"hf:{path}: cannot load the model: {exc}") from exc
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -89,7 +89,7 @@ class HFModel(BatchingBackend):
                 kept = ids if ended is None else ids[:ended]
                 text, stopped = cut_at_stop(tok.decode(kept, skip_special_tokens=True), s.stop)
                 n_generated = len(ids) if ended is None else ended + 1
-                finish = "stop" if stopped or ended is not None or n_generated < s.max_tokens else "length"
+                finish: FinishReason = "stop" if stopped or ended is not None or n_generated < s.max_tokens else "length"
                 samples.append(Completion(text, finish, Usage(n_prompt if j == 0 else 0, n_generated), latency))
             results.append(samples)
         return results

@@ -11,7 +11,7 @@ from typing import Any
 
 from verimath.errors import InputError, ModelError
 from verimath.models._base import Backend, split_evenly
-from verimath.models._types import ChatRequest, Completion, Request, Usage
+from verimath.models._types import ChatRequest, Completion, FinishReason, Request, Usage
 
 _RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
@@ -121,7 +121,7 @@ def _completions(response: Any, latency_s: float, *, chat: bool) -> list[Complet
     out = []
     for i, choice in enumerate(choices):
         text = (choice.message.content if chat else choice.text) or ""
-        finish = "length" if choice.finish_reason == "length" else "stop"
+        finish: FinishReason = "length" if choice.finish_reason == "length" else "stop"
         out.append(Completion(text, finish, Usage(prompt_tokens if i == 0 else 0, generated[i]), latency_s))
     return out
 

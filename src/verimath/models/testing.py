@@ -93,8 +93,8 @@ class ScriptedServer:
     def base_url(self) -> str:
         if self._httpd is None:
             raise RuntimeError("the server is not running")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        port = self._httpd.server_address[1]
+        return f"http://127.0.0.1:{port}/v1"
 
     def start(self) -> ScriptedServer:
         server = self
