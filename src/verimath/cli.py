@@ -44,9 +44,11 @@ def _root(
 
 @app.command("solve")
 def solve_command(
-    question: str = typer.Argument(..., help="The problem, as text (LaTeX welcome)."),
+    question: str = typer.Argument(..., help="The problem, as text (LaTeX welcome); '-' reads it from stdin."),
     model: str = typer.Option(..., "--model", "-m", help="PREFIX:NAME: openai:NAME, hf:PATH, vllm:PATH."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server (openai: only)."),
+    api_key_env: str | None = typer.Option(None, help="Environment variable holding the API key (openai: only; "
+                                                      "default OPENAI_API_KEY)."),
     strategy: str = typer.Option("tir", "--strategy", "-s", help="cot, pal, tir, self_verify or decompose."),
     n: int = typer.Option(1, "-n", min=1, help="Attempts; their answers are voted on."),
     temperature: float | None = typer.Option(None, help="Sampling temperature (default 0, or 0.7 when n > 1)."),
@@ -69,9 +71,11 @@ def solve_command(
         temperature = 0.7
     chosen = get_strategy(strategy, temperature=temperature, max_tokens=max_tokens, max_rounds=max_rounds,
                           seed=seed, mode=mode, prompts=prompts, time_limit_s=time_limit)
+    if question == "-":
+        question = sys.stdin.read()
     if not question.strip():
         raise InputError("the question is empty", field="question")
-    llm = load_model(model, base_url=base_url)
+    llm = load_model(model, base_url=base_url, api_key_env=api_key_env)
     executor = _sandbox(cell_timeout)
 
     async def run() -> Any:

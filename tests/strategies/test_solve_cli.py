@@ -24,9 +24,9 @@ TUTOR = Tutor("6 * 7 + 1")
 QUESTION = TUTOR.question
 
 
-def solve_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def solve_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "verimath", "solve", *args], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "COLUMNS": "120"})
+                          timeout=120, env={**os.environ, "COLUMNS": "120"}, input=stdin)
 
 
 @needs_sandbox_and_answers
@@ -45,8 +45,8 @@ def test_solve_prints_every_executed_cell_with_its_output_and_the_answer(name):
 @needs_sandbox_and_answers
 def test_solve_json_has_answer_attempts_and_trace():
     with ScriptedServer(TUTOR) as server:
-        out = solve_cli(QUESTION, "--model", "openai:tutor", "--base-url", server.base_url, "--strategy",
-                        "self_verify", "-n", "2", "--json")
+        out = solve_cli("-", "--model", "openai:tutor", "--base-url", server.base_url, "--strategy",
+                        "self_verify", "-n", "2", "--json", stdin=QUESTION)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["answer"] == "43" and len(data["attempts"]) == 2
@@ -66,6 +66,7 @@ def test_solve_through_the_hf_backend(tiny_hf_model):
 
 @pytest.mark.parametrize(("args", "field"), [
     (["", "--model", "openai:x", "--strategy", "cot"], "question"),
+    ([QUESTION, "--model", "hf:/x", "--base-url", "http://127.0.0.1:9/v1"], "model"),
     ([QUESTION, "--model", "gpt-4o"], "model"),
     ([QUESTION, "--model", "openai:x", "--strategy", "nope"], "strategy"),
     ([QUESTION, "--model", "openai:x", "--strategy", "cot", "--max-rounds", "3"], "max_rounds"),
