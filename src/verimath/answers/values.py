@@ -72,6 +72,8 @@ class Number:
 
     def __str__(self) -> str:
         v = self.value
+        if max(v.numerator.bit_length(), v.denominator.bit_length()) > 1000:
+            return f"≈{float(v):.6g}" if -1e300 < v < 1e300 else "a number of more than 300 digits"
         return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
 
 
