@@ -65,7 +65,7 @@ def _int_root(n: int, k: int) -> int | None:
 def _exact_pow(b: Fraction, e: Fraction) -> Fraction:
     if e.denominator != 1:
         q = e.denominator
-        if q > 64 or b < 0 and q % 2 == 0:
+        if q > 64 or (b < 0 and q % 2 == 0):
             raise NotExact("irrational power")
         sign = -1 if b < 0 else 1
         rn, rd = _int_root(abs(b.numerator), q), _int_root(b.denominator, q)
@@ -120,7 +120,7 @@ def exact(node: Node) -> Fraction:
             raise NotExact("binomial of non-integers")
         if min(k, n - k) > MAX_FACTORIAL_EXACT:
             raise NotExact("binomial too large to build")
-        return Fraction(math.comb(int(n), int(k))) if 0 <= k else Fraction(0)
+        return Fraction(math.comb(int(n), int(k))) if k >= 0 else Fraction(0)
     if op == "func":
         name = a[0]
         if name == "sqrt":
@@ -264,14 +264,14 @@ def log_magnitude(node: Node, ctx: MPContext) -> Any:
 def _make_points(count: int, width: int) -> tuple[tuple[Fraction, ...], ...]:
     rng = random.Random(0x5EED)
     points = []
-    for _ in range(count):
+    for k in range(count):
         row = []
-        for _ in range(width):
-            v = Fraction(rng.randint(150, 2900), 1009) * rng.choice((1, -1, 1))
-            row.append(v)
+        for j in range(width):
+            sign = -1 if (k + j) % 2 else 1  # every variable takes both signs among any two consecutive points
+            row.append(Fraction(rng.randint(150, 2900), 1009) * sign)
         points.append(tuple(row))
     return tuple(points)
 
 
 POINTS = _make_points(10, 12)
-"""Fixed pseudo-random test points in [-2.9, -0.15] ∪ [0.15, 2.9] (mostly positive); one row per point."""
+"""Fixed pseudo-random test points in [-2.9, -0.15] ∪ [0.15, 2.9], signs alternating; one row per point."""

@@ -52,13 +52,11 @@ _UNI = {"≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "±": "\\pm", "∓": "\\
         "√": "\\sqrt", "·": "\\cdot", "×": "\\times", "÷": "\\div", "−": "-", "–": "-", "∪": "\\cup"}
 
 FUNCTIONS = frozenset(
-    "sin cos tan sec csc cot arcsin arccos arctan arcsec arccsc arccot sinh cosh tanh log ln exp sqrt abs "
-    "gcd lcm max min floor ceil".split()
+    ["sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "arcsec", "arccsc", "arccot", "sinh", "cosh", "tanh", "log", "ln", "exp", "sqrt", "abs", "gcd", "lcm", "max", "min", "floor", "ceil"]
 )
 SEPARATORS = frozenset({"and", "or", "andor"})
 _WORDS_SHORT = frozenset(
-    "yes no not none nil dne all the of to is are one two six ten odd and or am pm cm mm km kg mg ft yd mi lb "
-    "lbs oz hr hrs min sec mph kph day units inch in cents usd sq deg rad per".split()
+    ["yes", "no", "not", "none", "nil", "dne", "all", "the", "of", "to", "is", "are", "one", "two", "six", "ten", "odd", "and", "or", "am", "pm", "cm", "mm", "km", "kg", "mg", "ft", "yd", "mi", "lb", "lbs", "oz", "hr", "hrs", "min", "sec", "mph", "kph", "day", "units", "inch", "in", "cents", "usd", "sq", "deg", "rad", "per"]
 )
 _LETTERS = re.compile(r"[a-zA-Z]{2}|[a-zA-Z]\.")
 _CHOICE = re.compile(r"\(?\s*([A-J])\s*\)?\.?")

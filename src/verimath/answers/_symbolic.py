@@ -7,6 +7,7 @@ translation of our expression trees into SymPy inside the worker (by walking the
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from typing import Any
 from verimath.answers.values import Node
 
 _MAX_IDLE = 2
+_MAX_TIMEOUT = 600.0
 _lock = threading.Lock()
 _idle: list[_Worker] = []
 
@@ -49,10 +51,20 @@ class _Worker:
         self.recv.close()
 
 
+@atexit.register
+def _shutdown() -> None:
+    with _lock:
+        workers = list(_idle)
+        _idle.clear()
+    for w in workers:
+        w.kill()
+
+
 def equal(a: Node, b: Node, *, timeout: float) -> bool | None:
     """Whether SymPy proves ``a - b == 0`` (True), disproves it (False), or cannot say in ``timeout`` (None)."""
     if timeout <= 0:
         return None
+    timeout = min(timeout, _MAX_TIMEOUT)
     with _lock:
         worker = _idle.pop() if _idle else None
     if worker is None:

@@ -13,8 +13,17 @@ from fractions import Fraction
 from typing import Any
 
 from verimath.answers import _symbolic
-from verimath.answers._budget import UNLIMITED, Budget
-from verimath.answers._evaluate import POINTS, Huge, NotExact, Undefined, context, exact, log_magnitude, numeric
+from verimath.answers._budget import Budget
+from verimath.answers._evaluate import (
+    POINTS,
+    Huge,
+    NotExact,
+    Undefined,
+    context,
+    exact,
+    log_magnitude,
+    numeric,
+)
 from verimath.answers.values import (
     Choice,
     Expr,
@@ -51,6 +60,9 @@ _MIN_DECIMAL_DIGITS = 3
 _POINT_DPS = 30
 _POINTS_WANTED = 4
 _MAX_ITEMS = 200
+_DEFAULT_SECONDS = 1.0
+_MARGIN = 0.02
+"""Seconds kept back from the deadline for killing a SymPy worker and returning."""
 
 
 def _no(method: str, reason: str) -> Match:
@@ -99,7 +111,7 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
 
     va = parse(a) if isinstance(a, str) else a
     vb = parse(b) if isinstance(b, str) else b
-    return _equiv(va, vb, budget or UNLIMITED)
+    return _equiv(va, vb, budget or Budget(_DEFAULT_SECONDS))
 
 
 _RANK = {Number: 0, Expr: 1, Relation: 2, Tuple: 3, Interval: 4, Union: 5, FiniteSet: 6, SolutionList: 7,
@@ -372,10 +384,23 @@ def _decimal_vs_expr(d: Number, e: Expr, budget: Budget) -> Match:
     return _decimal_rule(d, exact_v)
 
 
+class _OneSideHuge(Exception):
+    """One side evaluated to an ordinary number and the other is astronomically large: they differ."""
+
+
 def _evaluate_pair(a: Node, b: Node, env: dict[str, Any], dps: int) -> tuple[Any, Any, Any]:
     ctx = context(dps)
     e = {k: ctx.mpf(v.numerator) / v.denominator for k, v in env.items()}
-    return ctx, numeric(a, e, ctx), numeric(b, e, ctx)
+    try:
+        x = numeric(a, e, ctx)
+    except Huge:
+        numeric(b, e, ctx)  # raises Huge too when both are huge
+        raise _OneSideHuge from None
+    try:
+        y = numeric(b, e, ctx)
+    except Huge:
+        raise _OneSideHuge from None
+    return ctx, x, y
 
 
 def _close(ctx: Any, x: Any, y: Any, tol: Any) -> bool:
@@ -403,6 +428,8 @@ def _identity(a: Node, b: Node, budget: Budget) -> Match:
         env = dict(zip(names, point, strict=False))
         try:
             ctx, x, y = _evaluate_pair(a, b, env, _POINT_DPS)
+        except _OneSideHuge:
+            return _no("identity", "one side is astronomically large where the other is not")
         except (ZeroDivisionError, ValueError, Huge, OverflowError, KeyError):
             continue
         if ctx.isnan(x) or ctx.isnan(y):
@@ -424,8 +451,10 @@ def _identity(a: Node, b: Node, budget: Budget) -> Match:
 def _constants(a: Node, b: Node, budget: Budget) -> Match:
     try:
         ctx, x, y = _evaluate_pair(a, b, {}, _DPS)
+    except _OneSideHuge:
+        return _no("log-magnitude", "one value is astronomically large (or small), the other is not")
     except Huge:
-        return _huge(a, b, budget)
+        return _huge(a, b)
     except (ZeroDivisionError, ValueError, OverflowError) as err:
         return _no("numeric", f"cannot evaluate: {err}")
     if ctx.isnan(x) or ctx.isnan(y):
@@ -439,17 +468,18 @@ def _constants(a: Node, b: Node, budget: Budget) -> Match:
     d2 = abs(x2 - y2)
     if d2 < d1 * ctx2.mpf(10) ** -40:
         return _yes("numeric", "difference vanishes with precision")
-    return _no("numeric", f"{ctx.nstr(x, 8)} ≠ {ctx.nstr(y, 8)}")
+    return _no("numeric", f"{ctx.nstr(x, 20)} ≠ {ctx.nstr(y, 20)}")
 
 
-def _huge(a: Node, b: Node, budget: Budget) -> Match:
+def _huge(a: Node, b: Node) -> Match:
+    """Both constants are too large to evaluate: compare their logarithms."""
     if a == b:
         return _yes("identical")
     ctx = context(_DPS)
     try:
         la, lb = log_magnitude(a, ctx), log_magnitude(b, ctx)
-    except (Huge, ZeroDivisionError, ValueError, OverflowError):
-        return _symbolic_fallback(a, b, budget, "values too large to evaluate")
+    except (Huge, ZeroDivisionError, ValueError, OverflowError):  # SymPy would build them: no fallback
+        return _no("log-magnitude", "values too large to evaluate or compare")
     if _close(ctx, la, lb, ctx.mpf(10) ** -40):
         if _sign(a) == _sign(b):
             return _yes("log-magnitude", "equal magnitudes of values too large to evaluate")
@@ -475,6 +505,8 @@ def _proportional(fa: Node, fb: Node, budget: Budget, *, positive: bool) -> Matc
         env = dict(zip(names, point, strict=False))
         try:
             ctx, x, y = _evaluate_pair(fa, fb, env, _POINT_DPS)
+        except _OneSideHuge:
+            return _no("relation", "one side is astronomically large where the other is not")
         except (ZeroDivisionError, ValueError, Huge, OverflowError, KeyError):
             continue
         tiny = ctx.mpf(10) ** -20
@@ -512,7 +544,7 @@ def _symbols(node: object) -> set[str]:
 
 
 def _symbolic_fallback(a: Node, b: Node, budget: Budget, why: str) -> Match:
-    verdict = _symbolic.equal(a, b, timeout=max(budget.left(), 0.0))
+    verdict = _symbolic.equal(a, b, timeout=budget.left() - _MARGIN)
     if verdict is None:
         return _no("symbolic", f"{why}; SymPy gave no answer within the deadline")
     return Match(verdict, "symbolic", why)

@@ -22,6 +22,7 @@ Grammar, loosest binding first::
 from __future__ import annotations
 
 import functools
+import re
 from fractions import Fraction
 from itertools import product as _cartesian
 
@@ -51,8 +52,7 @@ _RELOPS = {
     "\\lt": "<", "\\gt": ">", "\\ne": "!=", "\\neq": "!=", "\\approx": "=", "\\in": "in", "\\equiv": "=",
 }
 _GREEK = frozenset(
-    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi rho sigma "
-    "tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Sigma Phi Psi Omega".split()
+    ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega"]
 )
 _TRIG_INVERSE = {"sin": "arcsin", "cos": "arccos", "tan": "arctan", "sec": "arcsec", "csc": "arccsc",
                  "cot": "arccot"}
@@ -206,22 +206,23 @@ class _Parser:
 
     def unary(self) -> Node:
         t = self.peek()
-        if t.kind == "op" and t.text == "-":
+        if (t.kind == "op" and t.text in ("-", "+")) or (t.kind == "cmd" and t.text in ("\\pm", "\\mp")):
             self.next()
-            return Node("neg", (self.unary(),))
-        if t.kind == "op" and t.text == "+":
-            self.next()
-            return self.unary()
-        if t.kind == "cmd" and t.text in ("\\pm", "\\mp"):
-            self.next()
-            return Node("pm", (ZERO, self.unary()))
+            self.enter()
+            inner = self.unary()
+            self.depth -= 1
+            if t.text == "+":
+                return inner
+            return Node("neg", (inner,)) if t.text == "-" else Node("pm", (ZERO, inner))
         return self.power()
 
     def power(self) -> Node:
         base = self.postfix()
         if self.at("op", "^"):
             self.next()
+            self.enter()
             exp = self.script()
+            self.depth -= 1
             base = Node("pow", (base, exp))
             while self.at("op", "!"):
                 self.next()
@@ -330,7 +331,7 @@ class _Parser:
         if self.depth == 0 and text.isdigit() and len(text) <= 3 and text[0] != "0":
             while (self.at("op", ",") and self.peek().pos == t.end and self.peek(1).kind == "num"
                    and self.peek(1).pos == t.end + 1 and len(self.peek(1).text.split(".")[0]) == 3
-                   and self.peek(1).text[:3].isdigit() and not self.peek(2).text == "_"):
+                   and self.peek(1).text[:3].isdigit() and self.peek(2).text != "_"):
                 self.next()
                 t = self.next()
                 text += t.text
@@ -632,10 +633,11 @@ def _is_infinite(node: object) -> bool:
     return isinstance(node, Node) and (node.args == ("inf",) or (node.op == "neg" and _is_infinite(node.args[0])))
 
 
+_TEXT_CMD = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|hbox)(?![a-zA-Z])")
+
+
 def _text_value(text: str) -> Text:
-    s = normalise(text)
-    for cmd in ("\\text", "\\textbf", "\\mathrm", "\\mbox", "\\textit"):
-        s = s.replace(cmd, "")
+    s = _TEXT_CMD.sub(" ", normalise(text))
     s = " ".join(s.replace("{", " ").replace("}", " ").split()).strip(" .").lower()
     return Text(s)
 
