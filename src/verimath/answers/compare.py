@@ -102,7 +102,8 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       describes (``x > 3`` = ``(3, \\infty)``), an ``or`` of them the union.
     - **Tuples** are ordered; ``(a, b)`` also equals the open interval ``(a, b)``. **Intervals** compare
       endpoints and closedness; **unions** their parts in any order. **Sets** and **lists of solutions**
-      (``x=1 or x=2``, ``1, 2``, ``1 \\pm \\sqrt2``) compare as sets; a one-element set equals its element.
+      (``x=1 or x=2``, ``1, 2``, ``1 \\pm \\sqrt2``) compare as sets; a set or list equals a single value when
+      every element equals it (``\\{5\\}`` = ``5``; ``1, 2`` ≠ ``2``).
     - **Matrices** compare elementwise; a one-row or one-column matrix also equals the tuple of its entries.
     - **Text** compares case- and space-insensitively (``\\text{yes}`` = ``Yes``); **choices** by letter
       (``(C)`` = ``\\text{(C)}`` = ``C``).
@@ -124,13 +125,14 @@ def _equiv(a: Value, b: Value, budget: Budget) -> Match:
         return _yes("identical")
     if _RANK[type(a)] > _RANK[type(b)]:
         a, b = b, a
+    if (isinstance(b, FiniteSet | SolutionList) and not isinstance(a, FiniteSet | SolutionList)
+            and not (isinstance(a, Interval | Union) and isinstance(b, SolutionList))):  # "x<1 or x>2": a union
+        return _collapses_to(b, a, budget)
     if isinstance(a, _SCALARS):
         if isinstance(b, _SCALARS):
             return _scalars(a, b, budget)
         if isinstance(b, Relation):
             return _value_vs_relation(a, b, budget)
-        if isinstance(b, FiniteSet | SolutionList) and len(b.items) == 1:
-            return _equiv(a, b.items[0], budget)
         return _no("type", f"a number against a {type(b).__name__}")
     if isinstance(a, Relation):
         return _relation_vs(a, b, budget)
@@ -163,9 +165,7 @@ def _equiv(a: Value, b: Value, budget: Budget) -> Match:
     if isinstance(a, FiniteSet | SolutionList):
         if isinstance(b, FiniteSet | SolutionList):
             return _unordered(a.items, b.items, budget, "set")
-        if len(a.items) == 1:
-            return _equiv(a.items[0], b, budget)
-        return _no("type", f"a {type(a).__name__} against a {type(b).__name__}")
+        return _collapses_to(a, b, budget)
     if isinstance(a, Matrix):
         if isinstance(b, Matrix):
             if len(a.rows) != len(b.rows) or len(a.rows[0]) != len(b.rows[0]):
@@ -215,6 +215,19 @@ def _unordered(xs: Sequence[Value], ys: Sequence[Value], budget: Budget, kind: s
 
 def _show(v: Value) -> str:
     return str(v) if isinstance(v, _SCALARS) else type(v).__name__
+
+
+def _collapses_to(many: FiniteSet | SolutionList, one: Value, budget: Budget) -> Match:
+    """A set or list against a single value: equal when every element equals it (``\\{5\\}``, ``x+1, 1+x``)."""
+    if not many.items:
+        return _no("set", "an empty set against a value")
+    for item in many.items:
+        m = _equiv(item, one, budget)
+        if not m.equal:
+            kind = "a list" if isinstance(many, SolutionList) else "a set"
+            return _no("set", f"{kind} of {len(many.items)} answers against one" if len(many.items) > 1
+                       else m.reason)
+    return _yes("set", "every listed answer equals it")
 
 
 def _matrix_vs_tuple(m: Matrix, t: Tuple, budget: Budget) -> Match:
@@ -283,8 +296,6 @@ def _relation_vs(r: Relation, b: Value, budget: Budget) -> Match:
     iv = _as_interval(r)
     if iv is not None and isinstance(b, Interval | Union | Tuple):
         return _equiv(iv, b, budget)
-    if isinstance(b, FiniteSet | SolutionList) and len(b.items) == 1:
-        return _equiv(r, b.items[0], budget)
     return _no("type", f"a relation against a {type(b).__name__}")
 
 

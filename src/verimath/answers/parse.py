@@ -73,7 +73,7 @@ def _err(msg: str) -> InputError:
 
 
 class _Parser:
-    __slots__ = ("abs_depth", "depth", "i", "toks")
+    __slots__ = ("abs_depth", "brackets", "depth", "i", "toks")
 
     def __init__(self, toks: list[Tok]) -> None:
         self.toks = toks
@@ -81,6 +81,7 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
+        self.brackets = 0  # inside ( [ \\{ a comma separates items; inside { } and at top level 1,000 is a number
 
     # ---------------------------------------------------------------- token helpers
     def peek(self, k: int = 0) -> Tok:
@@ -328,7 +329,7 @@ class _Parser:
     def number(self, t: Tok) -> Node:
         text = t.text
         # thousands separators 12,345,678 (only outside brackets, only with no spaces)
-        if self.depth == 0 and text.isdigit() and len(text) <= 3 and text[0] != "0":
+        if self.brackets == 0 and text.isdigit() and len(text) <= 3 and text[0] != "0":
             while (self.at("op", ",") and self.peek().pos == t.end and self.peek(1).kind == "num"
                    and self.peek(1).pos == t.end + 1 and len(self.peek(1).text.split(".")[0]) == 3
                    and self.peek(1).text[:3].isdigit() and self.peek(2).text != "_"):
@@ -349,9 +350,11 @@ class _Parser:
 
     def bracket(self, opener: str) -> Node:
         self.enter()
+        self.brackets += 1
         items = self.items((")", "]"))
         close = self.expect("op", ")", "]").text
         self.depth -= 1
+        self.brackets -= 1
         if len(items) == 1 and opener + close in ("()", "[]"):
             return items[0]
         if len(items) == 2 and opener + close != "()":
@@ -391,9 +394,11 @@ class _Parser:
             return Node("set", ())
         if c == "\\{":
             self.enter()
+            self.brackets += 1
             items = [] if self.at("cmd", "\\}") else self.items(("\\}",))
             self.expect("cmd", "\\}")
             self.depth -= 1
+            self.brackets -= 1
             return Node("set", tuple(items))
         if c in ("\\lfloor", "\\lceil"):
             self.enter()
@@ -557,15 +562,29 @@ def scalar(node: Node) -> Number | Expr:
             return Number(v * scale, half * scale, sig)  # type: ignore[operator]
         except (NotExact, Undefined):
             pass
+    _check_arithmetic(node)
     try:
         return Number(exact(node))
     except NotExact:
         pass
     except Undefined as e:
         raise _err(f"undefined value: {e}") from None
-    if node.op in ("list", "tuple", "set", "interval", "matrix", "rel", "union", "choice"):
-        raise _err(f"a {node.op} where a number was expected")
     return Expr(node, frozenset(_symbols(node, set())))
+
+
+_STRUCTURES = frozenset({"list", "tuple", "set", "interval", "matrix", "rel", "union", "choice"})
+
+
+def _check_arithmetic(node: Node) -> None:
+    """Reject a list, tuple, set, ... used as a number (``\\frac{1}{2, 3}``, ``(1, 2) + 3``)."""
+    stack: list[object] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Node):
+            if n.op in _STRUCTURES:
+                raise _err(f"a {n.op} where a number was expected")
+            if n.op not in ("num", "sym", "const"):
+                stack.extend(n.args)
 
 
 def to_value(node: Node) -> Value:

@@ -47,6 +47,11 @@ def _show(node: Node) -> str:
         return f"({_show(a[0])})^({_show(a[1])})"  # type: ignore[arg-type]
     if op == "func":
         return f"{a[0]}(" + ", ".join(_show(x) for x in a[1:]) + ")"  # type: ignore[arg-type]
+    if op == "fact":
+        return f"({_show(a[0])})!"  # type: ignore[arg-type]
+    if op == "binom":
+        n, k = (_show(x) for x in a)  # type: ignore[arg-type]
+        return f"(({n})!/(({k})!(({n}) - ({k}))!))"
     return f"{op}(" + ", ".join(_show(x) for x in a) + ")"  # type: ignore[arg-type]
 
 
