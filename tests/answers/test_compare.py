@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from verimath.answers import Match, equivalent, parse
@@ -160,3 +160,19 @@ def test_a_fraction_equals_its_renderings(q) -> None:  # type: ignore[no-untyped
     assert equivalent(frac, f"{q.numerator}/{q.denominator}").equal
     assert equivalent(frac, str(q.numerator * 3) + f"/{q.denominator * 3}").equal
     assert not equivalent(frac, f"{q.numerator + 1}/{q.denominator}").equal
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.fractions(min_value=-1000, max_value=1000, max_denominator=10**4).filter(lambda q: abs(q) > 0.01),
+       st.integers(3, 12))
+def test_a_rounded_decimal_matches_and_a_wrong_last_digit_does_not(q, digits: int) -> None:  # type: ignore[no-untyped-def]
+    from decimal import Context, Decimal
+
+    exact_text = f"\\frac{{{q.numerator}}}{{{q.denominator}}}"
+    rounded = Context(prec=digits).divide(Decimal(q.numerator), Decimal(q.denominator))
+    text = format(rounded, "f")
+    assume("." in text)  # "100" is an exact integer, not a rounded decimal
+    assert equivalent(text, exact_text).equal, (text, exact_text)
+    ulp = Decimal(1).scaleb(rounded.adjusted() - digits + 1)
+    wrong = format(rounded + 2 * ulp if rounded > 0 else rounded - 2 * ulp, "f")
+    assert not equivalent(wrong, exact_text).equal, (wrong, exact_text)

@@ -390,8 +390,8 @@ def _decimal_vs_expr(d: Number, e: Expr, budget: Budget) -> Match:
     re_v = ctx.re(v)
     if ctx.isinf(re_v) or ctx.isnan(re_v):
         return _no("decimal", "a decimal against an infinite value")
-    p, q = ctx.re(re_v).man_exp if hasattr(re_v, "man_exp") else (0, 0)
-    exact_v = Fraction(p) * Fraction(2) ** q if q >= 0 else Fraction(p, 2**-q)
+    sign, man, exp, _ = ctx.mpf(re_v)._mpf_
+    exact_v = Fraction((-1) ** sign * man) * (Fraction(2) ** exp)
     return _decimal_rule(d, exact_v)
 
 
