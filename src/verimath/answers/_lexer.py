@@ -33,6 +33,7 @@ _PERCENT = re.compile(r"\\%|%|\\percent")
 _DOLLAR = re.compile(r"\\\$|\$|\\textdollar")
 _FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
+_REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![a-zA-Z])|\ball real numbers\b", re.IGNORECASE)
 _MATH_WRAP = re.compile(r"\\(?:mathbf|boldsymbol|mathit|bm|mathbb|mathsf|mathcal)(?![a-zA-Z])")
 
 _TOKEN = re.compile(
@@ -75,6 +76,7 @@ def normalise(text: str) -> str:
     s = _DOLLAR.sub("", s)
     s = _FRAC.sub(r"\\frac", s)
     s = _BINOM.sub(r"\\binom", s)
+    s = _REALS.sub(r"(-\\infty,\\infty)", s)
     s = _MATH_WRAP.sub("", s)
     return s.strip().rstrip(".").strip()
 

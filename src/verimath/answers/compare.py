@@ -250,8 +250,20 @@ _INF = Expr(Node("const", ("inf",)))
 _NEG_INF = Expr(Node("neg", (Node("const", ("inf",)),)))
 
 
+_FUNCTION_NAMES = frozenset("fghpqrFGHPQR")
+
+
 def _lone_symbol(v: Value) -> str | None:
-    return v.node.args[0] if isinstance(v, Expr) and v.node.op == "sym" else None  # type: ignore[return-value]
+    """The variable a side names: ``x``, or ``f`` for a function value ``f(x)`` (parsed as ``f·x``)."""
+    if not isinstance(v, Expr):
+        return None
+    n = v.node
+    if n.op == "sym":
+        return n.args[0]  # type: ignore[return-value]
+    if (n.op == "mul" and len(n.args) == 2 and n.args[0].op == "sym"  # type: ignore[union-attr]
+            and n.args[0].args[0] in _FUNCTION_NAMES and n.args[1].op == "sym"):  # type: ignore[union-attr]
+        return n.args[0].args[0]  # type: ignore[union-attr,return-value]
+    return None
 
 
 def _as_interval(v: Value) -> Interval | None:

@@ -308,7 +308,9 @@ class _Parser:
             return self.number(t)
         if k == "id":
             return Node("const", (t.text,)) if t.text in ("e", "i") else Node("sym", (t.text,))
-        if k == "choice":
+        if k == "choice":  # "\\textbf{(B)} 12": the letter is the answer
+            while not (self.at("eof") or self.at("sep") or self.at("op", ",", ";")):
+                self.next()
             return Node("choice", (t.text,))
         if k == "op":
             if t.text in ("(", "["):
@@ -330,10 +332,15 @@ class _Parser:
         text = t.text
         # thousands separators 12,345,678 (only outside brackets, only with no spaces)
         if self.brackets == 0 and text.isdigit() and len(text) <= 3 and text[0] != "0":
-            while (self.at("op", ",") and self.peek().pos == t.end and self.peek(1).kind == "num"
-                   and self.peek(1).pos == t.end + 1 and len(self.peek(1).text.split(".")[0]) == 3
-                   and self.peek(1).text[:3].isdigit() and self.peek(2).text != "_"):
-                self.next()
+            # 12,345 or 12 345 (one space): groups of exactly three digits
+            while True:
+                comma = self.at("op", ",") and self.peek().pos == t.end
+                group = self.peek(1) if comma else self.peek()
+                if not (group.kind == "num" and group.pos == t.end + 1 and group.text[:3].isdigit()
+                        and len(group.text.split(".")[0]) == 3 and self.peek(2 if comma else 1).text != "_"):
+                    break
+                if comma:
+                    self.next()
                 t = self.next()
                 text += t.text
         if "." in text and self.at("cmd", "\\overline") and self.peek().pos == t.end:
