@@ -129,14 +129,15 @@ def test_relations_and_lists() -> None:
 def test_text_and_choices() -> None:
     assert parse("\\text{Yes}") == Text("yes") == parse("yes")
     assert parse("\\text{Monday}") == Text("monday")
-    for text in ("C", "(C)", "\\text{(C)}", "\\textbf{C}", "(\\text{C})"):
+    for text in ("C", "(C)", "\\text{(C)}", "\\textbf{C}", "(\\text{C})", "\\textbf{(C)} 12"):
         assert parse(text) == Choice("C"), text
 
 
 @pytest.mark.parametrize(
     "text",
     ["", "1+", "\\frac{1}{2", "(1, 2", "x = ", "\\begin{pmatrix} 1 & 2 \\\\ 3 \\end{pmatrix}", "\\unknowncmd{3}",
-     "1/0", "(" * 200 + "1" + ")" * 200, "x" * 3000],
+     "1/0", "(" * 200 + "1" + ")" * 200, "x" * 3000, "x_", "y^", "0.51e5\\overline{3}", "\\sin(1, 2)",
+     "\\frac{1}{2, 3}", "(1, 2) + 3"],
 )
 def test_malformed_input_raises_input_error(text: str) -> None:
     with pytest.raises(InputError):

@@ -61,6 +61,7 @@ _MATRIX_ENVS = frozenset({"pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix",
 _ATOM_CMDS = frozenset({"\\frac", "\\sqrt", "\\binom", "\\pi", "\\infty", "\\lfloor", "\\lceil", "\\begin",
                         "\\emptyset", "\\varnothing", "\\vert", "\\lvert"})
 _CONSTS = {"\\pi": "pi", "\\infty": "inf"}
+_VARIADIC = frozenset({"gcd", "lcm", "max", "min"})
 ONE, ZERO = Node("num", (Fraction(1),)), Node("num", (Fraction(0),))
 
 
@@ -89,6 +90,8 @@ class _Parser:
 
     def next(self) -> Tok:
         t = self.toks[self.i]
+        if t.kind == "eof":
+            raise _err("unexpected end of input")
         self.i += 1
         return t
 
@@ -110,7 +113,8 @@ class _Parser:
     # ---------------------------------------------------------------- grammar
     def answer(self) -> Node:
         items = self.items(("eof",))
-        self.expect("eof")
+        if not self.at("eof"):
+            raise _err(f"expected the end of the answer but found {self.peek().text!r}")
         return items[0] if len(items) == 1 else Node("list", tuple(items))
 
     def items(self, stop: tuple[str, ...]) -> list[Node]:
@@ -309,7 +313,7 @@ class _Parser:
         if k == "id":
             return Node("const", (t.text,)) if t.text in ("e", "i") else Node("sym", (t.text,))
         if k == "choice":  # "\\textbf{(B)} 12": the letter is the answer
-            while not (self.at("eof") or self.at("sep") or self.at("op", ",", ";")):
+            while not (self.at("eof") or self.at("sep") or self.at("op", ",", ";", ")", "]", "}")):
                 self.next()
             return Node("choice", (t.text,))
         if k == "op":
@@ -343,7 +347,7 @@ class _Parser:
                     self.next()
                 t = self.next()
                 text += t.text
-        if "." in text and self.at("cmd", "\\overline") and self.peek().pos == t.end:
+        if "." in text and "e" not in text.lower() and self.at("cmd", "\\overline") and self.peek().pos == t.end:
             self.next()
             rep = self.next() if not self.at("op", "{") else None
             if rep is None:
@@ -452,6 +456,8 @@ class _Parser:
             args = [_mul(factors)]
         if name == "ln":
             name = "log"
+        if not (len(args) == 1 or name in _VARIADIC):
+            raise _err(f"{name} takes one argument, not {len(args)}")
         if base is not None:
             if name != "log":
                 raise _err("only log takes a subscript")
