@@ -153,8 +153,7 @@ def context(dps: int) -> MPContext:
 _FUNCS1 = {
     "sin": "sin", "cos": "cos", "tan": "tan", "sec": "sec", "csc": "csc", "cot": "cot",
     "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsec": "asec", "arccsc": "acsc", "arccot": "acot",
-    "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "exp": "exp", "ln": "ln", "sqrt": "sqrt",
-    "abs": "fabs",
+    "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "exp": "exp", "sqrt": "sqrt",
 }
 
 
@@ -217,9 +216,9 @@ def numeric(node: Node, env: dict[str, Any], ctx: MPContext) -> Any:
 
 def _func(name: str, xs: list[Any], ctx: MPContext) -> Any:
     x = xs[0]
+    if name == "abs":
+        return abs(x)
     if name in _FUNCS1:
-        if name == "abs":
-            return abs(x)
         return getattr(ctx, _FUNCS1[name])(x)
     if name == "log":
         return ctx.ln(x) if len(xs) == 1 else ctx.ln(x) / ctx.ln(xs[1])

@@ -559,7 +559,7 @@ def _symbols(node: object, out: set[str]) -> set[str]:
     return out
 
 
-def scalar(node: Node) -> Number | Expr:
+def _scalar(node: Node) -> Number | Expr:
     """A numeric tree as a ``Number`` (exact rational or stated decimal) or an ``Expr``."""
     a = node.args
     if node.op == "num":
@@ -600,12 +600,12 @@ def _check_arithmetic(node: Node) -> None:
                 stack.extend(n.args)
 
 
-def to_value(node: Node) -> Value:
+def _to_value(node: Node) -> Value:
     """Convert a parse tree into a value, expanding ``±`` into a list of solutions."""
     if node.op == "list":
         items: list[Value] = []
         for x in node.args:
-            v = to_value(x)  # type: ignore[arg-type]
+            v = _to_value(x)  # type: ignore[arg-type]
             items.extend(v.items if isinstance(v, SolutionList) else (v,))
         return SolutionList(tuple(items))
     k = _count_pm(node)
@@ -651,14 +651,14 @@ def _one(node: Node) -> Value:
     if op == "sym" and len(a[0]) == 1 and a[0] in "ABCDEFGHIJ":  # type: ignore[operator]
         return Choice(a[0])  # type: ignore[arg-type]
     if op == "list":
-        return to_value(node)
-    return scalar(node)
+        return _to_value(node)
+    return _scalar(node)
 
 
 def _scalar_of(node: object) -> Value:
     if not isinstance(node, Node) or node.op in ("list", "tuple", "set", "interval", "matrix", "union", "rel"):
         raise _err("a number was expected")
-    return scalar(node)
+    return _scalar(node)
 
 
 def _is_infinite(node: object) -> bool:
@@ -693,6 +693,6 @@ def parse(text: str) -> Value:
     if toks and all(t.kind in ("word", "sep", "id") for t in toks) and any(t.kind == "word" for t in toks):
         return _text_value(s)
     try:
-        return to_value(_Parser(toks).answer())
+        return _to_value(_Parser(toks).answer())
     except _TextAnswer:
         return _text_value(s)
