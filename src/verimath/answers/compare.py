@@ -83,7 +83,8 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
 
     - **Exact numbers** (integers, fractions, mixed numbers, repeating decimals) compare as exact rationals.
       ``1/2004!`` ≠ ``1/2006!``; no percent rescaling (``50\\%`` is the number 50, never 0.5) and no fixed
-      absolute or relative tolerance (``10001`` ≠ ``10000``).
+      absolute or relative tolerance (``10001`` ≠ ``10000``). Units, currency signs and degree marks are dropped
+      by ``parse`` (``\\$18`` = ``18 dollars`` = ``18``; ``90^\\circ`` = ``90``, not ``\\pi/2``).
     - **Stated decimals** match an exact value when they agree to within half a unit of their last stated digit
       and state at least 3 significant digits: ``0.866`` = ``\\sqrt3/2``, ``0.3`` ≠ ``1/3``, ``1e-7`` ≠ ``0``.
       Two decimals compare by the coarser one's rule (``2.50`` = ``2.5``).
@@ -105,6 +106,8 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       (``x=1 or x=2``, ``1, 2``, ``1 \\pm \\sqrt2``) compare as sets; a set or list equals a single value when
       every element equals it (``\\{5\\}`` = ``5``; ``1, 2`` ≠ ``2``).
     - **Matrices** compare elementwise; a one-row or one-column matrix also equals the tuple of its entries.
+    - ``\\log`` is the natural logarithm (``\\log_b`` for other bases); ``i`` is the imaginary unit and ``e``
+      Euler's number wherever they appear.
     - **Text** compares case- and space-insensitively (``\\text{yes}`` = ``Yes``); **choices** by letter
       (``(C)`` = ``\\text{(C)}`` = ``C``).
     """
