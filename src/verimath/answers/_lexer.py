@@ -27,6 +27,7 @@ _REMOVE = re.compile(
     r"\\(?:left|right)(?![a-zA-Z])\.?|\\(?:displaystyle|textstyle|limits|[bB]igg?[lr]?|"
     r"hspace\*?\{[^}]*\}|phantom\{[^}]*\})(?![a-zA-Z])|(?<!\\)\\[!,;:]"
 )
+_THIN_THOUSANDS = re.compile(r",\s*\\!\s*(?=\d{3}(?!\d))")
 _SPACE = re.compile(r"\\q?quad(?![a-zA-Z])|(?<!\\)\\ |~")
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
 _PERCENT = re.compile(r"\\%|%|\\percent")
@@ -69,6 +70,7 @@ def normalise(text: str) -> str:
     for a, b in (("\\(", "\\)"), ("\\[", "\\]")):
         if s.startswith(a) and s.endswith(b):
             s = s[2:-2]
+    s = _THIN_THOUSANDS.sub(",", s)  # 11,\! 111 is one number: spaces are insignificant in TeX math
     s = _SPACE.sub(" ", _REMOVE.sub("", s))
     s = s.replace("{,}", "").replace("\\dots", "").replace("\\ldots", "").replace("\\cdots", "")
     s = _DEGREES.sub("", s)

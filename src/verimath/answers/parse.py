@@ -395,6 +395,8 @@ class _Parser:
                 n = self.sum()
                 self.expect("op", "]")
                 return Node("func", ("root", self.arg(), n))
+            if self.at("num"):  # \sqrt 13: TeX reads the first digit, but every writer means the number
+                return Node("func", ("sqrt", _number(self.next().text)))
             return Node("func", ("sqrt", self.arg()))
         if c == "\\binom":
             n = self.arg()
