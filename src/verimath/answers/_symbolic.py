@@ -12,12 +12,16 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 from typing import Any
 
 from verimath.answers.values import Node
 
 _MAX_IDLE = 2
+_MAX_BUSY = 4
+"""At most this many SymPy workers run at once (each holds ~100 MB); further checks wait for a slot."""
+_slots = threading.BoundedSemaphore(_MAX_BUSY)
 _MAX_TIMEOUT = 600.0
 _lock = threading.Lock()
 _idle: list[_Worker] = []
@@ -65,6 +69,16 @@ def equal(a: Node, b: Node, *, timeout: float) -> bool | None:
     if timeout <= 0:
         return None
     timeout = min(timeout, _MAX_TIMEOUT)
+    start = time.monotonic()
+    if not _slots.acquire(timeout=timeout):
+        return None
+    try:
+        return _ask(a, b, timeout - (time.monotonic() - start))
+    finally:
+        _slots.release()
+
+
+def _ask(a: Node, b: Node, timeout: float) -> bool | None:
     with _lock:
         worker = _idle.pop() if _idle else None
     if worker is None:
