@@ -645,6 +645,8 @@ def _one(node: Node) -> Value:
         ops, sides = a[0], a[1:]
         if ops == ("in",):
             return _one(sides[1])  # type: ignore[arg-type]
+        if ops == ("=",) and any(_is_variable_tuple(x) for x in sides):  # (x, y) = (1, 2)
+            return _one(sides[1] if _is_variable_tuple(sides[0]) else sides[0])  # type: ignore[arg-type]
         if "in" in ops:  # type: ignore[operator]
             raise _err("\\in inside a chain")
         return Relation(ops, tuple(_scalar_of(x) for x in sides))  # type: ignore[arg-type]
@@ -655,6 +657,11 @@ def _one(node: Node) -> Value:
     if op == "list":
         return _to_value(node)
     return _scalar(node)
+
+
+def _is_variable_tuple(node: object) -> bool:
+    return isinstance(node, Node) and node.op == "tuple" and all(
+        isinstance(x, Node) and x.op == "sym" for x in node.args)
 
 
 def _scalar_of(node: object) -> Value:
