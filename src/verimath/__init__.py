@@ -6,6 +6,7 @@ The public API is re-exported here; everything else lives in one package per con
 
 from __future__ import annotations
 
+from verimath.answers import Verdict, grade
 from verimath.errors import BudgetExceeded, InputError, ModelError, SandboxUnavailable, VerimathError
 
 __version__ = "0.1.0"
@@ -21,9 +22,11 @@ __all__ = [
     "ModelError",
     "SandboxUnavailable",
     "Solution",
+    "Verdict",
     "VerimathError",
     "__version__",
     "get_strategy",
+    "grade",
     "load_model",
     "solve",
 ]
