@@ -1,5 +1,5 @@
-"""Stand-ins used only until ``verimath.sandbox`` and ``verimath.answers`` land on main (then removed):
-a subprocess Python REPL with the Sandbox's shape, and a ``\\boxed{}`` extractor."""
+"""A stand-in used only until ``verimath.sandbox`` lands on main (then removed): a subprocess Python REPL with
+the Sandbox's shape."""
 
 from __future__ import annotations
 
@@ -99,18 +99,3 @@ class LocalExecutor:
         finally:
             s.close()
 
-
-def extract(response: str) -> str | None:
-    """The content of the last balanced ``\\boxed{...}``."""
-    i = response.rfind("\\boxed{")
-    if i < 0:
-        return None
-    depth, start = 0, i + len("\\boxed{")
-    for j in range(start, len(response)):
-        if response[j] == "{":
-            depth += 1
-        elif response[j] == "}":
-            if depth == 0:
-                return response[start:j].strip() or None
-            depth -= 1
-    return None

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Iterator
 
 import _stand_ins
 import pytest
-
-try:
-    from verimath.answers import extract as _extract  # noqa: F401
-except ImportError:  # until verimath.answers lands on main
-    _mod = types.ModuleType("verimath.answers")
-    _mod.extract = _stand_ins.extract  # type: ignore[attr-defined]
-    sys.modules["verimath.answers"] = _mod
 
 
 def make_executor(timeout_s: float = 5.0):
