@@ -99,7 +99,8 @@ def parse_template(row: Mapping[str, Any], *, template_id: str, source: str | No
         lines = (ln.strip() for ln in body.splitlines())
         return tuple(ln[1:].strip() if ln.startswith("-") else ln for ln in lines if ln and ln != "-")
 
-    answer = " ".join(items(sections["answer"])) if "answer" in sections else None
+    answer = " ".join(ln.strip() for ln in sections["answer"].splitlines() if ln.strip()) if "answer" in sections \
+        else None
     meta = {k: v for k, v in row.items() if k not in ("question_annotated", "answer_annotated")}
     return Template(id=template_id, question=question.rstrip(), init=items(sections.get("init", "")),
                     conditions=items(sections.get("conditions", "")), answer=answer or None,
