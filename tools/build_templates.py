@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import build_templates_part2  # noqa: E402,F401  (registers templates)
-import build_templates_part3  # noqa: E402,F401
-import build_templates_part4  # noqa: E402,F401
-from build_templates_part1 import T  # noqa: E402
+import build_templates_part2  # noqa: F401  (registers templates)
+import build_templates_part3  # noqa: F401
+import build_templates_part4  # noqa: F401
+from build_templates_part1 import T
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "verimath" / "problems" / "templates"
 

@@ -208,7 +208,7 @@ class _Program:
         # A failure may be caused by any statement that constrained the ones it reads: widen each check's
         # ``back`` to the transitive closure over the conditions of earlier statements.
         reach: list[set[int]] = []
-        for i, lv in enumerate(self.levels):
+        for lv in self.levels:
             direct = {j for c in lv.checks for j in c.back}
             reach.append(direct.union(*(reach[j] for j in direct)) if direct else set())
             for c in lv.checks:
