@@ -7,6 +7,7 @@ The public API is re-exported here; everything else lives in one package per con
 from __future__ import annotations
 
 from verimath.errors import BudgetExceeded, InputError, ModelError, SandboxUnavailable, VerimathError
+from verimath.problems import Problem, generate, load_dataset, load_templates, perturb
 
 __version__ = "0.1.0"
 
@@ -14,7 +15,12 @@ __all__ = [
     "BudgetExceeded",
     "InputError",
     "ModelError",
+    "Problem",
     "SandboxUnavailable",
     "VerimathError",
     "__version__",
+    "generate",
+    "load_dataset",
+    "load_templates",
+    "perturb",
 ]

@@ -9,7 +9,11 @@ answers, ``verimath.answers``); never ``eval``, ``strategies``, ``models`` or ``
 from __future__ import annotations
 
 from verimath.problems._builtin import builtin_dir
+from verimath.problems._datasets import load_dataset, parse_filters, write_jsonl
+from verimath.problems._perturb import NUMERIC_OPS, OPS, PerturbReport, perturb, perturb_problem
 from verimath.problems._problem import Problem
+from verimath.problems._program import LiftError, Program, lift
+from verimath.problems._symbolic import SYMBOLIC_OPS, SymbolicError, symbolic_problem
 from verimath.problems._template import (
     Template,
     TemplateError,
@@ -21,13 +25,27 @@ from verimath.problems._template import (
 )
 
 __all__ = [
+    "NUMERIC_OPS",
+    "OPS",
+    "SYMBOLIC_OPS",
+    "LiftError",
+    "PerturbReport",
     "Problem",
+    "Program",
+    "SymbolicError",
     "Template",
     "TemplateError",
     "builtin_dir",
     "generate",
     "generate_many",
     "iter_instances",
+    "lift",
+    "load_dataset",
     "load_templates",
+    "parse_filters",
     "parse_template",
+    "perturb",
+    "perturb_problem",
+    "symbolic_problem",
+    "write_jsonl",
 ]

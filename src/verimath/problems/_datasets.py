@@ -197,8 +197,11 @@ def load_dataset(source: str | Path, *, question_field: str = "question", answer
 def write_jsonl(problems: Iterable[Problem], path: str | Path) -> int:
     """Write problems as JSONL rows (:meth:`Problem.to_dict`); returns how many."""
     n = 0
-    with Path(path).open("w", encoding="utf-8") as fh:
-        for p in problems:
-            fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
-            n += 1
+    try:
+        with Path(path).open("w", encoding="utf-8") as fh:
+            for p in problems:
+                fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+                n += 1
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", file=str(path)) from None
     return n

@@ -185,7 +185,11 @@ def perturb(problems: Iterable[Problem], ops: Sequence[str], *, seed: int = 0, v
     for op in ops:
         if op not in OPS:
             raise InputError(f"unknown perturbation {op!r}; choose from {', '.join(OPS)}", field="ops")
-    report = report if report is not None else PerturbReport()
+    return _variants(problems, ops, seed, variants, report if report is not None else PerturbReport())
+
+
+def _variants(problems: Iterable[Problem], ops: Sequence[str], seed: int, variants: int,
+              report: PerturbReport) -> Iterator[Problem]:
     for problem in problems:
         for op in ops:
             seen: set[str] = set()
@@ -209,4 +213,4 @@ def perturb(problems: Iterable[Problem], ops: Sequence[str], *, seed: int = 0, v
 
 def _reason(message: str) -> str:
     """A message without its specific numbers, to count drops by kind."""
-    return re.sub(r"[-\d./]+", "N", re.sub(r"'[^']*'", "'…'", message))
+    return re.sub(r"-?\d[\d,./]*", "N", re.sub(r"'[^']*'", "'…'", message))
