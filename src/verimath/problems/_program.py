@@ -27,6 +27,9 @@ _WORD = re.compile(r"\b(" + "|".join(sorted((w for w in _WORD_VALUES if w != "ze
                    + r"))?\b", re.I)
 _CALC = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
 _STEP = re.compile(r"^[\d\s+\-*/().]+$")
+# Numbers a calculation may use without the question writing them: small counts, unit conversions, halves.
+_UNIT_CONSTANTS = frozenset({*map(Fraction, range(13)), *map(Fraction, (14, 16, 24, 28, 30, 31, 36, 48, 52, 60,
+                             100, 360, 365, 1000, 3600)), Fraction(1, 2), Fraction(1, 4), Fraction(3, 4)})
 _MULTIPLIER_WORDS = {Fraction(2): re.compile(r"\b(twice|double|half|halves|pairs?|twins?|both)\b", re.I),
                      Fraction(3): re.compile(r"\b(triple|thrice|third|thirds)\b", re.I),
                      Fraction(4): re.compile(r"\b(quarters?|quadruple)\b", re.I),
@@ -153,6 +156,17 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
         by_value.setdefault(s.value, []).append(s)
     slot_of: dict[Fraction, int] = {}
     slots: list[Fraction] = []
+    percents = {s.value for s in spans if re.match(r"\s*(%|percent)", question[s.end:])}
+
+    def slot(value: Fraction) -> str:
+        if len(by_value[value]) > 1:
+            # "10 minutes" and "10% faster" would both change, though the calculation uses only one.
+            raise LiftError(f"{canonical(value)} is written {len(by_value[value])} times in the question")
+        if value not in slot_of:
+            slot_of[value] = len(slots)
+            slots.append(value)
+        return f"s{slot_of[value]}"
+
     steps: list[str] = []
     results: list[Fraction] = []
     for expr, stated in raw:
@@ -168,11 +182,19 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
                 if earlier:
                     return ast.Name(id=f"r{earlier[-1]}", ctx=ast.Load())
                 if in_question:
-                    if value not in slot_of:
-                        slot_of[value] = len(slots)
-                        slots.append(value)
-                    return ast.Name(id=f"s{slot_of[value]}", ctx=ast.Load())
+                    return ast.Name(id=slot(value), ctx=ast.Load())
+                # A percent of the question used as a rate: 0.4, 1.4 or 0.6 for "40%".
+                for form, base in (("({}/100)", value * 100), ("(1+{}/100)", (value - 1) * 100),
+                                   ("(1-{}/100)", (1 - value) * 100)):
+                    if base > 0 and base in percents:
+                        return ast.parse(form.format(slot(base)), mode="eval").body
+                if value not in _UNIT_CONSTANTS:
+                    raise LiftError(f"{canonical(value)} in the calculation is neither in the question nor a "
+                                    "unit constant (it may come from an unannotated step)")
                 return node
+
+        if not any(isinstance(n, ast.BinOp) for n in ast.walk(tree)):
+            raise LiftError(f"annotation {expr!r} is not a calculation")
 
         step = ast.unparse(Refs().visit(tree))
         steps.append(step)
@@ -189,6 +211,13 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
     if not slots:
         raise LiftError("the calculation uses no number of the question")
     steps = steps[:last + 1]
+    for i, st in enumerate(steps):
+        # Every step must start from the question (or earlier steps) and feed the answer; otherwise the
+        # solution computed something outside its annotations, which new numbers would not update.
+        if not re.search(r"\b[sr]\d+\b", st):
+            raise LiftError(f"step {i + 1} computes only with numbers absent from the question")
+        if i < len(steps) - 1 and not any(re.search(rf"\br{i}\b", later) for later in steps[i + 1:]):
+            raise LiftError(f"step {i + 1} does not lead to the answer")
     uses = [sum(len(re.findall(rf"\bs{i}\b", st)) for st in steps) for i in range(len(slots))]
     for i, n in enumerate(uses):
         # A small or unit-like number used twice may play two roles (``2`` dogs and "twice" as many): which one would a new
