@@ -69,7 +69,7 @@ def find_numbers(text: str) -> list[NumberSpan]:
 
 def render_number(value: Fraction, span: NumberSpan) -> str:
     """``value`` written the way ``span`` was (words stay words where the value is a whole number)."""
-    if span.style in ("words", "Words") and value.denominator == 1 and 0 <= value < 1000:
+    if span.style in ("words", "Words") and value.denominator == 1 and 0 <= value < 100:
         text = int_to_words(int(value))
         return text[0].upper() + text[1:] if span.style == "Words" else text
     text = canonical(value)
