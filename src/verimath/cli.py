@@ -8,6 +8,7 @@ reaches a user.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -95,7 +96,8 @@ def perturb(
     answer_field: str = typer.Option("answer", "--answer-field"),
     id_field: str = typer.Option("id", "--id-field"),
     limit: int | None = typer.Option(None, "--limit", min=0, help="Use only the first N problems."),
-    filters: list[str] = typer.Option([], "--filter", help="Keep rows with FIELD=VALUE (repeatable)."),
+    filters: Annotated[list[str] | None,
+                       typer.Option("--filter", help="Keep rows with FIELD=VALUE (repeatable).")] = None,
     include_original: bool = typer.Option(False, "--include-original", help="Write the originals too."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
