@@ -10,6 +10,7 @@ records ``parent_id`` and ``perturbation``; a problem an operation cannot handle
 
 from __future__ import annotations
 
+import ast
 import random
 import re
 from collections import Counter
@@ -66,10 +67,13 @@ def _valid(program: Program, values: Sequence[Fraction], keep_integers: bool) ->
         results = program.run(values)
     except ExprError:
         return None
-    for old, new in zip(program.results, results, strict=True):
+    for step, old, new in zip(program.steps, program.results, results, strict=True):
         if (old >= 0) != (new >= 0) or (old != 0) != (new != 0):
             return None
-        if keep_integers and old.denominator == 1 and new.denominator != 1:
+        # A whole quotient usually counts things (``200 / 40`` ties): it stays whole even where decimals are
+        # otherwise welcome.
+        divides = isinstance(ast.parse(step, mode="eval").body, ast.BinOp) and "/" in step
+        if (keep_integers or divides) and old.denominator == 1 and new.denominator != 1:
             return None
     return results
 
@@ -107,25 +111,42 @@ def digit_expansion(problem: Problem, rng: random.Random) -> Problem:
     return _resample(problem, rng, extra_digits=rng.choice((1, 2)), op="digit_expansion")
 
 
+_MEASURE = re.compile(r"\s*(%|percent|hours?|minutes?|seconds?|days?|weeks?|months?|years?|miles?|kilometers?|km|"
+                      r"meters?|feet|foot|inches|inch|yards?|pounds?|ounces?|kilograms?|kg|grams?|liters?|gallons?|"
+                      r"cups?|quarts?|pints?|dollars?|cents?|mph|degrees?)\b", re.I)
+_HOW_MANY = re.compile(r"\bhow many\s+(\w+)", re.I)
+
+
+def _is_measure(question: str, program: Program, i: int) -> bool:
+    """Whether slot ``i`` is an amount of money or a measurement (where 12.5 makes sense), not a count."""
+    return all(question[max(0, s.start - 1):s.start] in ("$", "€", "£") or _MEASURE.match(question[s.end:])
+               for s in program.spans[i])
+
+
 def _convert(problem: Problem, rng: random.Random, op: str, parts: Sequence[Fraction],
              write: Callable[[Fraction], str]) -> Problem:
     program = _program(problem)
-    whole = [i for i, v in enumerate(program.slots) if v.denominator == 1 and v >= 2]
+    whole = [i for i, v in enumerate(program.slots)
+             if v.denominator == 1 and v >= 2 and _is_measure(problem.question, program, i)]
+    asked = _HOW_MANY.search(problem.question)
+    count_asked = bool(asked) and not _MEASURE.match(" " + asked.group(1))
     rng.shuffle(whole)
     for i in whole:
         for part in rng.sample(list(parts), len(parts)):
             values = list(program.slots)
             values[i] = values[i] + part
             results = _valid(program, values, keep_integers=False)
-            if results is None:
-                continue
+            if results is None or (count_asked and results[-1].denominator != 1):
+                continue  # "how many trucks" stays a whole number
             question = substitute(problem.question, program, {i: values[i]}, {i: write(values[i])})
             return _variant(problem, op, question, results[-1], program.render(values))
-    raise LiftError("no whole number of the calculation could be converted")
+    raise LiftError("no amount or measurement of the calculation could be converted")
 
 
 def integer_to_decimal(problem: Problem, rng: random.Random) -> Problem:
-    """One whole number becomes a decimal (``12 -> 12.5``); GSM-Plus "integer-decimal-fraction conversion"."""
+    """One whole amount of money or measurement becomes a decimal (``$12 -> $12.5``, ``3 hours -> 3.25
+    hours``); GSM-Plus "integer-decimal-fraction conversion". Counts stay whole, and a question asking "how many"
+    things keeps a whole answer."""
     return _convert(problem, rng, "integer_to_decimal", (Fraction(1, 2), Fraction(1, 4), Fraction(3, 4)),
                     canonical)
 

@@ -171,8 +171,13 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
     results: list[Fraction] = []
     for expr, stated in raw:
         tree = ast.parse(expr, mode="eval")
+        added = {id(side) for n in ast.walk(tree) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub)
+                 for side in (n.left, n.right) if isinstance(side, ast.Constant)}
 
         class Refs(ast.NodeTransformer):
+            def __init__(self, added: set[int]) -> None:
+                self.added = added
+
             def visit_Constant(self, node: ast.Constant) -> ast.AST:
                 value = Fraction(repr(node.value)) if isinstance(node.value, float) else Fraction(node.value)
                 earlier = [i for i, r in enumerate(results) if r == value]
@@ -191,12 +196,16 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
                 if value not in _UNIT_CONSTANTS:
                     raise LiftError(f"{canonical(value)} in the calculation is neither in the question nor a "
                                     "unit constant (it may come from an unannotated step)")
+                if id(node) in self.added and value != 1:
+                    # Unit constants scale (``* 60``, ``/ 100``); one that is added or subtracted is more
+                    # likely a number the solution computed without annotating it.
+                    raise LiftError(f"{canonical(value)} is added in the calculation but is not in the question")
                 return node
 
         if not any(isinstance(n, ast.BinOp) for n in ast.walk(tree)):
             raise LiftError(f"annotation {expr!r} is not a calculation")
 
-        step = ast.unparse(Refs().visit(tree))
+        step = ast.unparse(Refs(added).visit(tree))
         steps.append(step)
         try:
             got = Program(tuple(slots), (), tuple(steps), ()).run(slots)[-1]
@@ -226,6 +235,18 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
             raise LiftError(f"{canonical(slots[i])} is used {n} times in the calculation")
         if n and slots[i] in _MULTIPLIER_WORDS and _MULTIPLIER_WORDS[slots[i]].search(question):
             raise LiftError(f"{canonical(slots[i])} may come from a word such as 'twice' or 'half'")
+    for st in steps:
+        for c in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])", st):
+            near = [v for v in slots if Fraction(c) in (v + 1, v - 1, 100 - v, 100 + v)]
+            if near:
+                # "Jeff gets 4 times as much as Brad": the solution divides by 5 = 4 + 1, a number new values
+                # of 4 would not update.
+                raise LiftError(f"constant {c} may be derived from {canonical(near[0])} outside the annotations")
+    unused = sorted({canonical(sp.value) for sp in spans if sp.value not in slot_of and sp.value != 1})
+    if unused:
+        # A number the calculation ignores may still be tied to the ones it uses ("ten packets: six of ... and
+        # the other four"); new values would contradict it.
+        raise LiftError(f"the question has numbers the calculation does not use ({', '.join(unused)})")
     return Program(tuple(slots), tuple(tuple(by_value[v]) for v in slots), tuple(steps),
                    tuple(results[:last + 1]))
 
