@@ -86,6 +86,10 @@ def test_numbers_derived_outside_the_annotations_are_not_lifted():
              "6*8=<<6*8=48>>48; 4*16=<<4*16=64>>64; 48+64=<<48+64=112>>112\n#### 112")
     with pytest.raises(LiftError, match="does not use"):
         lift(total[0], total[1], solution=total[2])
+    grade = ("Of the 300 Grade 5 students, 2/5 are boys. How many girls?", "180",
+             "300*2/5=<<300*2/5=120>>120; 300-120=<<300-120=180>>180\n#### 180")
+    with pytest.raises(LiftError, match="fraction"):
+        lift(grade[0], grade[1], solution=grade[2])
 
 
 def test_unknown_operation_is_an_input_error():

@@ -158,7 +158,13 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
     slots: list[Fraction] = []
     percents = {s.value for s in spans if re.match(r"\s*(%|percent)", question[s.end:])}
 
+    fixed = {Fraction(n) for n in re.findall(r"\d+(?=\s*/\s*\d)|(?<=/)\s*\d+|\d+(?=:\d)|(?<=:)\d+|\d+(?=st|nd|rd|th)",
+                                             question)}
+
     def slot(value: Fraction) -> str:
+        if value in fixed:
+            # "Grade 5 ... 2/5 are boys": the calculation's 5 may be the fraction's, which stays as written.
+            raise LiftError(f"{canonical(value)} is also written inside a fraction, time or ordinal")
         if len(by_value[value]) > 1:
             # "10 minutes" and "10% faster" would both change, though the calculation uses only one.
             raise LiftError(f"{canonical(value)} is written {len(by_value[value])} times in the question")
