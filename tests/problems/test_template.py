@@ -6,6 +6,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verimath.problems import Problem, TemplateError, generate, generate_many, load_templates, parse_template
 from verimath.problems._expr import Labeled, compile_expr
@@ -138,3 +140,15 @@ def test_a_gsm_symbolic_template_renders_word_styles(shared_data):
     for p in generate(t, 5, seed=0):
         assert re.search(r"\b(half|one-|two-|three-|quarter|third)", p.question)
         assert Fraction(p.answer) >= 0
+
+
+BUILTIN = load_templates("builtin")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(BUILTIN), st.integers(min_value=0, max_value=10**9))
+def test_any_seed_gives_instances_that_satisfy_the_template(t, seed):
+    problems = generate(t, 3, seed=seed)
+    assert len({p.question for p in problems}) == 3
+    for p in problems:
+        check_instance(t, p)
