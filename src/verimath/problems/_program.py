@@ -202,9 +202,10 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
                 if value not in _UNIT_CONSTANTS:
                     raise LiftError(f"{canonical(value)} in the calculation is neither in the question nor a "
                                     "unit constant (it may come from an unannotated step)")
-                if id(node) in self.added and value != 1:
+                if id(node) in self.added:
                     # Unit constants scale (``* 60``, ``/ 100``); one that is added or subtracted is more
-                    # likely a number the solution computed without annotating it.
+                    # likely a number the solution computed without annotating it (GSM8K's "each eat 4 apples"
+                    # is solved as ``4 + 1``).
                     raise LiftError(f"{canonical(value)} is added in the calculation but is not in the question")
                 return node
 
