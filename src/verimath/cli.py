@@ -96,6 +96,7 @@ def perturb(
     answer_field: str = typer.Option("answer", "--answer-field"),
     id_field: str = typer.Option("id", "--id-field"),
     limit: int | None = typer.Option(None, "--limit", min=0, help="Use only the first N problems."),
+    shuffle: bool = typer.Option(False, "--shuffle", help="Shuffle (with --seed) before --limit."),
     filters: Annotated[list[str] | None,
                        typer.Option("--filter", help="Keep rows with FIELD=VALUE (repeatable).")] = None,
     include_original: bool = typer.Option(False, "--include-original", help="Write the originals too."),
@@ -113,7 +114,8 @@ def perturb(
 
     names = [o.strip() for o in ops.split(",") if o.strip()]
     originals = list(load_dataset(dataset, question_field=question_field, answer_field=answer_field,
-                                  id_field=id_field, limit=limit, filters=filters))
+                                  id_field=id_field, limit=limit, shuffle=shuffle, seed=seed,
+                                  filters=filters))
     report = PerturbReport()
     made = make_variants(originals, names, seed=seed, variants=variants, report=report)
     written = write_jsonl(chain(originals, made) if include_original else made, out)

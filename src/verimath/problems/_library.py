@@ -154,10 +154,7 @@ def make_functions(box: RngBox) -> dict[str, Callable[..., Any]]:
         return b != 0 and (Fraction(a) / b).denominator == 1
 
     def to_int(x: Any) -> int:
-        x = as_number(x)
-        if isinstance(x, str):
-            return int(x)
-        return int(x)
+        return int(as_number(x))  # truncates toward zero, like Python's int(float)
 
     def to_round(x: Any, n: Any = None) -> Any:
         x = Fraction(as_number(x))

@@ -27,8 +27,8 @@ class Problem:
     """The problem text shown to a model."""
     answer: str
     """The gold final answer as text (``"18"``, ``"\\frac{1}{2}"``, ``"2.5"``)."""
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    """Everything else: level, type, solution, sampled variables, source fields."""
+    metadata: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    """Everything else: level, type, solution, sampled variables, source fields (read-only)."""
     parent_id: str | None = None
     """The id of the problem this one was derived from."""
     perturbation: str | None = None
@@ -39,6 +39,10 @@ class Problem:
     def __post_init__(self) -> None:
         if not isinstance(self.metadata, MappingProxyType):
             object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+
+    def __reduce__(self) -> tuple[Any, ...]:  # a mappingproxy does not pickle; worker processes need to
+        return (Problem, (self.id, self.question, self.answer, dict(self.metadata), self.parent_id,
+                          self.perturbation, self.template_id))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: the core fields, then ``metadata`` keys flattened beside them."""
