@@ -58,7 +58,7 @@ def generate(
     templates: str = typer.Option("builtin", "--templates", help="'builtin', a template folder or a .json file."),
     per_template: int = typer.Option(50, "--per-template", "-n", min=1, help="Distinct instances per template."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives byte-identical output."),
-    max_tries: int = typer.Option(100_000, "--max-tries", min=1, help="Draw budget per template."),
+    max_tries: int = typer.Option(400_000, "--max-tries", min=1, help="Draw budget per template."),
     out: str = typer.Option(..., "--out", "-o", help="Output JSONL: id, template_id, question, answer, "
                                                        "solution, variables."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),

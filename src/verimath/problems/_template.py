@@ -45,7 +45,8 @@ _SECTION = re.compile(r"^\s*#\s*(init|conditions|answer)\s*[:=]?", re.M)
 _INIT = re.compile(r"^\s*-?\s*(\$?[A-Za-z_]\w*(?:\s*,\s*\$?[A-Za-z_]\w*)*)\s*=\s*(.+?)\s*$")
 _FINAL = re.compile(r"####\s*(.+?)\s*$")
 
-DEFAULT_MAX_TRIES = 100_000
+DEFAULT_MAX_TRIES = 400_000
+MISMATCH_LIMIT = 200  # complete instances whose #answer disagrees, with none agreeing, before giving up
 LEVEL_RETRIES = 40
 SMALL_DOMAIN = 64
 
@@ -472,6 +473,8 @@ def iter_instances(template: Template, n: int, *, seed: int = 0,
         if isinstance(result, str):
             rejects[result] += 1
             mismatches += 1
+            if mismatches >= MISMATCH_LIMIT and not seen:
+                raise _budget_error(program, n, 0, used, rejects, duplicates, mismatches)
             continue
         question, answer, solution = result
         if question in seen:
