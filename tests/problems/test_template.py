@@ -85,6 +85,8 @@ def test_noop_variant_keeps_the_answer_of_its_base():
     base, noop = ts["money-01"], ts["money-01-noop"]
     assert noop.metadata["variant_of"] == "money-01" and noop.answer == base.answer
     assert len(noop.question) > len(base.question)
+    (p,) = generate(noop, 1)
+    assert (p.metadata["variant"], p.metadata["variant_of"], p.metadata["topic"]) == ("noop", "money-01", "money")
 
 
 @pytest.mark.parametrize(("question", "reason"), [
@@ -96,6 +98,8 @@ def test_noop_variant_keeps_the_answer_of_its_base():
     ("{x,1}\n\n#init:\n- $x = range(2, 5)\n\n#answer: x + nowhere", "undefined"),
     ("{x,1}\n\n#init:\n- $x = range(2, 5)\n\n#answer: x + 1", "answer_mismatch"),
     ("{x,1}\n\n#init:\n- $x = range(10 ** 13)\n\n#answer: x", "refused"),
+    ("{x,1}\n\n#init:\n- $x = ().__class__.__subclasses__()\n\n#answer: x", "refused"),
+    ("{x,1}\n\n#init:\n- $x = exec('1')\n\n#answer: x", "refused"),
 ])
 def test_bad_templates_fail_with_a_named_reason(question, reason):
     t = template(question, "#### {x}")

@@ -46,6 +46,7 @@ _INIT = re.compile(r"^\s*-?\s*(\$?[A-Za-z_]\w*(?:\s*,\s*\$?[A-Za-z_]\w*)*)\s*=\s
 _FINAL = re.compile(r"####\s*(.+?)\s*$")
 
 DEFAULT_MAX_TRIES = 400_000
+LINEAGE_KEYS = ("topic", "variant", "variant_of", "id_orig")
 MISMATCH_LIMIT = 200  # complete instances whose #answer disagrees, with none agreeing, before giving up
 LEVEL_RETRIES = 40
 SMALL_DOMAIN = 64
@@ -463,6 +464,8 @@ def iter_instances(template: Template, n: int, *, seed: int = 0,
     rejects: Counter[str] = Counter()
     used = duplicates = mismatches = 0
     variables = [t for lv in program.levels for t in lv.targets]
+    # What robustness metrics group by: a variant's base template (no-op, P1) and GSM-Symbolic's GSM8K id.
+    lineage = {k: template.metadata[k] for k in LINEAGE_KEYS if k in template.metadata}
     while len(seen) < n:
         try:
             env, spent = program.solve(rng, max_tries - used, rejects)
@@ -483,8 +486,8 @@ def iter_instances(template: Template, n: int, *, seed: int = 0,
         seen.add(question)
         yield Problem(id=f"{template.id}#{len(seen) - 1}", question=question, answer=answer,
                       template_id=template.id,
-                      metadata={"solution": solution,
-                                "variables": {v: _jsonable(env[v]) for v in variables}})
+                      metadata={"solution": solution, "variables": {v: _jsonable(env[v]) for v in variables},
+                                **lineage})
 
 
 def _budget_error(program: _Program, n: int, found: int, tries: int, rejects: Counter[str], duplicates: int,
