@@ -57,3 +57,42 @@ p1("geometry-01", "geometry",
    "2 * (l + w) * p + gt",
    "The perimeter is 2 * ({l} + {w}) = <<2*({l}+{w})={2*(l+w)}>>{2*(l+w)} meters, costing {2*(l+w)} * {p} = <<{2*(l+w)}*{p}={2*(l+w)*p}>>{2*(l+w)*p}.\nWith the gate: {2*(l+w)*p} + {gt} = <<{2*(l+w)*p}+{gt}={2*(l+w)*p+gt}>>{2*(l+w)*p+gt}.\n#### {2*(l+w)*p+gt}",
    cond=["w < l"])
+
+
+def p2(base, topic, q, init, ans, sol, cond=()):
+    t(f"{base}-p2", topic, q, init, ans, sol, cond=cond)
+    from build_templates_part1 import T
+    T[-1]["variant"], T[-1]["variant_of"] = "p2", base
+
+
+# P2-style variants: two more clauses (steps or seemingly relevant details).
+p2("money-02", "money",
+   "{name,Liam} has {cur,$}{m,50}. He buys {n,3} tickets that cost {cur,$}{p,12} each and a drink for {cur,$}{dr,4}. His friend pays him back {cur,$}{r,6} for one of the drinks he bought earlier. How much money does he have now?",
+   ["name = sample(names_male)", "cur = sample(currencies_sym)", "$m = range(40, 200, 5)", "$n = range(2, 8)",
+    "$p = range(3, 25)", "$dr = range(2, 9)", "$r = range(2, 12)"],
+   "m - n * p - dr + r",
+   "The tickets cost {n} * {p} = <<{n}*{p}={n*p}>>{n*p}; with the drink he spends {n*p} + {dr} = <<{n*p}+{dr}={n*p+dr}>>{n*p+dr}.\nHe has {m} - {n*p+dr} = <<{m}-{n*p+dr}={m-n*p-dr}>>{m-n*p-dr} left, then {m-n*p-dr} + {r} = <<{m-n*p-dr}+{r}={m-n*p-dr+r}>>{m-n*p-dr+r} after being paid back.\n#### {m-n*p-dr+r}",
+   cond=["n * p + dr < m"])
+p2("percent-02", "percent",
+   "There are {n,40} students in a class and {p,35}% of them walk to school. Of the others, {q,50}% take the bus and the rest are driven. {k,2} of the students who are driven also have a bike at school. How many students are driven to school?",
+   ["$n = range(20, 61)", "$p = range(5, 96, 5)", "$q = range(10, 91, 10)", "$k = range(1, 4)"],
+   "(n - n * p / 100) - (n - n * p / 100) * q / 100",
+   "{n} * {p}/100 = <<{n}*{p}/100={n*p//100}>>{n*p//100} walk, so {n} - {n*p//100} = <<{n}-{n*p//100}={n-n*p//100}>>{n-n*p//100} do not.\nOf those, {n-n*p//100} * {q}/100 = <<{n-n*p//100}*{q}/100={(n-n*p//100)*q//100}>>{(n-n*p//100)*q//100} take the bus, so {n-n*p//100} - {(n-n*p//100)*q//100} = <<{n-n*p//100}-{(n-n*p//100)*q//100}={(n-n*p//100)-(n-n*p//100)*q//100}>>{(n-n*p//100)-(n-n*p//100)*q//100} are driven.\n#### {(n-n*p//100)-(n-n*p//100)*q//100}",
+   cond=["is_int(n * p / 100)", "is_int((n - n * p / 100) * q / 100)", "(n - n * p / 100) * (100 - q) / 100 > k"])
+p2("rate-05", "rate",
+   "A cyclist rides {d,45} kilometers in {h,3} hours. At the same speed, she rides for {g,5} hours on Saturday, and on Sunday she rides {e,2} hours less than on Saturday. How many kilometers does she ride over the weekend?",
+   ["$h = range(2, 7)", "$d = range(10, 200)", "$g = range(3, 12)", "$e = range(1, 3)"],
+   "d / h * (g + g - e)",
+   "Her speed is {d} / {h} = <<{d}/{h}={d//h}>>{d//h} km per hour.\nShe rides {g} + ({g} - {e}) = <<{g}+{g}-{e}={2*g-e}>>{2*g-e} hours, so {d//h} * {2*g-e} = <<{d//h}*{2*g-e}={d//h*(2*g-e)}>>{d//h*(2*g-e)} km.\n#### {d//h*(2*g-e)}",
+   cond=["divides(d, h)", "e < g"])
+p2("multi-06", "multi-step",
+   "{name,Yusuf} runs {a,3} kilometers on weekdays and {b,8} kilometers on Saturdays. He rests on Sundays. In the last week he is ill for {s,2} weekdays and does not run on those days. How many kilometers does he run in {w,4} weeks?",
+   ["name = sample(names_male)", "$a = range(1, 15)", "$b = range(2, 30)", "$w = range(2, 12)", "$s = range(1, 5)"],
+   "(5 * a + b) * w - s * a",
+   "Each week he runs 5 * {a} + {b} = <<5*{a}+{b}={5*a+b}>>{5*a+b} km, {(5*a+b)*w} km in {w} weeks.\nBeing ill costs {s} * {a} = <<{s}*{a}={s*a}>>{s*a} km, so he runs {(5*a+b)*w} - {s*a} = <<{(5*a+b)*w}-{s*a}={(5*a+b)*w-s*a}>>{(5*a+b)*w-s*a} km.\n#### {(5*a+b)*w-s*a}")
+p2("geometry-03", "geometry",
+   "A box is {a,10} cm long, {b,6} cm wide and {c,5} cm tall. {n,3} such boxes are filled with 1-cm cubes, and then {k,20} cubes are taken out of each box. How many cubes are left in the boxes?",
+   ["$a = range(2, 30)", "$b = range(2, 20)", "$c = range(2, 15)", "$n = range(2, 9)", "$k = range(5, 60)"],
+   "(a * b * c - k) * n",
+   "One box holds {a} * {b} * {c} = <<{a}*{b}*{c}={a*b*c}>>{a*b*c} cubes, {a*b*c} - {k} = <<{a*b*c}-{k}={a*b*c-k}>>{a*b*c-k} after some are taken out.\n{n} boxes hold {a*b*c-k} * {n} = <<{a*b*c-k}*{n}={(a*b*c-k)*n}>>{(a*b*c-k)*n} cubes.\n#### {(a*b*c-k)*n}",
+   cond=["k < a * b * c"])

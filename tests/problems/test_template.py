@@ -67,7 +67,7 @@ def test_builtin_templates_generate_valid_distinct_instances():
     ts = load_templates("builtin")
     bases = [t for t in ts if t.metadata.get("variant") == "base"]
     assert len(bases) >= 60
-    assert {t.metadata["variant"] for t in ts} == {"base", "noop", "p1"}
+    assert {t.metadata["variant"] for t in ts} == {"base", "noop", "p1", "p2"}
     problems, failures = generate_many(ts, 8, seed=0)
     assert failures == []
     by_template: dict[str, list[Problem]] = {}

@@ -9,6 +9,6 @@ __all__ = ["builtin_dir"]
 
 def builtin_dir() -> Path:
     """The folder of built-in templates: 62 grade-school word problems (money, percentages, fractions, rates,
-    time, ratios, units, ages, geometry, multi-step), each with a no-op distractor variant and some with a
-    P1-style extra-clause variant; ``variant_of`` links a variant to its base."""
+    time, ratios, units, ages, geometry, multi-step), each with a no-op distractor variant, some with
+    P1-style (one extra clause) and P2-style (two) variants; ``variant_of`` links a variant to its base."""
     return Path(__file__).parent / "templates"
