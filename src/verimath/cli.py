@@ -103,8 +103,8 @@ def perturb(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Make answer-preserving variants of a dataset: numeric_substitution, digit_expansion,
-    integer_to_decimal, integer_to_fraction, distractor (numeric, via GSM8K's <<a*b=c>> annotations or an
-    equation field) and symbolic_numeric, symbolic_parameter, symbolic_equivalent (rows with 'expression'
+    integer_to_decimal, integer_to_fraction (numeric, via GSM8K's <<a*b=c>> annotations or an equation field),
+    decimal_to_fraction, fraction_to_decimal (same values rewritten), distractor and symbolic_numeric, symbolic_parameter, symbolic_equivalent (rows with 'expression'
     and 'task'). Problems an operation cannot handle are dropped and counted."""
     import json
     from itertools import chain

@@ -60,6 +60,17 @@ def test_integer_to_decimal_and_fraction():
     assert re.search(r"\d+ \d/\d", w.question)
 
 
+def test_value_preserving_rewrites_keep_the_answer():
+    p = Problem(id="r", question="A rope is 2.5 meters long and costs $3.50. She uses 3/4 of it and 1/3 of a "
+                                 "second rope. How much is left?", answer="0.625")
+    v = perturb_problem(p, "decimal_to_fraction", random.Random(0))
+    assert "2 1/2 meters" in v.question and "$3.50" in v.question and v.answer == p.answer
+    w = perturb_problem(p, "fraction_to_decimal", random.Random(0))
+    assert "0.75 of it" in w.question and "1/3 of" in w.question and w.answer == p.answer
+    with pytest.raises(LiftError):
+        perturb_problem(JANET, "decimal_to_fraction", random.Random(0))
+
+
 def test_distractor_keeps_the_answer_and_the_question_sentence():
     v = perturb_problem(JANET, "distractor", random.Random(0))
     assert v.answer == JANET.answer and v.question.endswith("farmers' market?")

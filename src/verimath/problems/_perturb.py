@@ -22,7 +22,7 @@ from verimath.errors import InputError
 from verimath.problems._expr import ExprError
 from verimath.problems._library import LISTS
 from verimath.problems._problem import Problem
-from verimath.problems._program import LiftError, Program, lift, substitute
+from verimath.problems._program import LiftError, Program, find_numbers, lift, substitute
 from verimath.problems._symbolic import SYMBOLIC_OPS, SymbolicError
 from verimath.problems._words import canonical
 
@@ -159,6 +159,41 @@ def integer_to_fraction(problem: Problem, rng: random.Random) -> Problem:
     return _convert(problem, rng, "integer_to_fraction", (Fraction(1, 2), Fraction(1, 3), Fraction(2, 3)), mixed)
 
 
+_FRACTION_TEXT = re.compile(r"(?<![\w/.$€£])(\d+)/(\d+)(?![\w/]|\.\d)")
+
+
+def _rewrite(problem: Problem, op: str, edits: list[tuple[int, int, str]]) -> Problem:
+    if not edits:
+        raise LiftError("nothing to rewrite")
+    question = problem.question
+    for start, end, text in sorted(edits, reverse=True):
+        question = question[:start] + text + question[end:]
+    solution = problem.metadata.get("solution")
+    return _variant(problem, op, question, problem.answer, solution if isinstance(solution, str) else None)
+
+
+def decimal_to_fraction(problem: Problem, rng: random.Random) -> Problem:
+    """Every decimal that is not money is written as a fraction (``2.5 -> 2 1/2``): same values, same answer."""
+    edits = []
+    for span in find_numbers(problem.question):
+        if span.places and problem.question[max(0, span.start - 1):span.start] not in ("$", "€", "£"):
+            whole, rest = divmod(span.value.numerator, span.value.denominator)
+            frac = f"{rest}/{span.value.denominator}"
+            edits.append((span.start, span.end, f"{whole} {frac}" if whole else frac))
+    return _rewrite(problem, "decimal_to_fraction", edits)
+
+
+def fraction_to_decimal(problem: Problem, rng: random.Random) -> Problem:
+    """Every fraction ``a/b`` with a terminating decimal is written as that decimal (``3/4 -> 0.75``)."""
+    edits = []
+    for m in _FRACTION_TEXT.finditer(problem.question):
+        if int(m.group(2)):
+            text = canonical(Fraction(int(m.group(1)), int(m.group(2))))
+            if "/" not in text:
+                edits.append((m.start(), m.end(), text))
+    return _rewrite(problem, "fraction_to_decimal", edits)
+
+
 _DISTRACTORS = (
     "{name} noticed that {k} birds were sitting on a fence across the street.",
     "That morning, {name} had {k} messages from friends about an unrelated party.",
@@ -185,6 +220,8 @@ NUMERIC_OPS: dict[str, Callable[[Problem, random.Random], Problem]] = {
     "digit_expansion": digit_expansion,
     "integer_to_decimal": integer_to_decimal,
     "integer_to_fraction": integer_to_fraction,
+    "decimal_to_fraction": decimal_to_fraction,
+    "fraction_to_decimal": fraction_to_decimal,
     "distractor": distractor,
 }
 OPS: dict[str, Callable[[Problem, random.Random], Problem]] = {**NUMERIC_OPS, **SYMBOLIC_OPS}
