@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from verimath.answers import Verdict, grade
 from verimath.errors import BudgetExceeded, InputError, ModelError, SandboxUnavailable, VerimathError
+from verimath.problems import Problem, generate, load_dataset, load_templates, perturb
 
 __version__ = "0.1.0"
 
@@ -15,9 +16,14 @@ __all__ = [
     "BudgetExceeded",
     "InputError",
     "ModelError",
+    "Problem",
     "SandboxUnavailable",
     "Verdict",
     "VerimathError",
     "__version__",
+    "generate",
     "grade",
+    "load_dataset",
+    "load_templates",
+    "perturb",
 ]
