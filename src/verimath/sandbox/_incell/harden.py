@@ -1,0 +1,197 @@
+"""Per-run hardening of a job process: session, unprivileged uid, rlimits, no_new_privs, Landlock, seccomp.
+
+Runs inside the cell, in a freshly forked child, before any untrusted code. Every function either applies its
+layer or raises; :func:`probe` tells the zygote which layers this kernel and this process can apply at all.
+Imports only the standard library (and ``pyseccomp`` when installed).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import resource
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+_libc.prctl.restype = ctypes.c_int
+
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE = 4
+
+# Landlock (linux/landlock.h). Syscall numbers are the same on every architecture since 5.13.
+_SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+_LANDLOCK_RULE_PATH_BENEATH = 1
+_FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_FS_ALL_V1 = (1 << 13) - 1
+_FS_REFER, _FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+_NET_BIND_TCP, _NET_CONNECT_TCP = 1 << 0, 1 << 1
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1
+
+CLONE_THREAD = 0x00010000
+AF_UNIX = 1
+TIOCSTI, TIOCLINUX = 0x5412, 0x541C
+
+# Syscalls a job never needs: escaping or inspecting the cell, kernel attack surface, cross-job state.
+_DENIED = (
+    "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf", "perf_event_open", "userfaultfd",
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "open_tree", "move_mount", "fsopen",
+    "fsconfig", "fsmount", "fspick", "mount_setattr", "keyctl", "add_key", "request_key",
+    "name_to_handle_at", "open_by_handle_at", "pidfd_open", "pidfd_getfd", "pidfd_send_signal",
+    "shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
+    "semctl", "semtimedop", "mq_open", "mq_unlink", "personality", "uselib", "swapon", "swapoff",
+    "reboot", "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "acct",
+    "setsid", "setpgid",
+)
+# Signal-sending syscalls whose first argument is the target process: allowed only towards the job itself.
+_SIGNALS = ("kill", "tgkill", "tkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version, or 0 when Landlock is unavailable."""
+    abi = _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
+                        ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))
+    return max(int(abi), 0)
+
+
+def seccomp_available() -> bool:
+    try:
+        import pyseccomp  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def probe(drop_uid: bool) -> list[str]:
+    """The layers a child of this process can apply (checked, not assumed, by :func:`harden` at run time)."""
+    layers = ["session", "rlimits", "no_new_privs"]
+    if drop_uid and os.geteuid() == 0:
+        layers.append("uid")
+    elif os.geteuid() != 0:
+        layers.append("uid")  # already unprivileged (a user namespace mapped us to an unprivileged id)
+    if seccomp_available():
+        layers.append("seccomp")
+    if landlock_abi() > 0:
+        layers.append("landlock")
+    return layers
+
+
+def drop_privileges(uid: int, gid: int) -> None:
+    """Become ``uid``/``gid`` for good (real, effective and saved ids; no supplementary groups)."""
+    if os.geteuid() != 0:
+        return
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.geteuid() == 0 or os.getegid() == 0:
+        raise OSError(errno.EPERM, "could not drop root")
+
+
+def no_new_privs() -> None:
+    if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no core dumps, no /proc/<pid>/mem from peers
+
+
+def set_limits(*, cpu_s: int | None, memory_mb: int | None, file_mb: int, open_files: int,
+               max_procs: int) -> None:
+    """Lower soft *and* hard limits, so the job cannot raise them back."""
+
+    def lim(what: int, value: int) -> None:
+        resource.setrlimit(what, (value, value))
+
+    lim(resource.RLIMIT_CORE, 0)
+    lim(resource.RLIMIT_FSIZE, file_mb * 2**20)
+    lim(resource.RLIMIT_NOFILE, open_files)
+    lim(resource.RLIMIT_NPROC, max_procs)
+    if cpu_s is not None:
+        # Soft limit: SIGXCPU; the hard limit one second later is a SIGKILL the job cannot ignore.
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+    if memory_mb is not None:
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        lim(resource.RLIMIT_AS, mapped + memory_mb * 2**20)
+
+
+def landlock(writable: list[str], abi: int) -> None:
+    """Read-only view of the whole file system, read-write only below ``writable``; no TCP; with ABI ≥ 6 no
+    signals or abstract Unix sockets across the job's boundary."""
+    handled = _FS_ALL_V1
+    if abi >= 2:
+        handled |= _FS_REFER
+    if abi >= 3:
+        handled |= _FS_TRUNCATE
+    if abi >= 5:
+        handled |= _FS_IOCTL_DEV
+    fields = [handled]
+    if abi >= 4:
+        fields.append(_NET_BIND_TCP | _NET_CONNECT_TCP)
+    if abi >= 6:
+        fields.append(_SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL)
+    attr = (ctypes.c_uint64 * len(fields))(*fields)
+    ruleset = _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)),
+                            ctypes.c_uint32(0))
+    if ruleset < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
+    try:
+        read = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
+        _landlock_allow(ruleset, "/", read)
+        for path in writable:
+            _landlock_allow(ruleset, path, handled)
+        _landlock_allow(ruleset, "/dev/null", _FS_READ_FILE | _FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0))
+        if _libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
+            raise OSError(ctypes.get_errno(), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def _landlock_allow(ruleset: int, path: str, access: int) -> None:
+    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    try:
+        if not os.path.isdir(path):
+            access &= _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
+        rule = _PathBeneath(access, fd)
+        if _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH),
+                         ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
+            raise OSError(ctypes.get_errno(), f"landlock_add_rule {path}")
+    finally:
+        os.close(fd)
+
+
+def seccomp(*, gated_fork: bool) -> int | None:
+    """Load the syscall filter. Process creation (fork, vfork, clone without ``CLONE_THREAD``) fails with
+    EPERM — or, with ``gated_fork`` (sessions), is handed to the zygote over a user-notification listener,
+    whose fd is returned: the zygote allows exactly the checkpoint forks it asked for."""
+    import pyseccomp as sc
+
+    f = sc.SyscallFilter(sc.ALLOW)
+    eperm = sc.ERRNO(errno.EPERM)
+    spawn = sc.NOTIFY if gated_fork else eperm
+    f.add_rule(spawn, "fork")
+    f.add_rule(spawn, "vfork")
+    f.add_rule(spawn, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
+    f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")  # its flags live in memory; libc falls back to clone
+    for name in _DENIED:
+        f.add_rule(eperm, name)
+    f.add_rule(sc.ERRNO(errno.EAFNOSUPPORT), "socket", sc.Arg(0, sc.NE, AF_UNIX))
+    f.add_rule(sc.ERRNO(errno.EAFNOSUPPORT), "socketpair", sc.Arg(0, sc.NE, AF_UNIX))
+    f.add_rule(eperm, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, TIOCSTI))
+    f.add_rule(eperm, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, TIOCLINUX))
+    f.add_rule(eperm, "prlimit64", sc.Arg(0, sc.NE, 0))
+    me = os.getpid()
+    for name in _SIGNALS:
+        f.add_rule(eperm, name, sc.Arg(0, sc.NE, me))
+    f.load()
+    if not gated_fork:
+        return None
+    fd = int(sc._libseccomp.seccomp_notify_fd(f._filter))
+    if fd < 0:
+        raise OSError(-fd, "seccomp_notify_fd")
+    return fd  # libseccomp keeps no other copy; the caller hands it to the zygote and closes it
