@@ -72,7 +72,11 @@ def probe(drop_uid: bool) -> list[str]:
     elif os.geteuid() != 0:
         layers.append("uid")  # already unprivileged (a user namespace mapped us to an unprivileged id)
     if seccomp_available():
-        layers.append("seccomp")
+        try:
+            compile_seccomp(gated_fork=True)
+            layers.append("seccomp")
+        except OSError:
+            pass
     if landlock_abi() > 0:
         layers.append("landlock")
     return layers
@@ -165,10 +169,25 @@ def _landlock_allow(ruleset: int, path: str, access: int) -> None:
         os.close(fd)
 
 
-def seccomp(*, gated_fork: bool) -> int | None:
-    """Load the syscall filter. Process creation (fork, vfork, clone without ``CLONE_THREAD``) fails with
-    EPERM — or, with ``gated_fork`` (sessions), is handed to the zygote over a user-notification listener,
-    whose fd is returned: the zygote allows exactly the checkpoint forks it asked for."""
+_PID_PLACEHOLDER = 0x5EC0CAFE
+_SECCOMP_SET_MODE_FILTER = 1
+_SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def compile_seccomp(*, gated_fork: bool) -> tuple[bytes, int]:
+    """Build the syscall filter once (in the zygote) as a BPF program, with a placeholder for the job's pid.
+    Returns the program and the number of the ``seccomp`` syscall that loads it.
+
+    Process creation (fork, vfork, clone without ``CLONE_THREAD``) fails with EPERM — or, with
+    ``gated_fork`` (sessions), goes to a user-notification listener held by the zygote, which allows exactly
+    the checkpoint forks it asked for. Signals may only target the job itself.
+    """
+    import tempfile
+
     import pyseccomp as sc
 
     f = sc.SyscallFilter(sc.ALLOW)
@@ -185,13 +204,33 @@ def seccomp(*, gated_fork: bool) -> int | None:
     f.add_rule(eperm, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, TIOCSTI))
     f.add_rule(eperm, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, TIOCLINUX))
     f.add_rule(eperm, "prlimit64", sc.Arg(0, sc.NE, 0))
-    me = os.getpid()
     for name in _SIGNALS:
-        f.add_rule(eperm, name, sc.Arg(0, sc.NE, me))
-    f.load()
-    if not gated_fork:
-        return None
-    fd = int(sc._libseccomp.seccomp_notify_fd(f._filter))
-    if fd < 0:
-        raise OSError(-fd, "seccomp_notify_fd")
-    return fd  # libseccomp keeps no other copy; the caller hands it to the zygote and closes it
+        f.add_rule(eperm, name, sc.Arg(0, sc.NE, _PID_PLACEHOLDER))
+    with tempfile.TemporaryFile() as out:
+        f.export_bpf(out)
+        out.seek(0)
+        program = out.read()
+    if len(program) % 8 or not _placeholder_slots(program):
+        raise OSError(errno.EINVAL, "unexpected seccomp program from libseccomp")
+    return program, sc.resolve_syscall(sc.Arch.NATIVE, "seccomp")
+
+
+def _placeholder_slots(program: bytes) -> list[int]:
+    return [i for i in range(0, len(program), 8)
+            if int.from_bytes(program[i + 4:i + 8], "little") == _PID_PLACEHOLDER]
+
+
+def load_seccomp(program: bytes, syscall_nr: int, *, listener: bool) -> int | None:
+    """Install ``program`` (from :func:`compile_seccomp`) for this process, naming it as the only signal
+    target; with ``listener`` return the user-notification fd (to hand to the zygote, then close)."""
+    code = bytearray(program)
+    me = os.getpid().to_bytes(4, "little")
+    for i in _placeholder_slots(program):
+        code[i + 4:i + 8] = me
+    buf = (ctypes.c_char * len(code)).from_buffer(code)
+    prog = _SockFprog(len(code) // 8, ctypes.addressof(buf))
+    flags = _SECCOMP_FILTER_FLAG_NEW_LISTENER if listener else 0
+    rc = _libc.syscall(syscall_nr, _SECCOMP_SET_MODE_FILTER, flags, ctypes.byref(prog))
+    if rc < 0:
+        raise OSError(ctypes.get_errno(), "seccomp(SECCOMP_SET_MODE_FILTER)")
+    return int(rc) if listener else None

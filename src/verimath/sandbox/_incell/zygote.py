@@ -156,8 +156,11 @@ def _harden(cfg: dict[str, Any], layers: list[str], workdir: str, *, gated_fork:
         harden.drop_privileges(cfg["uid"], cfg["gid"])
     harden.no_new_privs()
     if "landlock" in layers:
-        harden.landlock([workdir], harden.landlock_abi())
-    return harden.seccomp(gated_fork=gated_fork) if "seccomp" in layers else None
+        harden.landlock([workdir], cfg["landlock_abi"])
+    if "seccomp" not in layers:
+        return None
+    return harden.load_seccomp(cfg["seccomp_session" if gated_fork else "seccomp_job"], cfg["seccomp_nr"],
+                               listener=gated_fork)
 
 
 def _limits(lim: dict[str, Any]) -> None:
@@ -184,6 +187,8 @@ def _job_child(cfg: dict[str, Any], layers: list[str], workdir: str) -> None:
         os._exit(HARDEN_FAILED)
     result = execute(job["code"], {"__name__": "__main__", "__builtins__": builtins}, echo=False)
     os.write(4, json.dumps(result).encode())
+    for fd in (1, 2, 4):  # the zygote sees the end now, not after the address space is torn down
+        os.close(fd)
     os._exit(0)
 
 
@@ -272,26 +277,30 @@ class Zygote:
         self.ctl, self.cfg = ctl, cfg
         self.work = cfg["work"]
         self.layers = harden.probe(cfg["drop_uid"])
+        cfg["landlock_abi"] = harden.landlock_abi()
+        if "seccomp" in self.layers:
+            cfg["seccomp_job"], cfg["seccomp_nr"] = harden.compile_seccomp(gated_fork=False)
+            cfg["seccomp_session"], _ = harden.compile_seccomp(gated_fork=True)
         self.child: _Child | None = None
         self.sessions: dict[int, _Session] = {}
-        self.exited: dict[int, tuple[int, float]] = {}
         self.counter = 0
         self.gate: tuple[int, int] | None = None  # (notify fd, pid allowed to fork once)
 
     # -- processes
-    def _reap(self, pid: int | None = None) -> tuple[int, float] | None:
-        """Collect exited children (this process is a subreaper); with ``pid``, block until that one exits."""
-        while pid is None or pid not in self.exited:
-            try:
-                got, status, usage = os.wait4(-1, 0 if pid is not None else os.WNOHANG)
-            except ChildProcessError:
-                break
-            if got == 0:
-                break
-            self.exited[got] = (status, usage.ru_utime + usage.ru_stime)
-        if len(self.exited) > 1000:
-            self.exited.clear()
-        return self.exited.pop(pid, None) if pid is not None else None
+    def _wait(self, pid: int) -> tuple[int, float] | None:
+        """Block until child ``pid`` exits: its wait status and CPU seconds (None if already reaped)."""
+        try:
+            _, status, usage = os.wait4(pid, 0)
+        except ChildProcessError:
+            return None
+        return status, usage.ru_utime + usage.ru_stime
+
+    @staticmethod
+    def _reap() -> None:
+        """Collect whatever children have exited (this process is a subreaper for orphaned session holders)."""
+        with contextlib.suppress(ChildProcessError):
+            while os.wait4(-1, os.WNOHANG)[0]:
+                pass
 
     def _mkdir(self, name: str) -> str:
         path = os.path.join(self.work, name)
@@ -453,9 +462,13 @@ class Zygote:
                 anomaly = True
         os.close(child.job_w)
         start = time.perf_counter()
+        # Fork (and harden) the next child while this job runs: the next request then finds it ready.
+        self.child = self._fork_job_child()
         got = self._collect(child.out_r, child.err_r, child.res_r, lim, lambda: self._kill({child.pid}))
-        self._kill({child.pid})  # no-op unless it closed its pipes and lingered
-        exit_info = self._reap(child.pid)
+        self._kill({child.pid})  # it is exiting already, unless it closed its pipes and lingered
+        finished = got.res and not got.timed_out and not anomaly
+        # A job that delivered its result is reaped later; one that did not is waited for, for its exit status.
+        exit_info = None if finished else self._wait(child.pid)
         out = self._outcome(got, exit_info, lim, time.perf_counter() - start)
         if anomaly:
             out.update(status="killed", error={"type": "SandboxError", "traceback": "",
@@ -485,7 +498,7 @@ class Zygote:
             hello, fds = recv_msg(mine, maxfds=1)
         except (OSError, EOFError):
             self._kill({pid})
-            self._reap(pid)
+            self._wait(pid)
             shutil.rmtree(workdir, ignore_errors=True)
             return {"error": "the session process could not be hardened", "anomaly": True}
         mine.settimeout(None)
