@@ -50,3 +50,39 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+
+
+@app.command("exec")
+def exec_(
+    file: str = typer.Argument(..., help="Python file to run, or - for standard input."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Wall-clock limit in seconds."),
+    memory: int = typer.Option(1024, "--memory", help="Memory limit in MiB."),
+    as_json: bool | None = typer.Option(None, "--json/--no-json",
+                                        help="Print the ExecResult as JSON (default when stdout is not a terminal)."),
+) -> None:
+    """Run untrusted Python in the sandbox and print its result."""
+    import json
+    from pathlib import Path
+
+    from verimath.errors import InputError
+    from verimath.sandbox import Limits, Sandbox
+
+    if file == "-":
+        code = sys.stdin.read()
+    else:
+        try:
+            code = Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}", file=file) from exc
+    limits = Limits(timeout_s=timeout, memory_mb=memory)
+    with Sandbox(limits=limits, cells=1) as sandbox:
+        result = sandbox.run(code)
+    if as_json if as_json is not None else not sys.stdout.isatty():
+        print(json.dumps(result.to_dict()))
+    else:
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
+        if result.error is not None:
+            err_console.print(f"[bold red]{result.status}:[/] {result.error.type}: {result.error.message}",
+                              highlight=False)
+    raise typer.Exit(0 if result.ok else 1)

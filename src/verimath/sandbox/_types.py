@@ -120,5 +120,5 @@ class Isolation:
         return {"backend": self.backend, "layers": sorted(self.layers), "full": self.full}
 
     def describe(self) -> str:
-        state = "full" if self.full else "weaker than full, missing " + ", ".join(self.missing)
-        return f"sandbox isolation via {self.backend}: {state} ({', '.join(sorted(self.layers))})"
+        state = "full" if self.full else "WEAKER than full, missing " + ", ".join(self.missing)
+        return f"sandbox isolation via {self.backend}: {state}; active: {', '.join(sorted(self.layers))}"
