@@ -31,6 +31,7 @@ lint:
 bench: install
 	$(PIP) install -q -e '.[bench]'
 	$(PYTHON) benchmarks/answers.py
+	$(PYTHON) benchmarks/sandbox.py
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache

@@ -589,10 +589,12 @@ def main() -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the supervisor's end is our end
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     os.makedirs(cfg["work"], exist_ok=True)
-    for name in PRELOAD if cfg["warm"] else ():
-        __import__(name)
     if cfg["warm"]:
-        exec(WARMUP, {"__name__": "__warmup__"})
+        for name in PRELOAD:
+            with contextlib.suppress(ImportError):  # numpy and SymPy are welcome, not required
+                __import__(name)
+        with contextlib.suppress(ImportError):
+            exec(WARMUP, {"__name__": "__warmup__"})
     gc.collect()
     gc.freeze()
     Zygote(ctl, cfg).serve()
