@@ -46,6 +46,7 @@ SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1
 RESULT_CAP = 1 << 20
 TRACEBACK_FRAMES = 6
 HARDEN_FAILED = 70
+QUICK_JOB_S = 0.003
 _HEADER = struct.Struct("!I")
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -462,8 +463,10 @@ class Zygote:
                 anomaly = True
         os.close(child.job_w)
         start = time.perf_counter()
-        # Fork (and harden) the next child while this job runs: the next request then finds it ready.
-        self.child = self._fork_job_child()
+        # A job still running after a moment overlaps with forking (and hardening) the next child; after a
+        # quick one, the fork waits until the answer is sent (``serve``), off the critical path.
+        if not select.select([child.res_r], [], [], QUICK_JOB_S)[0]:
+            self.child = self._fork_job_child()
         got = self._collect(child.out_r, child.err_r, child.res_r, lim, lambda: self._kill({child.pid}))
         self._kill({child.pid})  # it is exiting already, unless it closed its pipes and lingered
         finished = got.res and not got.timed_out and not anomaly
