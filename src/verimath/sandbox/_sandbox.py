@@ -4,7 +4,6 @@ public :class:`Sandbox` and :class:`Session` objects. Thread-safe; ``arun`` runs
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import warnings
@@ -147,6 +146,8 @@ class Sandbox:
 
     async def arun(self, code: str, *, limits: Limits | None = None) -> ExecResult:
         """``run`` for asyncio: waits in a worker thread, never blocking the event loop."""
+        import asyncio  # only asyncio users pay for importing it
+
         return await asyncio.to_thread(self.run, code, limits=limits)
 
     def session(self, limits: Limits | None = None) -> Session:
@@ -215,6 +216,8 @@ class Session:
         return _result(reply)
 
     async def arun(self, code: str) -> ExecResult:
+        import asyncio
+
         return await asyncio.to_thread(self.run, code)
 
     def close(self) -> None:
