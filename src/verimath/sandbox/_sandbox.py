@@ -19,10 +19,6 @@ from verimath.sandbox._types import ExecError, ExecResult, Isolation, Limits
 _LOST = ExecError("SandboxError", "the sandbox cell died while running this code; it has been replaced")
 
 
-def _result(reply: dict[str, Any]) -> ExecResult:
-    return ExecResult.from_dict(reply)
-
-
 class Sandbox:
     """Runs untrusted Python in isolated, warm cells.
 
@@ -100,7 +96,8 @@ class Sandbox:
 
     def _replace(self, cell: Cell) -> None:
         """Retire ``cell`` and start a fresh one in the background; its slot is free again once it is up."""
-        cell.kill() if not cell.dead else None
+        if not cell.dead:
+            cell.kill()
         cell.sessions.clear()
 
         def start() -> None:
@@ -140,7 +137,7 @@ class Sandbox:
         """Run ``code`` in a fresh process forked from a warm cell; nothing it does outlives the run."""
         lim = limits or self.limits
         try:
-            return _result(self._call({"op": "run", "code": code}, lim))
+            return ExecResult.from_dict(self._call({"op": "run", "code": code}, lim))
         except CellLost:
             return ExecResult("killed", error=_LOST)
 
@@ -213,7 +210,7 @@ class Session:
         if "error" in reply and "status" not in reply:
             self._cell = None
             return ExecResult("killed", error=ExecError("SandboxError", str(reply["error"])))
-        return _result(reply)
+        return ExecResult.from_dict(reply)
 
     async def arun(self, code: str) -> ExecResult:
         import asyncio
