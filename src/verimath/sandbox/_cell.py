@@ -26,6 +26,8 @@ INCELL = Path(__file__).resolve().parent / "_incell"
 CELL_INCELL = "/opt/verimath/_incell"
 CELL_WORK = "/work"
 UID = GID = 65534
+#: Sizes of the cell's tmpfs mounts (RAM-backed; job directories under /work are removed after each run).
+TMP_BYTES, WORK_BYTES = 16 << 20, 256 << 20
 #: Environment of the cell: nothing from the host's.
 ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -85,8 +87,8 @@ def _bwrap_prefix() -> list[str]:
         argv += ["--ro-bind", root, root]
     argv += ["--ro-bind", str(INCELL), CELL_INCELL,
              "--proc", "/proc", "--dev", "/dev",
-             "--size", str(64 << 20), "--tmpfs", "/tmp",
-             "--size", str(1 << 30), "--tmpfs", CELL_WORK,
+             "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
+             "--size", str(WORK_BYTES), "--tmpfs", CELL_WORK,
              "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
              "--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv", "--chdir", CELL_WORK]
     if os.geteuid() == 0:

@@ -31,6 +31,7 @@ import signal
 import socket
 import struct
 import sys
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -178,6 +179,13 @@ def _limits(lim: dict[str, Any]) -> None:
                       open_files=lim["open_files"], max_procs=lim["max_procs"])
 
 
+def _enter(workdir: str) -> None:
+    """Make the job directory the job's cwd, home and temporary directory (the only place it may write)."""
+    os.chdir(workdir)
+    os.environ["HOME"] = os.environ["TMPDIR"] = workdir
+    tempfile.tempdir = workdir
+
+
 def _job_child(cfg: dict[str, Any], layers: list[str], workdir: str) -> None:
     """A pre-forked one-shot child: fd 3 = job in, fd 4 = result out; never returns."""
     try:
@@ -190,7 +198,7 @@ def _job_child(cfg: dict[str, Any], layers: list[str], workdir: str) -> None:
         job = json.loads(data)
         os.close(3)
         _limits(job["limits"])
-        os.chdir(workdir)
+        _enter(workdir)
         _new_stdio()
     except BaseException as exc:
         os.write(4, f"hardening failed: {exc!r}\n".encode())
@@ -211,7 +219,7 @@ def _session_holder(cfg: dict[str, Any], layers: list[str], workdir: str, lim: d
         if nfd is not None:
             os.close(nfd)
         _limits(lim)
-        os.chdir(workdir)
+        _enter(workdir)
     except BaseException:
         os._exit(HARDEN_FAILED)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
