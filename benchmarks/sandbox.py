@@ -33,7 +33,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary(ms: list[float]) -> dict[str, float]:
-    return {"n": len(ms), "median_ms": round(statistics.median(ms), 2), "p99_ms": round(percentile(ms, 0.99), 2)}
+    return {
+        "n": len(ms),
+        "median_ms": round(statistics.median(ms), 2),
+        "p99_ms": round(percentile(ms, 0.99), 2),
+    }
 
 
 def time_sandbox(sb: Sandbox, code: str, n: int, expect: str) -> list[float]:
@@ -118,8 +122,11 @@ def throughput(cells: int, seconds: float) -> dict[str, float]:
         sb.run("pass")  # let the zygotes reap the last children
         cpu = _cell_cpu_s(sb) - cpu0 + time.process_time() - sup0
     cpu_ms = 1000 * cpu / max(done, 1)
-    return {"solves_per_s": round(done / elapsed, 1), "cpu_ms_per_solve": round(cpu_ms, 1),
-            "cpu_bound_solves_per_s": round(cells * 1000 / cpu_ms, 1)}
+    return {
+        "solves_per_s": round(done / elapsed, 1),
+        "cpu_ms_per_solve": round(cpu_ms, 1),
+        "cpu_bound_solves_per_s": round(cells * 1000 / cpu_ms, 1),
+    }
 
 
 def _descendants(root: int) -> list[int]:
@@ -164,8 +171,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args()
-    n_print, n_solve, n_fresh_print, n_fresh_solve, secs = (50, 30, 10, 3, 3.0) if args.quick else (
-        300, 150, 30, 10, 10.0)
+    n_print, n_solve, n_fresh_print, n_fresh_solve, secs = (
+        (50, 30, 10, 3, 3.0) if args.quick else (300, 150, 30, 10, 10.0)
+    )
     cores = os.cpu_count() or 1
     load_before = os.getloadavg()
     with Sandbox(cells=1) as sb:
@@ -179,9 +187,13 @@ def main() -> None:
     tput = throughput(cores, secs)
     memory = memory_per_cell()
     report = {
-        "machine": {"cores": cores, "python": platform.python_version(), "kernel": platform.release(),
-                    "loadavg_before": [round(x, 2) for x in load_before],
-                    "loadavg_after": [round(x, 2) for x in os.getloadavg()]},
+        "machine": {
+            "cores": cores,
+            "python": platform.python_version(),
+            "kernel": platform.release(),
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        },
         "isolation": isolation.to_dict(),
         "print": {"sandbox": summary(warm_print), "fresh_python": summary(fresh_print)},
         "solve": {"sandbox": summary(warm_solve), "fresh_python": summary(fresh_solve)},
@@ -191,15 +203,21 @@ def main() -> None:
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"verimath.sandbox benchmark — {cores} cores, isolation {isolation.backend} "
-          f"({'full' if isolation.full else 'partial'}), load avg {load_before[0]:.2f} -> {os.getloadavg()[0]:.2f}")
+    print(
+        f"verimath.sandbox benchmark — {cores} cores, isolation {isolation.backend} "
+        f"({'full' if isolation.full else 'partial'}), load avg {load_before[0]:.2f} -> {os.getloadavg()[0]:.2f}"
+    )
     print(f"{'workload':<22}{'sandbox median':>16}{'p99':>10}{'fresh python -c':>18}{'p99':>10}")
     for name in ("print", "solve"):
         s, f = report[name]["sandbox"], report[name]["fresh_python"]
-        print(f"{name:<22}{s['median_ms']:>13.1f} ms{s['p99_ms']:>7.1f} ms{f['median_ms']:>15.1f} ms{f['p99_ms']:>7.1f} ms")
+        print(
+            f"{name:<22}{s['median_ms']:>13.1f} ms{s['p99_ms']:>7.1f} ms{f['median_ms']:>15.1f} ms{f['p99_ms']:>7.1f} ms"
+        )
     print(f"solve speed-up (median): {report['speedup_solve_median']}x")
-    print(f"throughput, {cores} cells: {tput['solves_per_s']} SymPy solves/s; {tput['cpu_ms_per_solve']} ms CPU "
-          f"per solve (cells + supervisor), i.e. at most {tput['cpu_bound_solves_per_s']}/s on {cores} idle cores")
+    print(
+        f"throughput, {cores} cells: {tput['solves_per_s']} SymPy solves/s; {tput['cpu_ms_per_solve']} ms CPU "
+        f"per solve (cells + supervisor), i.e. at most {tput['cpu_bound_solves_per_s']}/s on {cores} idle cores"
+    )
     print(f"memory per idle cell: PSS {memory['pss_mib']} MiB, RSS {memory['rss_mib']} MiB")
     print(f"written to {RESULTS}")
 

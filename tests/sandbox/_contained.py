@@ -34,13 +34,23 @@ def _enter_cgroups() -> list[str]:
     limits already set above it); return the ones joined (best effort)."""
     name = f"verimath-sandbox-test-{uuid.uuid4().hex[:12]}"
     if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        candidates = [(os.path.join("/sys/fs/cgroup", _current_cgroup("").lstrip("/")),
-                       {"pids.max": CGROUP_PIDS_MAX, "memory.max": CGROUP_MEMORY_BYTES})]
+        candidates = [
+            (
+                os.path.join("/sys/fs/cgroup", _current_cgroup("").lstrip("/")),
+                {"pids.max": CGROUP_PIDS_MAX, "memory.max": CGROUP_MEMORY_BYTES},
+            )
+        ]
     else:
-        candidates = [(os.path.join("/sys/fs/cgroup/pids", _current_cgroup("pids").lstrip("/")),
-                       {"pids.max": CGROUP_PIDS_MAX}),
-                      (os.path.join("/sys/fs/cgroup/memory", _current_cgroup("memory").lstrip("/")),
-                       {"memory.limit_in_bytes": CGROUP_MEMORY_BYTES})]
+        candidates = [
+            (
+                os.path.join("/sys/fs/cgroup/pids", _current_cgroup("pids").lstrip("/")),
+                {"pids.max": CGROUP_PIDS_MAX},
+            ),
+            (
+                os.path.join("/sys/fs/cgroup/memory", _current_cgroup("memory").lstrip("/")),
+                {"memory.limit_in_bytes": CGROUP_MEMORY_BYTES},
+            ),
+        ]
     joined = []
     for root, settings in candidates:
         path = os.path.join(root, name)
@@ -67,8 +77,12 @@ def main() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sandbox = Sandbox(limits=Limits(timeout_s=2), cells=1, backend=backend)
-    hello = {"isolation": sandbox.isolation.to_dict(), "cgroups": cgroups, "pid": os.getpid(),
-             "warnings": [str(w.message) for w in caught]}
+    hello = {
+        "isolation": sandbox.isolation.to_dict(),
+        "cgroups": cgroups,
+        "pid": os.getpid(),
+        "warnings": [str(w.message) for w in caught],
+    }
     print(json.dumps(hello), flush=True)
     for line in sys.stdin:
         req = json.loads(line)

@@ -26,9 +26,21 @@ class Contained:
             pytest.skip("destructive sandbox tests need a PID namespace of their own (root + unshare)")
         env = {**os.environ, "VERIMATH_TEST_SECRET": SECRET, "AWS_SECRET_ACCESS_KEY": SECRET}
         self.proc = subprocess.Popen(
-            ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc",
-             sys.executable, str(HERE / "_contained.py"), backend],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+            [
+                "unshare",
+                "--pid",
+                "--fork",
+                "--kill-child",
+                "--mount-proc",
+                sys.executable,
+                str(HERE / "_contained.py"),
+                backend,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         line = self.proc.stdout.readline()  # type: ignore[union-attr]
         if not line:
             raise RuntimeError(f"contained sandbox ({backend}) did not start: exit {self.proc.wait()}")

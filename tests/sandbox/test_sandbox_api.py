@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from verimath.errors import BudgetExceeded, InputError, SandboxUnavailable
@@ -46,8 +46,10 @@ def test_sys_exit(sandbox: Sandbox):
 
 
 def test_numpy_and_sympy_are_warm_and_single_threaded(sandbox: Sandbox):
-    r = sandbox.run("import numpy as np, sympy as sp, os\n"
-                    "print(np.linalg.det(np.eye(2)), sp.factor(sp.Symbol('x')**2 - 1), os.environ['OPENBLAS_NUM_THREADS'])")
+    r = sandbox.run(
+        "import numpy as np, sympy as sp, os\n"
+        "print(np.linalg.det(np.eye(2)), sp.factor(sp.Symbol('x')**2 - 1), os.environ['OPENBLAS_NUM_THREADS'])"
+    )
     assert r.stdout == "1.0 (x - 1)*(x + 1) 1\n"
 
 
@@ -58,7 +60,9 @@ def test_per_run_limits_override(sandbox: Sandbox):
 
 
 def test_unicode_and_binary_output(sandbox: Sandbox):
-    r = sandbox.run("import sys\nprint('√2 ≈ 1.414')\nsys.stdout.flush()\nsys.stdout.buffer.write(b'\\xff\\n')")
+    r = sandbox.run(
+        "import sys\nprint('√2 ≈ 1.414')\nsys.stdout.flush()\nsys.stdout.buffer.write(b'\\xff\\n')"
+    )
     assert r.stdout.startswith("√2 ≈ 1.414\n") and "\ufffd" in r.stdout
 
 
@@ -149,8 +153,17 @@ _text = st.text(max_size=50)
 _errors = st.none() | st.builds(ExecError, type=_text, message=_text, traceback=_text)
 
 
-@given(st.builds(ExecResult, status=st.sampled_from(["ok", "error", "timeout", "memory", "killed"]), stdout=_text,
-                 stderr=_text, error=_errors, duration_ms=st.floats(0, 1e6), truncated=st.booleans()))
+@given(
+    st.builds(
+        ExecResult,
+        status=st.sampled_from(["ok", "error", "timeout", "memory", "killed"]),
+        stdout=_text,
+        stderr=_text,
+        error=_errors,
+        duration_ms=st.floats(0, 1e6),
+        truncated=st.booleans(),
+    )
+)
 def test_exec_result_round_trips_through_json(result: ExecResult):
     assert ExecResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
 
@@ -158,3 +171,13 @@ def test_exec_result_round_trips_through_json(result: ExecResult):
 def test_exec_result_from_dict_rejects_unknown_status():
     with pytest.raises(InputError):
         ExecResult.from_dict({"status": "fine"})
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(0, 5000), cap=st.integers(1, 3000))
+def test_output_cap_law(sandbox: Sandbox, n: int, cap: int):
+    """stdout holds exactly min(n, cap) of the n bytes written, and ``truncated`` says whether any were cut."""
+    r = sandbox.run(f"import sys; sys.stdout.write('a' * {n})", limits=Limits(output_bytes=cap))
+    assert r.status == "ok"
+    assert r.stdout == "a" * min(n, cap)
+    assert r.truncated == (n > cap)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "verimath", *args], input=stdin, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "verimath", *args], input=stdin, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_exec_stdin_prints_json_when_piped():
@@ -38,7 +39,11 @@ def test_exec_plain_output_with_no_json():
 def test_exec_missing_file_is_a_one_line_input_error(tmp_path: Path):
     out = run_cli("exec", str(tmp_path / "nope.py"))
     assert out.returncode == 2
-    assert "nope.py" in out.stderr and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert (
+        "nope.py" in out.stderr
+        and "Traceback" not in out.stderr
+        and len(out.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_exec_bad_limit_is_a_usage_error():

@@ -48,8 +48,9 @@ def test_output_cap(fallback: Contained):
 
 
 def test_memory_limit(fallback: Contained):
-    result, after = fallback.run("chunks = []\nwhile True:\n    chunks.append(bytearray(16 * 2**20))",
-                                 memory_mb=256, timeout_s=5)
+    result, after = fallback.run(
+        "chunks = []\nwhile True:\n    chunks.append(bytearray(16 * 2**20))", memory_mb=256, timeout_s=5
+    )
     assert result.status == "memory"
     assert after.stdout == "alive\n"
 

@@ -40,15 +40,26 @@ ENV = {
     "NUMEXPR_NUM_THREADS": "1",
     "PYTHONHASHSEED": "0",
 }
-_BOOT = ("import importlib.util as u, sys; p = sys.argv[2]; "
-         "s = u.spec_from_file_location('_incell', p + '/__init__.py', submodule_search_locations=[p]); "
-         "m = u.module_from_spec(s); sys.modules['_incell'] = m; s.loader.exec_module(m); "
-         "from _incell.zygote import main; main()")
+_BOOT = (
+    "import importlib.util as u, sys; p = sys.argv[2]; "
+    "s = u.spec_from_file_location('_incell', p + '/__init__.py', submodule_search_locations=[p]); "
+    "m = u.module_from_spec(s); sys.modules['_incell'] = m; s.loader.exec_module(m); "
+    "from _incell.zygote import main; main()"
+)
 _ROOT_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
 BACKENDS = ("bwrap", "unshare", "none")
 _BACKEND_LAYERS = {
-    "bwrap": {"bwrap", "fs-readonly", "tmpfs-limited", "net-ns", "pid-ns", "ipc-ns", "uts-ns", "env-whitelist",
-              "caps-dropped"},
+    "bwrap": {
+        "bwrap",
+        "fs-readonly",
+        "tmpfs-limited",
+        "net-ns",
+        "pid-ns",
+        "ipc-ns",
+        "uts-ns",
+        "env-whitelist",
+        "caps-dropped",
+    },
     "unshare": {"net-ns", "pid-ns", "ipc-ns", "uts-ns", "env-whitelist"},
     "none": {"env-whitelist"},
 }
@@ -68,7 +79,12 @@ def _python_roots() -> list[str]:
     # Keep only outermost directories; /usr is bound anyway.
     out: list[str] = []
     for r in real:
-        if r != "/" and not r.startswith("/usr/") and r != "/usr" and not any(r.startswith(o + "/") for o in out):
+        if (
+            r != "/"
+            and not r.startswith("/usr/")
+            and r != "/usr"
+            and not any(r.startswith(o + "/") for o in out)
+        ):
             out.append(r)
     return out
 
@@ -85,12 +101,35 @@ def _bwrap_prefix() -> list[str]:
         argv += ["--ro-bind-try", etc, etc]
     for root in _python_roots():
         argv += ["--ro-bind", root, root]
-    argv += ["--ro-bind", str(INCELL), CELL_INCELL,
-             "--proc", "/proc", "--dev", "/dev",
-             "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
-             "--size", str(WORK_BYTES), "--tmpfs", CELL_WORK,
-             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-             "--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv", "--chdir", CELL_WORK]
+    argv += [
+        "--ro-bind",
+        str(INCELL),
+        CELL_INCELL,
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(TMP_BYTES),
+        "--tmpfs",
+        "/tmp",
+        "--size",
+        str(WORK_BYTES),
+        "--tmpfs",
+        CELL_WORK,
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+        "--chdir",
+        CELL_WORK,
+    ]
     if os.geteuid() == 0:
         argv += ["--cap-drop", "ALL"]
         for cap in _ROOT_CAPS:
@@ -116,8 +155,12 @@ def backend_works(backend: str) -> bool:
             return False
         argv = [*_unshare_prefix(), sys.executable, "-I", "-c", "pass"]
     try:
-        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
-                              env=ENV).returncode == 0
+        return (
+            subprocess.run(
+                argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30, env=ENV
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -125,7 +168,17 @@ def backend_works(backend: str) -> bool:
 def _unshare_prefix() -> list[str]:
     # setpriv ties unshare's life to ours, as bubblewrap's --die-with-parent does for bwrap.
     dies_with_us = ["setpriv", "--pdeathsig", "KILL"] if shutil.which("setpriv") else []
-    return [*dies_with_us, "unshare", "--net", "--ipc", "--uts", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    return [
+        *dies_with_us,
+        "unshare",
+        "--net",
+        "--ipc",
+        "--uts",
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--mount-proc",
+    ]
 
 
 def pick_backend(wanted: str) -> str:
@@ -156,7 +209,10 @@ class Cell:
         fd = theirs.fileno()
         drop_uid = True
         if backend == "bwrap":
-            argv, work = [*_bwrap_prefix(), sys.executable, "-I", "-B", "-c", _BOOT, str(fd), CELL_INCELL], CELL_WORK
+            argv, work = (
+                [*_bwrap_prefix(), sys.executable, "-I", "-B", "-c", _BOOT, str(fd), CELL_INCELL],
+                CELL_WORK,
+            )
             drop_uid = os.geteuid() == 0
         else:
             self._hostdir = tempfile.mkdtemp(prefix="verimath-cell-")
@@ -165,9 +221,16 @@ class Cell:
             boot = [sys.executable, "-I", "-B", "-c", _BOOT, str(fd), str(INCELL)]
             argv = _unshare_prefix() + boot if backend == "unshare" else boot
         try:
-            self._proc = subprocess.Popen(argv, pass_fds=(fd,), stdin=subprocess.DEVNULL,
-                                          stdout=subprocess.DEVNULL, stderr=self._log, env=ENV,
-                                          cwd=work if self._hostdir else "/", start_new_session=True)
+            self._proc = subprocess.Popen(
+                argv,
+                pass_fds=(fd,),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._log,
+                env=ENV,
+                cwd=work if self._hostdir else "/",
+                start_new_session=True,
+            )
         except OSError as exc:
             raise SandboxUnavailable(f"cannot start a sandbox cell with {backend}: {exc}") from exc
         finally:
@@ -181,7 +244,9 @@ class Cell:
         try:
             hello = self._receive(START_TIMEOUT_S)
         except CellLost as exc:
-            raise SandboxUnavailable(f"a sandbox cell ({self.backend}) failed to start: {self._log_tail()}") from exc
+            raise SandboxUnavailable(
+                f"a sandbox cell ({self.backend}) failed to start: {self._log_tail()}"
+            ) from exc
         self.layers = frozenset(hello["layers"]) | _BACKEND_LAYERS[self.backend]
         return self
 

@@ -30,8 +30,16 @@ class Sandbox:
     :class:`~verimath.errors.BudgetExceeded` instead of queueing.
     """
 
-    def __init__(self, limits: Limits | None = None, *, cells: int | None = None, backend: str = "auto",
-                 recycle_after: int = 1000, max_waiting: int | None = None, warm: bool = True) -> None:
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        cells: int | None = None,
+        backend: str = "auto",
+        recycle_after: int = 1000,
+        max_waiting: int | None = None,
+        warm: bool = True,
+    ) -> None:
         self.limits = limits or Limits()
         self._backend = pick_backend(backend)
         self._warm = warm
@@ -119,8 +127,13 @@ class Sandbox:
 
         threading.Thread(target=start, name="verimath-sandbox-recycle", daemon=True).start()
 
-    def _call(self, msg: dict[str, Any], limits: Limits, pinned: Cell | None = None,
-              on_reply: Callable[[Cell, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    def _call(
+        self,
+        msg: dict[str, Any],
+        limits: Limits,
+        pinned: Cell | None = None,
+        on_reply: Callable[[Cell, dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
         cell = self._acquire(pinned)
         try:
             reply = cell.request({**msg, "limits": limits.to_wire()}, limits.timeout_s)
@@ -166,8 +179,9 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def __del__(self) -> None:
@@ -202,11 +216,14 @@ class Session:
         if self._cell is None:
             return ExecResult("killed", error=ExecError("SandboxError", "the session is closed or was lost"))
         try:
-            reply = self._sandbox._call({"op": "srun", "session": self._id, "code": code}, self.limits,
-                                        pinned=self._cell)
+            reply = self._sandbox._call(
+                {"op": "srun", "session": self._id, "code": code}, self.limits, pinned=self._cell
+            )
         except CellLost:
             self._cell = None
-            return ExecResult("killed", error=ExecError("SandboxError", "the session's cell died; its state is lost"))
+            return ExecResult(
+                "killed", error=ExecError("SandboxError", "the session's cell died; its state is lost")
+            )
         if "error" in reply and "status" not in reply:
             self._cell = None
             return ExecResult("killed", error=ExecError("SandboxError", str(reply["error"])))
@@ -231,6 +248,7 @@ class Session:
     def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()

@@ -12,10 +12,21 @@ Status = Literal["ok", "error", "timeout", "memory", "killed"]
 STATUSES: tuple[Status, ...] = ("ok", "error", "timeout", "memory", "killed")
 
 #: Layers every cell must have for :attr:`Isolation.full` (Landlock and dropped capabilities are extra).
-FULL_LAYERS = frozenset({
-    "fs-readonly", "net-ns", "pid-ns", "ipc-ns", "uts-ns", "env-whitelist",
-    "session", "uid", "no_new_privs", "rlimits", "seccomp",
-})
+FULL_LAYERS = frozenset(
+    {
+        "fs-readonly",
+        "net-ns",
+        "pid-ns",
+        "ipc-ns",
+        "uts-ns",
+        "env-whitelist",
+        "session",
+        "uid",
+        "no_new_privs",
+        "rlimits",
+        "seccomp",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +51,12 @@ class Limits:
     def __post_init__(self) -> None:
         for name in ("timeout_s", "memory_mb", "output_bytes", "file_mb", "open_files", "max_procs"):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0 \
-                    or not math.isfinite(value):
+            if (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not value > 0
+                or not math.isfinite(value)
+            ):
                 raise InputError(f"must be a positive number, got {value!r}", field=name)
         if self.cpu_s is not None and (not isinstance(self.cpu_s, int) or self.cpu_s <= 0):
             raise InputError(f"must be a positive integer, got {self.cpu_s!r}", field="cpu_s")
@@ -52,9 +67,15 @@ class Limits:
 
     def to_wire(self) -> dict[str, Any]:
         """The limits as the zygote reads them."""
-        return {"timeout_s": float(self.timeout_s), "memory_mb": int(self.memory_mb),
-                "output_bytes": int(self.output_bytes), "cpu_s": self.effective_cpu_s,
-                "file_mb": int(self.file_mb), "open_files": int(self.open_files), "max_procs": int(self.max_procs)}
+        return {
+            "timeout_s": float(self.timeout_s),
+            "memory_mb": int(self.memory_mb),
+            "output_bytes": int(self.output_bytes),
+            "cpu_s": self.effective_cpu_s,
+            "file_mb": int(self.file_mb),
+            "open_files": int(self.open_files),
+            "max_procs": int(self.max_procs),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +115,16 @@ class ExecResult:
         if status not in STATUSES:
             raise InputError(f"unknown status {status!r}", field="status")
         err = data.get("error")
-        return cls(status=status, stdout=str(data.get("stdout", "")), stderr=str(data.get("stderr", "")),
-                   error=ExecError(str(err["type"]), str(err["message"]), str(err.get("traceback", "")))
-                   if err else None,
-                   duration_ms=float(data.get("duration_ms", 0.0)), truncated=bool(data.get("truncated", False)))
+        return cls(
+            status=status,
+            stdout=str(data.get("stdout", "")),
+            stderr=str(data.get("stderr", "")),
+            error=ExecError(str(err["type"]), str(err["message"]), str(err.get("traceback", "")))
+            if err
+            else None,
+            duration_ms=float(data.get("duration_ms", 0.0)),
+            truncated=bool(data.get("truncated", False)),
+        )
 
 
 @dataclass(frozen=True, slots=True)

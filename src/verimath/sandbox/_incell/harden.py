@@ -36,15 +36,66 @@ TIOCSTI, TIOCLINUX = 0x5412, 0x541C
 
 # Syscalls a job never needs: escaping or inspecting the cell, kernel attack surface, cross-job state.
 _DENIED = (
-    "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
-    "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf", "perf_event_open", "userfaultfd",
-    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "open_tree", "move_mount", "fsopen",
-    "fsconfig", "fsmount", "fspick", "mount_setattr", "keyctl", "add_key", "request_key",
-    "name_to_handle_at", "open_by_handle_at", "pidfd_open", "pidfd_getfd", "pidfd_send_signal",
-    "shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
-    "semctl", "semtimedop", "mq_open", "mq_unlink", "personality", "uselib", "swapon", "swapoff",
-    "reboot", "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "acct",
-    "setsid", "setpgid",
+    "execve",
+    "execveat",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "unshare",
+    "setns",
+    "open_tree",
+    "move_mount",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "name_to_handle_at",
+    "open_by_handle_at",
+    "pidfd_open",
+    "pidfd_getfd",
+    "pidfd_send_signal",
+    "shmget",
+    "shmat",
+    "shmctl",
+    "shmdt",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "semget",
+    "semop",
+    "semctl",
+    "semtimedop",
+    "mq_open",
+    "mq_unlink",
+    "personality",
+    "uselib",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "acct",
+    "setsid",
+    "setpgid",
 )
 # Signal-sending syscalls whose first argument is the target process: allowed only towards the job itself.
 _SIGNALS = ("kill", "tgkill", "tkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
@@ -52,8 +103,12 @@ _SIGNALS = ("kill", "tgkill", "tkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 
 def landlock_abi() -> int:
     """The kernel's Landlock ABI version, or 0 when Landlock is unavailable."""
-    abi = _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
-                        ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))
+    abi = _libc.syscall(
+        _SYS_LANDLOCK_CREATE_RULESET,
+        None,
+        ctypes.c_size_t(0),
+        ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION),
+    )
     return max(int(abi), 0)
 
 
@@ -100,8 +155,9 @@ def no_new_privs() -> None:
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no core dumps, no /proc/<pid>/mem from peers
 
 
-def set_limits(*, cpu_s: int | None, memory_mb: int | None, file_mb: int, open_files: int,
-               max_procs: int) -> None:
+def set_limits(
+    *, cpu_s: int | None, memory_mb: int | None, file_mb: int, open_files: int, max_procs: int
+) -> None:
     """Lower soft *and* hard limits, so the job cannot raise them back."""
 
     def lim(what: int, value: int) -> None:
@@ -139,8 +195,12 @@ def landlock(writable: list[str], abi: int) -> None:
     if abi >= 6:
         fields.append(_SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL)
     attr = (ctypes.c_uint64 * len(fields))(*fields)
-    ruleset = _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)),
-                            ctypes.c_uint32(0))
+    ruleset = _libc.syscall(
+        _SYS_LANDLOCK_CREATE_RULESET,
+        ctypes.byref(attr),
+        ctypes.c_size_t(ctypes.sizeof(attr)),
+        ctypes.c_uint32(0),
+    )
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
     try:
@@ -148,7 +208,9 @@ def landlock(writable: list[str], abi: int) -> None:
         _landlock_allow(ruleset, "/", read)
         for path in writable:
             _landlock_allow(ruleset, path, handled)
-        _landlock_allow(ruleset, "/dev/null", _FS_READ_FILE | _FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0))
+        _landlock_allow(
+            ruleset, "/dev/null", _FS_READ_FILE | _FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0)
+        )
         if _libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
             raise OSError(ctypes.get_errno(), "landlock_restrict_self")
     finally:
@@ -166,8 +228,16 @@ def _landlock_allow(ruleset: int, path: str, access: int) -> None:
         if not os.path.isdir(path):
             access &= _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
         rule = _PathBeneath(access, fd)
-        if _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH),
-                         ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
+        if (
+            _libc.syscall(
+                _SYS_LANDLOCK_ADD_RULE,
+                ctypes.c_int(ruleset),
+                ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH),
+                ctypes.byref(rule),
+                ctypes.c_uint32(0),
+            )
+            != 0
+        ):
             raise OSError(ctypes.get_errno(), f"landlock_add_rule {path}")
     finally:
         os.close(fd)
@@ -222,8 +292,11 @@ def compile_seccomp(*, gated_fork: bool) -> SeccompProgram:
         f.export_bpf(out)
         out.seek(0)
         program = out.read()
-    slots = tuple(i for i in range(0, len(program), 8)
-                  if int.from_bytes(program[i + 4:i + 8], "little") == _PID_PLACEHOLDER)
+    slots = tuple(
+        i
+        for i in range(0, len(program), 8)
+        if int.from_bytes(program[i + 4 : i + 8], "little") == _PID_PLACEHOLDER
+    )
     if len(program) % 8 or not slots:
         raise OSError(errno.EINVAL, "unexpected seccomp program from libseccomp")
     return SeccompProgram(program, slots, sc.resolve_syscall(sc.Arch.NATIVE, "seccomp"))
@@ -235,7 +308,7 @@ def load_seccomp(program: SeccompProgram, *, listener: bool) -> int | None:
     code = bytearray(program.code)
     me = os.getpid().to_bytes(4, "little")
     for i in program.pid_slots:
-        code[i + 4:i + 8] = me
+        code[i + 4 : i + 8] = me
     buf = (ctypes.c_char * len(code)).from_buffer(code)
     prog = _SockFprog(len(code) // 8, ctypes.addressof(buf))
     flags = _SECCOMP_FILTER_FLAG_NEW_LISTENER if listener else 0

@@ -63,9 +63,30 @@ sp.summation(x, (x, 1, 10)); sp.binomial(10, 3); sp.factorint(360); sp.gcd(12, 1
 np.linalg.solve(np.eye(3), np.ones(3)); np.array([1.5, 2.5]).sum(); np.sqrt(np.arange(5.0)).tolist()
 print(sp.Integer(2), file=__import__("io").StringIO())
 """
-PRELOAD = ("math", "cmath", "fractions", "decimal", "itertools", "functools", "collections", "statistics",
-           "random", "re", "json", "heapq", "bisect", "string", "operator", "copy", "datetime", "typing",
-           "numbers", "dataclasses", "numpy", "sympy")
+PRELOAD = (
+    "math",
+    "cmath",
+    "fractions",
+    "decimal",
+    "itertools",
+    "functools",
+    "collections",
+    "statistics",
+    "random",
+    "re",
+    "json",
+    "heapq",
+    "bisect",
+    "string",
+    "operator",
+    "copy",
+    "datetime",
+    "typing",
+    "numbers",
+    "dataclasses",
+    "numpy",
+    "sympy",
+)
 
 
 # ---------------------------------------------------------------- framing: 4-byte length + JSON, optional fds
@@ -92,7 +113,7 @@ def recv_msg(sock: socket.socket, maxfds: int = 0) -> tuple[Any, list[int]]:
             raise EOFError
         buf += more
     (n,) = _HEADER.unpack_from(buf)
-    return json.loads(buf[_HEADER.size:_HEADER.size + n]), list(fds)
+    return json.loads(buf[_HEADER.size : _HEADER.size + n]), list(fds)
 
 
 # ---------------------------------------------------------------- what runs in the job process
@@ -117,11 +138,20 @@ def execute(code: str, namespace: dict[str, Any], *, echo: bool) -> dict[str, An
                 print(repr(value))
     except SystemExit as exc:
         if exc.code not in (None, 0):
-            result = {"status": "error", "error": {"type": "SystemExit", "message": str(exc.code), "traceback": ""}}
+            result = {
+                "status": "error",
+                "error": {"type": "SystemExit", "message": str(exc.code), "traceback": ""},
+            }
     except BaseException as exc:
         status = "memory" if isinstance(exc, MemoryError) else "error"
-        result = {"status": status, "error": {"type": type(exc).__name__, "message": str(exc)[:2000],
-                                              "traceback": _short_traceback(exc)}}
+        result = {
+            "status": status,
+            "error": {
+                "type": type(exc).__name__,
+                "message": str(exc)[:2000],
+                "traceback": _short_traceback(exc),
+            },
+        }
     finally:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):  # a closed or broken stream is the job's own doing
@@ -133,9 +163,11 @@ def _make_stdio() -> tuple[io.TextIOWrapper, io.TextIOWrapper, io.TextIOWrapper]
     """Job-side stdin (empty), stdout and stderr over fds 0-2, made once in the zygote (they cost milliseconds
     in a fresh fork); a job's process points fds 1 and 2 at its pipes before using them."""
     out, err = (open(fd, "wb", closefd=False) for fd in (1, 2))  # noqa: SIM115 - they live as long as the job
-    return (io.TextIOWrapper(io.BytesIO(), encoding="utf-8"),
-            io.TextIOWrapper(out, encoding="utf-8", errors="backslashreplace"),
-            io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace", line_buffering=True))
+    return (
+        io.TextIOWrapper(io.BytesIO(), encoding="utf-8"),
+        io.TextIOWrapper(out, encoding="utf-8", errors="backslashreplace"),
+        io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace", line_buffering=True),
+    )
 
 
 _STDIO: tuple[io.TextIOWrapper, io.TextIOWrapper, io.TextIOWrapper] | None = None
@@ -175,8 +207,13 @@ def _harden(cfg: dict[str, Any], layers: list[str], workdir: str, *, gated_fork:
 
 
 def _limits(lim: dict[str, Any]) -> None:
-    harden.set_limits(cpu_s=lim["cpu_s"], memory_mb=lim["memory_mb"], file_mb=lim["file_mb"],
-                      open_files=lim["open_files"], max_procs=lim["max_procs"])
+    harden.set_limits(
+        cpu_s=lim["cpu_s"],
+        memory_mb=lim["memory_mb"],
+        file_mb=lim["file_mb"],
+        open_files=lim["open_files"],
+        max_procs=lim["max_procs"],
+    )
 
 
 def _enter(workdir: str) -> None:
@@ -237,8 +274,19 @@ def _session_holder(cfg: dict[str, Any], layers: list[str], workdir: str, lim: d
         try:
             pid = os.fork()  # the checkpoint: the parent keeps the state as it was
         except OSError as exc:
-            os.write(res, json.dumps({"status": "killed", "error": {
-                "type": "SandboxError", "message": f"checkpoint fork refused: {exc}", "traceback": ""}}).encode())
+            os.write(
+                res,
+                json.dumps(
+                    {
+                        "status": "killed",
+                        "error": {
+                            "type": "SandboxError",
+                            "message": f"checkpoint fork refused: {exc}",
+                            "traceback": "",
+                        },
+                    }
+                ).encode(),
+            )
             pid = 1
         if pid:
             for fd in fds:
@@ -384,8 +432,16 @@ class Zygote:
         with contextlib.suppress(OSError):  # the caller may have died meanwhile
             fcntl.ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, bytearray(resp), True)
 
-    def _collect(self, out_r: int, err_r: int, res_r: int, lim: dict[str, Any], on_timeout: Any,
-                 notify: int | None = None, linger: float | None = None) -> _Collected:
+    def _collect(
+        self,
+        out_r: int,
+        err_r: int,
+        res_r: int,
+        lim: dict[str, Any],
+        on_timeout: Any,
+        notify: int | None = None,
+        linger: float | None = None,
+    ) -> _Collected:
         """Read stdout/stderr (capped) and the result until all close — or, with ``linger``, until the result
         pipe closes plus that many seconds — killing the job at its deadline."""
         got = _Collected()
@@ -412,7 +468,9 @@ class Zygote:
                 if fd == notify:
                     self._answer_gate(notify)
                     continue
-                chunk = os.read(fd, 1 << 16) if ev & (select.POLLIN | select.POLLHUP | select.POLLERR) else b""
+                chunk = (
+                    os.read(fd, 1 << 16) if ev & (select.POLLIN | select.POLLHUP | select.POLLERR) else b""
+                )
                 if not chunk:
                     poller.unregister(fd)
                     open_fds.discard(fd)
@@ -424,15 +482,16 @@ class Zygote:
                 room = limit - len(buf)
                 if len(chunk) > room:
                     got.truncated = got.truncated or fd != res_r
-                    chunk = chunk[:max(room, 0)]
+                    chunk = chunk[: max(room, 0)]
                 buf += chunk
         for fd in buffers:
             os.close(fd)
         return got
 
     @staticmethod
-    def _outcome(got: _Collected, exit_info: tuple[int, float] | None, lim: dict[str, Any],
-                 duration: float) -> dict[str, Any]:
+    def _outcome(
+        got: _Collected, exit_info: tuple[int, float] | None, lim: dict[str, Any], duration: float
+    ) -> dict[str, Any]:
         result: dict[str, Any] | None = None
         if got.res:
             try:
@@ -440,24 +499,56 @@ class Zygote:
             except ValueError:
                 result = None
         if got.timed_out:
-            result = {"status": "timeout", "error": {"type": "Timeout", "traceback": "",
-                                                     "message": f"wall-clock limit of {lim['timeout_s']} s exceeded"}}
+            result = {
+                "status": "timeout",
+                "error": {
+                    "type": "Timeout",
+                    "traceback": "",
+                    "message": f"wall-clock limit of {lim['timeout_s']} s exceeded",
+                },
+            }
         elif exit_info is not None and os.WIFSIGNALED(exit_info[0]):
             sig, cpu = os.WTERMSIG(exit_info[0]), exit_info[1]
             if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= lim["cpu_s"]):
-                result = {"status": "timeout", "error": {"type": "Timeout", "traceback": "",
-                                                         "message": f"CPU limit of {lim['cpu_s']} s exceeded"}}
+                result = {
+                    "status": "timeout",
+                    "error": {
+                        "type": "Timeout",
+                        "traceback": "",
+                        "message": f"CPU limit of {lim['cpu_s']} s exceeded",
+                    },
+                }
             else:
-                result = {"status": "killed", "error": {"type": "Signal", "traceback": "",
-                                                        "message": f"killed by {signal.Signals(sig).name}"}}
-        elif result is None or not isinstance(result, dict) or result.get("status") not in (
-                "ok", "error", "memory", "killed"):
+                result = {
+                    "status": "killed",
+                    "error": {
+                        "type": "Signal",
+                        "traceback": "",
+                        "message": f"killed by {signal.Signals(sig).name}",
+                    },
+                }
+        elif (
+            result is None
+            or not isinstance(result, dict)
+            or result.get("status") not in ("ok", "error", "memory", "killed")
+        ):
             code = os.WEXITSTATUS(exit_info[0]) if exit_info is not None else -1
-            result = {"status": "ok", "error": None} if code == 0 else {
-                "status": "error", "error": {"type": "SystemExit", "message": f"exit code {code}", "traceback": ""}}
-        return {"status": result["status"], "error": result.get("error"),
-                "stdout": got.out.decode("utf-8", "replace"), "stderr": got.err.decode("utf-8", "replace"),
-                "truncated": got.truncated, "duration_ms": duration * 1000}
+            result = (
+                {"status": "ok", "error": None}
+                if code == 0
+                else {
+                    "status": "error",
+                    "error": {"type": "SystemExit", "message": f"exit code {code}", "traceback": ""},
+                }
+            )
+        return {
+            "status": result["status"],
+            "error": result.get("error"),
+            "stdout": got.out.decode("utf-8", "replace"),
+            "stderr": got.err.decode("utf-8", "replace"),
+            "truncated": got.truncated,
+            "duration_ms": duration * 1000,
+        }
 
     # -- requests
     def run(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -491,8 +582,14 @@ class Zygote:
         exit_info = None if finished else self._wait(child.pid)
         out = self._outcome(got, exit_info, lim, time.perf_counter() - start)
         if anomaly:
-            out.update(status="killed", error={"type": "SandboxError", "traceback": "",
-                                               "message": "the job process could not be hardened"})
+            out.update(
+                status="killed",
+                error={
+                    "type": "SandboxError",
+                    "traceback": "",
+                    "message": "the job process could not be hardened",
+                },
+            )
         shutil.rmtree(child.workdir, ignore_errors=True)
         out["anomaly"] = anomaly or os.path.exists(child.workdir)
         return out
@@ -558,8 +655,14 @@ class Zygote:
             s.sock, s.holder = mine, newcomers.pop()
         else:
             if out["status"] in ("ok", "error", "memory"):
-                out.update(status="killed", error={"type": "Crash", "traceback": "",
-                                                   "message": "the cell's process died without a result"})
+                out.update(
+                    status="killed",
+                    error={
+                        "type": "Crash",
+                        "traceback": "",
+                        "message": "the cell's process died without a result",
+                    },
+                )
             self._kill(newcomers)
             mine.close()
             out["rolled_back"] = True
@@ -580,8 +683,12 @@ class Zygote:
     def serve(self) -> None:
         self.child = self._fork_job_child()
         send_msg(self.ctl, {"ready": True, "layers": self.layers, "pid": os.getpid()})
-        handlers = {"run": self.run, "open": self.open_session, "srun": self.run_in_session,
-                    "sclose": self.close_session}
+        handlers = {
+            "run": self.run,
+            "open": self.open_session,
+            "srun": self.run_in_session,
+            "sclose": self.close_session,
+        }
         while True:
             try:
                 req, _ = recv_msg(self.ctl)
