@@ -80,6 +80,8 @@ class Sandbox:
                 while True:
                     if self._closed:
                         raise SandboxUnavailable("the sandbox is closed")
+                    if not self._all:
+                        raise SandboxUnavailable("no sandbox cell is left: restarting them failed")
                     if pinned is not None:
                         if pinned.dead:
                             raise CellLost("the session's cell is gone")
