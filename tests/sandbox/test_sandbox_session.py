@@ -96,3 +96,12 @@ def test_session_arun(sandbox: Sandbox):
     import asyncio
 
     assert asyncio.run(_arun_cells(sandbox)) == ["3\n"]
+
+
+def test_a_sessions_files_are_hidden_from_other_sessions_and_runs(sandbox: Sandbox):
+    with sandbox.session() as a, sandbox.session() as b:
+        where = a.run("open('secret.txt', 'w').write('s3cr3t')\nimport os\nprint(os.getcwd())").stdout.strip()
+        peek = f"print(open({where + '/secret.txt'!r}).read())"
+        for r in (b.run(peek), sandbox.run(peek)):
+            assert r.status == "error" and r.error is not None and r.error.type == "PermissionError", r
+        assert a.run(peek).stdout == "s3cr3t\n"

@@ -7,6 +7,7 @@ Imports only the standard library (and ``pyseccomp`` when installed).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -179,9 +180,25 @@ def set_limits(
         lim(resource.RLIMIT_AS, mapped + memory_mb * 2**20)
 
 
-def landlock(writable: list[str], abi: int) -> None:
-    """Read-only view of the whole file system, read-write only below ``writable``; no TCP; with ABI ≥ 6 no
-    signals or abstract Unix sockets across the job's boundary."""
+def readable_paths(hidden: str) -> list[str]:
+    """Every path beside the way from ``/`` down to ``hidden``: granting read on these shows the whole file
+    system except ``hidden`` (where the jobs' and sessions' directories live)."""
+    out: list[str] = []
+    parts = [p for p in os.path.normpath(hidden).split("/") if p]
+    here = "/"
+    for part in parts:
+        try:
+            names = os.listdir(here)
+        except OSError:
+            names = []
+        out += [os.path.join(here, n) for n in sorted(names) if n != part]
+        here = os.path.join(here, part)
+    return out
+
+
+def landlock(writable: list[str], readable: list[str], abi: int) -> None:
+    """Read-only access below ``readable``, read-write only below ``writable``; no TCP; with ABI ≥ 6 no signals
+    or abstract Unix sockets across the job's boundary."""
     handled = _FS_ALL_V1
     if abi >= 2:
         handled |= _FS_REFER
@@ -205,7 +222,9 @@ def landlock(writable: list[str], abi: int) -> None:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
     try:
         read = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
-        _landlock_allow(ruleset, "/", read)
+        for path in readable:
+            with contextlib.suppress(OSError):  # vanished, or not ours to open: then not readable either
+                _landlock_allow(ruleset, path, read)
         for path in writable:
             _landlock_allow(ruleset, path, handled)
         _landlock_allow(

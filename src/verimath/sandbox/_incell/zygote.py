@@ -200,7 +200,7 @@ def _harden(cfg: dict[str, Any], layers: list[str], workdir: str, *, gated_fork:
         harden.drop_privileges(cfg["uid"], cfg["gid"])
     harden.no_new_privs()
     if "landlock" in layers:
-        harden.landlock([workdir], cfg["landlock_abi"])
+        harden.landlock([workdir], cfg["readable"], cfg["landlock_abi"])
     if "seccomp" not in layers:
         return None
     return harden.load_seccomp(cfg["seccomp_session" if gated_fork else "seccomp_job"], listener=gated_fork)
@@ -344,6 +344,7 @@ class Zygote:
         self.work = cfg["work"]
         self.layers = harden.probe(cfg["drop_uid"])
         cfg["landlock_abi"] = harden.landlock_abi()
+        cfg["readable"] = harden.readable_paths(self.work)
         if "seccomp" in self.layers:
             cfg["seccomp_job"] = harden.compile_seccomp(gated_fork=False)
             cfg["seccomp_session"] = harden.compile_seccomp(gated_fork=True)
