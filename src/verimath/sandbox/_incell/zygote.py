@@ -48,6 +48,7 @@ RESULT_CAP = 1 << 20
 TRACEBACK_FRAMES = 6
 HARDEN_FAILED = 70
 QUICK_JOB_S = 0.003
+SPARES = 1  # hardened children kept ready; more measured no faster (each costs a fork either way)
 _HEADER = struct.Struct("!I")
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -348,7 +349,7 @@ class Zygote:
         if "seccomp" in self.layers:
             cfg["seccomp_job"] = harden.compile_seccomp(gated_fork=False)
             cfg["seccomp_session"] = harden.compile_seccomp(gated_fork=True)
-        self.child: _Child | None = None
+        self.spares: list[_Child] = []  # hardened children waiting for a job, oldest first
         self.sessions: dict[int, _Session] = {}
         self.counter = 0
         self.gate: tuple[int, int] | None = None  # (notify fd, pid allowed to fork once)
@@ -553,7 +554,7 @@ class Zygote:
 
     # -- requests
     def run(self, req: dict[str, Any]) -> dict[str, Any]:
-        child, self.child = self.child or self._fork_job_child(), None
+        child = self.spares.pop(0) if self.spares else self._fork_job_child()
         lim = req["limits"]
         anomaly = False
         hello = b""
@@ -572,10 +573,10 @@ class Zygote:
                 anomaly = True
         os.close(child.job_w)
         start = time.perf_counter()
-        # A job still running after a moment overlaps with forking (and hardening) the next child; after a
+        # A job still running after a moment overlaps with forking (and hardening) its replacement; after a
         # quick one, the fork waits until the answer is sent (``serve``), off the critical path.
         if not select.select([child.res_r], [], [], QUICK_JOB_S)[0]:
-            self.child = self._fork_job_child()
+            self.spares.append(self._fork_job_child())
         got = self._collect(child.out_r, child.err_r, child.res_r, lim, lambda: self._kill({child.pid}))
         self._kill({child.pid})  # it is exiting already, unless it closed its pipes and lingered
         finished = got.res and not got.timed_out and not anomaly
@@ -682,7 +683,7 @@ class Zygote:
         return {"closed": s is not None}
 
     def serve(self) -> None:
-        self.child = self._fork_job_child()
+        self.spares = [self._fork_job_child() for _ in range(SPARES)]
         send_msg(self.ctl, {"ready": True, "layers": self.layers, "pid": os.getpid()})
         handlers = {
             "run": self.run,
@@ -698,13 +699,12 @@ class Zygote:
             if req.get("op") == "exit":
                 break
             send_msg(self.ctl, handlers[req["op"]](req))
-            if self.child is None:
-                self.child = self._fork_job_child()
+            while len(self.spares) < SPARES:
+                self.spares.append(self._fork_job_child())
             self._reap()
         for s in list(self.sessions):
             self.close_session({"session": s})
-        if self.child is not None:
-            self._kill({self.child.pid})
+        self._kill({c.pid for c in self.spares})
 
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
