@@ -8,6 +8,7 @@ and memory per cell. Prints a table and writes ``benchmarks/results/sandbox.json
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -91,9 +92,16 @@ def _parent(pid: int) -> int:
 
 
 def _cell_cpu_s(sb: Sandbox) -> float:
-    """CPU seconds used so far by the zygotes of ``sb`` and the children they reaped."""
+    """CPU seconds used so far by the zygotes of ``sb``, their direct children (the forker, which forks and
+    reaps the job processes, and the ready child) and every child those reaped."""
     tick = os.sysconf("SC_CLK_TCK")
-    return sum(sum(int(x) for x in _stat(pid)[11:15]) / tick for pid in _zygotes(sb))
+    zygotes = set(_zygotes(sb))
+    pids = zygotes | {p for z in zygotes for p in _descendants(z) if _parent(p) in zygotes}
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += sum(int(x) for x in _stat(pid)[11:15]) / tick  # utime stime cutime cstime
+    return total
 
 
 def throughput(cells: int, seconds: float) -> dict[str, float]:
