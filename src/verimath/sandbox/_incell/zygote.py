@@ -47,7 +47,7 @@ SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1
 RESULT_CAP = 1 << 20
 TRACEBACK_FRAMES = 6
 HARDEN_FAILED = 70
-SPARES = 1  # hardened children the forker keeps ready
+SPARES = 2  # hardened children the forker keeps ready (one spare absorbs back-to-back requests)
 EXITS_KEPT = 256
 _HEADER = struct.Struct("!I")
 _libc = ctypes.CDLL(None, use_errno=True)
