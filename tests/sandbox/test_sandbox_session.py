@@ -28,6 +28,7 @@ def test_bare_last_expression_is_echoed_like_a_repl(sandbox: Sandbox):
         assert s.run("n * 7").stdout == "42\n"
         assert s.run("None").stdout == ""
         assert s.run("print('a')\nn").stdout == "a\n6\n"
+        assert s.run("print(_ + 1)").stdout == "7\n"
 
 
 def test_timed_out_cell_rolls_back_to_the_previous_state(sandbox: Sandbox):
@@ -105,3 +106,12 @@ def test_a_sessions_files_are_hidden_from_other_sessions_and_runs(sandbox: Sandb
         for r in (b.run(peek), sandbox.run(peek)):
             assert r.status == "error" and r.error is not None and r.error.type == "PermissionError", r
         assert a.run(peek).stdout == "s3cr3t\n"
+
+
+def test_many_quick_cells_all_land(sandbox: Sandbox):
+    """Back-to-back cells: every checkpoint hand-over succeeds (no cell is mistaken for a crash)."""
+    with sandbox.session() as s:
+        s.run("n = 0")
+        statuses = {s.run("n += 1").status for _ in range(60)}
+        assert statuses == {"ok"}
+        assert s.run("n").stdout == "60\n"

@@ -131,11 +131,15 @@ def execute(code: str, namespace: dict[str, Any], *, echo: bool) -> dict[str, An
     result: dict[str, Any] = {"status": "ok", "error": None}
     try:
         tree = ast.parse(code, "<cell>")
-        last = tree.body.pop() if echo and tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        tail = tree.body[-1] if tree.body else None
+        last = tail if echo and isinstance(tail, ast.Expr) else None
+        if last is not None:
+            tree.body.pop()
         exec(compile(tree, "<cell>", "exec"), namespace)
         if last is not None:
             value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)
             if value is not None:
+                namespace["_"] = value
                 print(repr(value))
     except SystemExit as exc:
         if exc.code not in (None, 0):
@@ -328,6 +332,7 @@ class _Session:
     sock: socket.socket
     notify: int | None
     workdir: str
+    killed: set[int] = field(default_factory=set)  # SIGKILLed, maybe not dead yet: not newcomers
 
 
 @dataclass(slots=True)
@@ -644,15 +649,23 @@ class Zygote:
             self.gate = (s.notify, holder)
         start = time.perf_counter()
 
+        def others() -> set[int]:
+            alive = self._session_pids(s.sid)
+            s.killed &= alive
+            return alive - {holder} - s.killed
+
         def kill_cell() -> None:
-            self._kill(self._session_pids(s.sid) - {holder})
+            doomed = others()
+            self._kill(doomed)
+            s.killed |= doomed
 
         got = self._collect(out_r, err_r, res_r, lim, kill_cell, notify=s.notify, linger=0.02)
         self.gate = None
-        newcomers = self._session_pids(s.sid) - {holder}
+        newcomers = others()
         out = self._outcome(got, None, lim, time.perf_counter() - start)
         if out["status"] in ("ok", "error", "memory") and got.res and len(newcomers) == 1:
             self._kill({holder})
+            s.killed.add(holder)
             s.sock.close()
             s.sock, s.holder = mine, newcomers.pop()
         else:
@@ -666,6 +679,7 @@ class Zygote:
                     },
                 )
             self._kill(newcomers)
+            s.killed |= newcomers
             mine.close()
             out["rolled_back"] = True
         self._reap()
