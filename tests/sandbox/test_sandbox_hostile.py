@@ -43,6 +43,8 @@ HOSTILE: list[tuple[str, str, dict[str, float], Check]] = [
         {},
         fails("PermissionError", "FileNotFoundError"),
     ),
+    ("read-proc-1-mem", "print(open('/proc/1/mem', 'rb').read(1))", {}, fails("PermissionError", "OSError")),
+    ("proc-1-root", "import os; print(os.listdir('/proc/1/root'))", {}, fails("PermissionError")),
     ("execve", "import os; os.execv('/bin/sh', ['sh', '-c', 'id'])", {}, fails("PermissionError")),
     (
         "subprocess",

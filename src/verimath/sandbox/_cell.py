@@ -38,7 +38,6 @@ ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
-    "PYTHONHASHSEED": "0",
 }
 _BOOT = (
     "import importlib.util as u, sys; p = sys.argv[2]; "
