@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from verimath.errors import SandboxUnavailable
+from verimath.sandbox._incell.harden import host_namespaces
 from verimath.sandbox._incell.zygote import recv_msg, send_msg
 
 INCELL = Path(__file__).resolve().parent / "_incell"
@@ -47,21 +48,6 @@ _BOOT = (
 )
 _ROOT_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
 BACKENDS = ("bwrap", "unshare", "none")
-_BACKEND_LAYERS = {
-    "bwrap": {
-        "bwrap",
-        "fs-readonly",
-        "tmpfs-limited",
-        "net-ns",
-        "pid-ns",
-        "ipc-ns",
-        "uts-ns",
-        "env-whitelist",
-        "caps-dropped",
-    },
-    "unshare": {"net-ns", "pid-ns", "ipc-ns", "uts-ns", "env-whitelist"},
-    "none": {"env-whitelist"},
-}
 START_TIMEOUT_S = 120.0
 REPLY_GRACE_S = 10.0
 
@@ -236,7 +222,19 @@ class Cell:
             theirs.close()
         self.layers: frozenset[str] = frozenset()
         with contextlib.suppress(OSError):  # a cell that died at once shows in wait_ready
-            send_msg(mine, {"work": work, "uid": UID, "gid": GID, "drop_uid": drop_uid, "warm": warm})
+            send_msg(
+                mine,
+                {
+                    "work": work,
+                    "uid": UID,
+                    "gid": GID,
+                    "drop_uid": drop_uid,
+                    "warm": warm,
+                    "host_ns": host_namespaces(),
+                    "env_keys": [*ENV, "PWD"],  # bubblewrap sets PWD to the cell's own --chdir
+                    "readonly": ["/usr", *_python_roots()],
+                },
+            )
 
     def wait_ready(self) -> Cell:
         """Wait for the zygote's hello (imports and warm-up done); learn the layers it could apply."""
@@ -246,7 +244,7 @@ class Cell:
             raise SandboxUnavailable(
                 f"a sandbox cell ({self.backend}) failed to start: {self._log_tail()}"
             ) from exc
-        self.layers = frozenset(hello["layers"]) | _BACKEND_LAYERS[self.backend]
+        self.layers = frozenset(hello["layers"]) | ({"bwrap"} if self.backend == "bwrap" else set())
         return self
 
     def _log_tail(self) -> str:

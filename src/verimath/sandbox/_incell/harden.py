@@ -139,6 +139,37 @@ def probe(drop_uid: bool) -> list[str]:
     return layers
 
 
+_NAMESPACES = {"net": "net-ns", "pid": "pid-ns", "ipc": "ipc-ns", "uts": "uts-ns"}
+_CAP_SYS_ADMIN = 21
+
+
+def host_namespaces() -> dict[str, str]:
+    """This process's namespace ids (the supervisor sends its own, for the cell to compare with)."""
+    return {name: os.readlink(f"/proc/self/ns/{name}") for name in _NAMESPACES}
+
+
+def probe_cell(host_ns: dict[str, str], env_keys: list[str], readonly: list[str], work: str) -> list[str]:
+    """The cell-level layers, measured from inside the cell: namespaces that differ from the supervisor's,
+    read-only interpreter and system directories, the environment, capabilities, a size-limited work area."""
+    layers = [
+        layer
+        for name, layer in _NAMESPACES.items()
+        if host_ns.get(name) not in (None, os.readlink(f"/proc/self/ns/{name}"))
+    ]
+    if readonly and all(os.statvfs(p).f_flag & os.ST_RDONLY for p in readonly):
+        layers.append("fs-readonly")
+    if set(os.environ) <= set(env_keys):
+        layers.append("env-whitelist")
+    with open("/proc/self/status") as f:
+        caps = {k: int(v, 16) for k, _, v in (line.partition(":\t") for line in f) if k.startswith("Cap")}
+    if not caps.get("CapEff", -1) >> _CAP_SYS_ADMIN & 1:
+        layers.append("caps-dropped")
+    st = os.statvfs(work)
+    if os.statvfs("/").f_fsid != st.f_fsid and st.f_blocks * st.f_frsize <= 4 << 30:
+        layers.append("tmpfs-limited")
+    return layers
+
+
 def drop_privileges(uid: int, gid: int) -> None:
     """Become ``uid``/``gid`` for good (real, effective and saved ids; no supplementary groups)."""
     if os.geteuid() != 0:

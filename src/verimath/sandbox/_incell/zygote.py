@@ -348,7 +348,9 @@ class Zygote:
     def __init__(self, ctl: socket.socket, cfg: dict[str, Any]) -> None:
         self.ctl, self.cfg = ctl, cfg
         self.work = cfg["work"]
-        self.layers = harden.probe(cfg["drop_uid"])
+        self.layers = harden.probe(cfg["drop_uid"]) + harden.probe_cell(
+            cfg["host_ns"], cfg["env_keys"], cfg["readonly"], cfg["work"]
+        )
         cfg["landlock_abi"] = harden.landlock_abi()
         cfg["readable"] = harden.readable_paths(self.work)
         if "seccomp" in self.layers:
