@@ -62,6 +62,7 @@ def exec_(
 ) -> None:
     """Run untrusted Python in the sandbox and print its result."""
     import json
+    import warnings
     from pathlib import Path
 
     from verimath.errors import InputError
@@ -75,7 +76,12 @@ def exec_(
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}", file=file) from exc
     limits = Limits(timeout_s=timeout, memory_mb=memory)
-    with Sandbox(limits=limits, cells=1) as sandbox:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sandbox = Sandbox(limits=limits, cells=1)
+    for w in caught:  # e.g. isolation weaker than full: one line, not Python's two
+        err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+    with sandbox:
         result = sandbox.run(code)
     if as_json if as_json is not None else not sys.stdout.isatty():
         print(json.dumps(result.to_dict()))
