@@ -118,13 +118,13 @@ HOSTILE: list[tuple[str, str, dict[str, float], Check]] = [
     (
         "huge-line",
         "print('y' * 10**8)",
-        {"output_bytes": 65536},
+        {"output_bytes": 65536, "timeout_s": 20},
         lambda r: r.status == "ok" and r.truncated and r.stdout == "y" * 65536,
     ),
     (
         "stderr-flood",
         "import sys\nfor _ in range(10**5):\n    sys.stderr.write('z' * 100)",
-        {"output_bytes": 1000},
+        {"output_bytes": 1000, "timeout_s": 20},
         lambda r: r.truncated and len(r.stderr) == 1000,
     ),
     (
