@@ -76,7 +76,7 @@ def main() -> None:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        sandbox = Sandbox(limits=Limits(timeout_s=2), cells=1, backend=backend)
+        sandbox = Sandbox(limits=Limits(timeout_s=5), cells=1, backend=backend)
     hello = {
         "isolation": sandbox.isolation.to_dict(),
         "cgroups": cgroups,
@@ -86,7 +86,7 @@ def main() -> None:
     print(json.dumps(hello), flush=True)
     for line in sys.stdin:
         req = json.loads(line)
-        result = sandbox.run(req["code"], limits=Limits(**req.get("limits", {"timeout_s": 2})))
+        result = sandbox.run(req["code"], limits=Limits(**req.get("limits", {"timeout_s": 5})))
         after = sandbox.run("print('alive')")
         print(json.dumps({"result": result.to_dict(), "after": after.to_dict()}), flush=True)
     sandbox.close()

@@ -47,9 +47,9 @@ class Contained:
         self.hello: dict[str, Any] = json.loads(line)
 
     def run(self, code: str, **limits: Any) -> tuple[ExecResult, ExecResult]:
-        """Run ``code`` (limits default to a 2 s timeout) and then a plain run; return both results."""
+        """Run ``code`` (limits default to a 5 s timeout) and then a plain run; return both results."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps({"code": code, "limits": {"timeout_s": 2, **limits}}) + "\n")
+        self.proc.stdin.write(json.dumps({"code": code, "limits": {"timeout_s": 5, **limits}}) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         assert line, "the contained sandbox server died"
