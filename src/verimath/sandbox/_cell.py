@@ -2,6 +2,7 @@
 
 Owns building the cell's command line, starting it, the private control socket and the supervisor-side
 deadline on every request (a zygote that does not answer in time is killed with its whole cell).
+Imports only ``verimath.errors`` and its own package.
 """
 
 from __future__ import annotations

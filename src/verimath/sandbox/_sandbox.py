@@ -1,5 +1,6 @@
 """The supervisor: a pool of cells (one per core by default), queueing with back-pressure, recycling, and the
 public :class:`Sandbox` and :class:`Session` objects. Thread-safe; ``arun`` runs in a worker thread.
+Imports only ``verimath.errors`` and its own package.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Values of the sandbox API: :class:`Limits`, :class:`ExecResult`, :class:`ExecError`, :class:`Isolation`."""
+"""Values of the sandbox API: :class:`Limits`, :class:`ExecResult`, :class:`ExecError`, :class:`Isolation`.
+
+Frozen, JSON-serialisable; imports only ``verimath.errors``.
+"""
 
 from __future__ import annotations
 
