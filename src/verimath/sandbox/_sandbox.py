@@ -54,8 +54,10 @@ class Sandbox:
         # Cells die with the thread that started them (PR_SET_PDEATHSIG), so one long-lived thread starts all.
         self._spawner = ThreadPoolExecutor(1, thread_name_prefix="verimath-sandbox-spawn")
         n = cells or os.cpu_count() or 1
-        spawned = [self._spawner.submit(Cell, self._backend, warm=warm).result() for _ in range(n)]
+        spawned: list[Cell] = []
         try:
+            for _ in range(n):
+                spawned.append(self._spawner.submit(Cell, self._backend, warm=warm).result())
             started = [cell.wait_ready() for cell in spawned]
         except SandboxUnavailable:
             for cell in spawned:
