@@ -9,14 +9,18 @@ from __future__ import annotations
 from verimath.answers import Verdict, grade
 from verimath.errors import BudgetExceeded, InputError, ModelError, SandboxUnavailable, VerimathError
 from verimath.problems import Problem, generate, load_dataset, load_templates, perturb
+from verimath.sandbox import ExecResult, Limits, Sandbox
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BudgetExceeded",
+    "ExecResult",
     "InputError",
+    "Limits",
     "ModelError",
     "Problem",
+    "Sandbox",
     "SandboxUnavailable",
     "Verdict",
     "VerimathError",

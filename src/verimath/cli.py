@@ -27,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # one-line errors stay one line
 
 
 def _version(value: bool) -> None:
@@ -224,3 +224,43 @@ def perturb(
         console.print(table)
         for reason, n in report.dropped.most_common(8):
             console.print(f"  dropped {n:>5}  {reason}", highlight=False)
+@app.command("exec")
+def exec_(
+    file: str = typer.Argument(..., help="Python file to run, or - for standard input."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Wall-clock limit in seconds."),
+    memory: int = typer.Option(1024, "--memory", help="Memory limit in MiB."),
+    as_json: bool | None = typer.Option(None, "--json/--no-json",
+                                        help="Print the ExecResult as JSON (default when stdout is not a terminal)."),
+) -> None:
+    """Run untrusted Python in the sandbox and print its result."""
+    import json
+    import warnings
+    from pathlib import Path
+
+    from verimath.errors import InputError
+    from verimath.sandbox import Limits, Sandbox
+
+    if file == "-":
+        code = sys.stdin.read()
+    else:
+        try:
+            code = Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}", file=file) from exc
+    limits = Limits(timeout_s=timeout, memory_mb=memory)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sandbox = Sandbox(limits=limits, cells=1)
+    for w in caught:  # e.g. isolation weaker than full: one line, not Python's two
+        err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+    with sandbox:
+        result = sandbox.run(code)
+    if as_json if as_json is not None else not sys.stdout.isatty():
+        print(json.dumps(result.to_dict()))
+    else:
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
+        if result.error is not None:
+            err_console.print(f"[bold red]{result.status}:[/] {result.error.type}: {result.error.message}",
+                              highlight=False)
+    raise typer.Exit(0 if result.ok else 1)
