@@ -7,8 +7,8 @@ rendering, stop strings, code extraction, stateful sandbox sessions, output feed
 recording). Model time is the openai client's request (HTTP round trip included); sandbox time is every
 session open/close and cell. The rest is verimath's own overhead; the target is under 2 ms per attempt.
 
-The sandbox is ``verimath.sandbox.Sandbox`` when installed; otherwise an in-process ``exec`` executor stands in
-(its time is excluded either way). Attempts run one at a time so that waiting is not counted as overhead.
+The sandbox is ``verimath.sandbox.Sandbox`` (one cell). Attempts run one at a time so that waiting is not counted
+as overhead.
 
 Run: ``python benchmarks/strategies.py [--attempts N]``; writes ``benchmarks/results/strategies.json``.
 """
@@ -17,15 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import io
 import json
 import platform
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,55 +30,12 @@ from rich.table import Table
 
 from verimath.models import load_model
 from verimath.models.testing import ScriptedServer
+from verimath.sandbox import Sandbox
 from verimath.strategies import get_strategy, strategies
 from verimath.strategies.testing import Tutor
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_MS = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class _Result:
-    status: str
-    stdout: str
-    stderr: str
-    error: Any
-    duration_ms: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "stdout": self.stdout, "stderr": self.stderr, "error": None,
-                "duration_ms": self.duration_ms}
-
-
-class _InlineSession:
-    """Runs the tutor's (trusted) cells in-process; a stand-in only where the sandbox is not installed."""
-
-    def __init__(self) -> None:
-        self.env: dict[str, Any] = {}
-
-    def run(self, code: str) -> _Result:
-        t0 = time.perf_counter()
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            exec(code, self.env)
-        return _Result("ok", out.getvalue(), "", None, (time.perf_counter() - t0) * 1000)
-
-
-class _InlineExecutor:
-    def run(self, code: str) -> _Result:
-        return _InlineSession().run(code)
-
-    @contextlib.contextmanager
-    def session(self) -> Iterator[_InlineSession]:
-        yield _InlineSession()
-
-
-def _executor() -> tuple[Any, str]:
-    try:
-        from verimath.sandbox import Sandbox
-    except ImportError:
-        return _InlineExecutor(), "in-process exec (verimath.sandbox not installed)"
-    return Sandbox(), "verimath.sandbox.Sandbox"
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -116,7 +69,8 @@ def main() -> int:
     parser.add_argument("--attempts", type=int, default=100, help="measured attempts per strategy")
     args = parser.parse_args()
     tutor = Tutor("6 * 7 + 1")
-    executor, executor_name = _executor()
+    executor = Sandbox(cells=1)
+    executor_name = f"verimath.sandbox ({executor.isolation.backend})"
     rows = []
     with ScriptedServer(tutor) as server:
         model = load_model("openai:tutor", base_url=server.base_url)
@@ -127,9 +81,7 @@ def main() -> int:
             await model.aclose()
 
         asyncio.run(run_all())
-    close = getattr(executor, "close", None)
-    if close is not None:
-        close()
+    executor.close()
 
     table = Table(title=f"verimath per-attempt overhead (target < {TARGET_MS:g} ms) — sandbox: {executor_name}")
     for col in ("strategy", "calls", "cells", "overhead p50 ms", "mean", "p95", "model ms", "sandbox ms"):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from verimath.answers import Verdict, grade
 from verimath.errors import BudgetExceeded, InputError, ModelError, SandboxUnavailable, VerimathError
+from verimath.problems import Problem, generate, load_dataset, load_templates, perturb
+from verimath.sandbox import ExecResult, Limits, Sandbox
 
 __version__ = "0.1.0"
 
@@ -17,21 +19,29 @@ __all__ = [
     "ChatRequest",
     "Completion",
     "CompletionRequest",
+    "ExecResult",
     "InputError",
+    "Limits",
     "Model",
     "ModelError",
+    "Problem",
+    "Sandbox",
     "SandboxUnavailable",
     "Solution",
     "Verdict",
     "VerimathError",
     "__version__",
+    "generate",
     "get_strategy",
     "grade",
+    "load_dataset",
     "load_model",
+    "load_templates",
+    "perturb",
     "solve",
 ]
 
-# Imported on first use, so that ``import verimath.answers`` (an RL trainer's only need) stays light.
+# Models and strategies are imported on first use (they load the model backends' machinery).
 _LAZY = {
     "ChatRequest": "verimath.models", "Completion": "verimath.models", "CompletionRequest": "verimath.models",
     "Model": "verimath.models", "load_model": "verimath.models",

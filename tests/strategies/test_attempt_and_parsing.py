@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from _stand_ins import ExecError, LocalResult
 from hypothesis import given
 from hypothesis import strategies as st
 
 from verimath.errors import InputError
 from verimath.models import Sampling, Usage
+from verimath.sandbox import ExecError, ExecResult
 from verimath.strategies import (
     VERIFICATION_WEIGHT,
     Attempt,
@@ -56,12 +56,12 @@ def test_truncate_keeps_head_and_tail_within_the_limit(s, limit):
 
 def test_describe_shows_output_then_the_error_line_or_what_stopped_the_cell():
     err = ExecError("ZeroDivisionError", "division by zero", "Traceback ...\nZeroDivisionError: division by zero")
-    assert describe(LocalResult("error", "partial\n", "", err, 1.0), limit=100) == (
+    assert describe(ExecResult("error", "partial\n", "", err), limit=100) == (
         "partial\nZeroDivisionError: division by zero")
-    assert describe(LocalResult("timeout", "", "", None, 1.0), limit=100).startswith("TimeoutError")
-    assert describe(LocalResult("memory", "", "", None, 1.0), limit=100).startswith("MemoryError")
-    assert "print()" in describe(LocalResult("ok", "", "", None, 1.0), limit=100)
-    assert describe(LocalResult("ok", "x" * 500, "", None, 1.0), limit=90).count("x") == 90
+    assert describe(ExecResult("timeout"), limit=100).startswith("TimeoutError")
+    assert describe(ExecResult("memory"), limit=100).startswith("MemoryError")
+    assert "print()" in describe(ExecResult("ok"), limit=100)
+    assert describe(ExecResult("ok", "x" * 500), limit=90).count("x") == 90
 
 
 def test_code_blocks_and_pending_code():

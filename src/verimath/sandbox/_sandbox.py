@@ -1,0 +1,259 @@
+"""The supervisor: a pool of cells (one per core by default), queueing with back-pressure, recycling, and the
+public :class:`Sandbox` and :class:`Session` objects. Thread-safe; ``arun`` runs in a worker thread.
+Imports only ``verimath.errors`` and its own package.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any
+
+from verimath.errors import BudgetExceeded, SandboxUnavailable
+from verimath.sandbox._cell import Cell, CellLost, pick_backend
+from verimath.sandbox._types import ExecError, ExecResult, Isolation, Limits
+
+_LOST = ExecError("SandboxError", "the sandbox cell died while running this code; it has been replaced")
+
+
+class Sandbox:
+    """Runs untrusted Python in isolated, warm cells.
+
+    ``Sandbox(limits=Limits(timeout_s=5))``; ``.run(code)`` -> :class:`ExecResult`; ``await .arun(code)``;
+    ``with .session() as s: s.run(cell)`` keeps state across cells; ``.close()`` or use it as a context manager.
+    ``cells`` defaults to one per core; ``backend`` is ``auto`` (bubblewrap, else ``unshare`` namespaces, else
+    hardening only) or one of those by name; a cell is recycled after ``recycle_after`` runs or any anomaly.
+    Callers beyond the free cells wait (back-pressure); with ``max_waiting`` set, one more raises
+    :class:`~verimath.errors.BudgetExceeded` instead of queueing.
+    """
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        cells: int | None = None,
+        backend: str = "auto",
+        recycle_after: int = 1000,
+        max_waiting: int | None = None,
+        warm: bool = True,
+    ) -> None:
+        self.limits = limits or Limits()
+        self._backend = pick_backend(backend)
+        self._warm = warm
+        self._recycle_after = recycle_after
+        self._max_waiting = max_waiting
+        self._cond = threading.Condition()
+        self._idle: list[Cell] = []
+        self._all: list[Cell] = []
+        self._waiting = 0
+        self._closed = False
+        # Cells die with the thread that started them (PR_SET_PDEATHSIG), so one long-lived thread starts all.
+        self._spawner = ThreadPoolExecutor(1, thread_name_prefix="verimath-sandbox-spawn")
+        n = cells or os.cpu_count() or 1
+        spawned: list[Cell] = []
+        try:
+            for _ in range(n):
+                spawned.append(self._spawner.submit(Cell, self._backend, warm=warm).result())
+            started = [cell.wait_ready() for cell in spawned]
+        except SandboxUnavailable:
+            for cell in spawned:
+                cell.kill()
+            self._spawner.shutdown()
+            raise
+        self._all, self._idle = list(started), list(started)
+        layers = frozenset.intersection(*(c.layers for c in started))
+        self.isolation = Isolation(self._backend, layers)
+        """The isolation layers active in every cell (see :attr:`Isolation.full`)."""
+        if not self.isolation.full:
+            warnings.warn(self.isolation.describe(), RuntimeWarning, stacklevel=2)
+
+    # -- the pool
+    def _acquire(self, pinned: Cell | None = None) -> Cell:
+        with self._cond:
+            if self._closed:
+                raise SandboxUnavailable("the sandbox is closed")
+            if not self._idle and self._max_waiting is not None and self._waiting >= self._max_waiting:
+                raise BudgetExceeded(f"sandbox queue is full ({self._waiting} callers waiting)")
+            self._waiting += 1
+            try:
+                while True:
+                    if self._closed:
+                        raise SandboxUnavailable("the sandbox is closed")
+                    if not self._all:
+                        raise SandboxUnavailable("no sandbox cell is left: restarting them failed")
+                    if pinned is not None:
+                        if pinned.dead:
+                            raise CellLost("the session's cell is gone")
+                        if pinned in self._idle:
+                            self._idle.remove(pinned)
+                            return pinned
+                    elif self._idle:
+                        # Prefer cells without sessions, so one-shot runs do not queue behind session cells.
+                        self._idle.sort(key=lambda c: len(c.sessions))
+                        return self._idle.pop(0)
+                    self._cond.wait()
+            finally:
+                self._waiting -= 1
+
+    def _release(self, cell: Cell, *, anomaly: bool = False) -> None:
+        if anomaly or cell.dead or (cell.runs >= self._recycle_after and not cell.sessions):
+            self._replace(cell)
+            return
+        with self._cond:
+            self._idle.append(cell)
+            self._cond.notify_all()
+
+    def _replace(self, cell: Cell) -> None:
+        """Retire ``cell`` and start a fresh one in the background; its slot is free again once it is up."""
+        if not cell.dead:
+            cell.kill()
+        cell.sessions.clear()
+
+        def start() -> None:
+            try:
+                fresh: Cell | None = self._spawner.submit(Cell, self._backend, warm=self._warm).result()
+                fresh.wait_ready()  # type: ignore[union-attr]
+            except (SandboxUnavailable, RuntimeError):  # RuntimeError: the spawner is shut down (closing)
+                fresh = None
+            with self._cond:
+                if cell in self._all:
+                    self._all.remove(cell)
+                if fresh is not None:
+                    if self._closed:
+                        fresh.close()
+                    else:
+                        self._all.append(fresh)
+                        self._idle.append(fresh)
+                self._cond.notify_all()
+
+        threading.Thread(target=start, name="verimath-sandbox-recycle", daemon=True).start()
+
+    def _call(
+        self,
+        msg: dict[str, Any],
+        limits: Limits,
+        pinned: Cell | None = None,
+        on_reply: Callable[[Cell, dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        cell = self._acquire(pinned)
+        try:
+            reply = cell.request({**msg, "limits": limits.to_wire()}, limits.timeout_s)
+        except CellLost:
+            self._release(cell, anomaly=True)
+            raise
+        if on_reply is not None:
+            on_reply(cell, reply)
+        self._release(cell, anomaly=bool(reply.get("anomaly")))
+        return reply
+
+    # -- public API
+    def run(self, code: str, *, limits: Limits | None = None) -> ExecResult:
+        """Run ``code`` in a fresh process forked from a warm cell; nothing it does outlives the run."""
+        lim = limits or self.limits
+        try:
+            return ExecResult.from_dict(self._call({"op": "run", "code": code}, lim))
+        except CellLost:
+            return ExecResult("killed", error=_LOST)
+
+    async def arun(self, code: str, *, limits: Limits | None = None) -> ExecResult:
+        """``run`` for asyncio: waits in a worker thread, never blocking the event loop."""
+        import asyncio  # only asyncio users pay for importing it
+
+        return await asyncio.to_thread(self.run, code, limits=limits)
+
+    def session(self, limits: Limits | None = None) -> Session:
+        """A stateful session (``with sandbox.session() as s: s.run(...)``), pinned to one cell."""
+        return Session(self, limits or self.limits)
+
+    def close(self) -> None:
+        """End every cell (and every open session). Idempotent."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            cells = list(self._all)
+            self._cond.notify_all()
+        for cell in cells:
+            cell.close()
+        self._spawner.shutdown(wait=False)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            self.close()
+
+
+class Session:
+    """Python state kept across cells. Before each cell the state is checkpointed by ``fork``; a cell that
+    times out or crashes (status ``timeout`` or ``killed``) is rolled back to the state before it, with no
+    replay. A cell that raises keeps what it did before the exception, like a REPL. The value of a bare last
+    expression is printed (``repr``), like a REPL."""
+
+    def __init__(self, sandbox: Sandbox, limits: Limits) -> None:
+        self._sandbox, self.limits = sandbox, limits
+        self._id: int | None = None
+        self._cell: Cell | None = None
+
+        def opened(cell: Cell, reply: dict[str, Any]) -> None:
+            if "session" in reply:
+                self._id, self._cell = reply["session"], cell
+                cell.sessions.add(reply["session"])
+
+        try:
+            reply = sandbox._call({"op": "open"}, limits, on_reply=opened)
+        except CellLost as exc:
+            raise SandboxUnavailable("the sandbox cell died while opening a session") from exc
+        if self._id is None:
+            raise SandboxUnavailable(f"could not open a session: {reply.get('error', 'unknown error')}")
+
+    def run(self, code: str) -> ExecResult:
+        if self._cell is None:
+            return ExecResult("killed", error=ExecError("SandboxError", "the session is closed or was lost"))
+        try:
+            reply = self._sandbox._call(
+                {"op": "srun", "session": self._id, "code": code}, self.limits, pinned=self._cell
+            )
+        except CellLost:
+            self._cell = None
+            return ExecResult(
+                "killed", error=ExecError("SandboxError", "the session's cell died; its state is lost")
+            )
+        if "error" in reply and "status" not in reply:
+            self._cell = None
+            return ExecResult("killed", error=ExecError("SandboxError", str(reply["error"])))
+        return ExecResult.from_dict(reply)
+
+    async def arun(self, code: str) -> ExecResult:
+        import asyncio
+
+        return await asyncio.to_thread(self.run, code)
+
+    def close(self) -> None:
+        cell, self._cell = self._cell, None
+        if cell is None or cell.dead:
+            return
+        try:
+            self._sandbox._call({"op": "sclose", "session": self._id}, self.limits, pinned=cell)
+        except (CellLost, SandboxUnavailable):
+            pass
+        finally:
+            cell.sessions.discard(self._id)  # type: ignore[arg-type]
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
