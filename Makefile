@@ -30,7 +30,7 @@ lint:
 
 bench: install
 	$(PIP) install -q -e '.[bench]'
-	$(PYTHON) benchmarks/answers.py
+	for b in benchmarks/*.py; do $(PYTHON) $$b || exit 1; done
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache

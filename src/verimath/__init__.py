@@ -6,6 +6,7 @@ The public API is re-exported here; everything else lives in one package per con
 
 from __future__ import annotations
 
+from verimath.answers import Verdict, grade
 from verimath.errors import BudgetExceeded, InputError, ModelError, SandboxUnavailable, VerimathError
 
 __version__ = "0.1.0"
@@ -15,6 +16,8 @@ __all__ = [
     "InputError",
     "ModelError",
     "SandboxUnavailable",
+    "Verdict",
     "VerimathError",
     "__version__",
+    "grade",
 ]

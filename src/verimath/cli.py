@@ -7,13 +7,16 @@ reaches a user.
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from verimath import __version__
-from verimath.errors import VerimathError
+from verimath.errors import InputError, VerimathError
 
 app = typer.Typer(
     name="verimath",
@@ -37,6 +40,91 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Verified, tool-integrated mathematical reasoning with LLMs."""
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                    TextColumn("{task.completed:,} rows"), TimeElapsedColumn(), console=err_console,
+                    transient=True)
+
+
+@app.command("grade")
+def grade_command(
+    input_path: Path = typer.Argument(..., metavar="INPUT.jsonl", help="JSONL with a prediction and a gold per row."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write graded rows here ('-' for stdout)."),
+    prediction_field: str = typer.Option("prediction", help="Field holding the model response."),
+    gold_field: str = typer.Option("gold", help="Field holding the reference answer."),
+    label_field: str | None = typer.Option(None, help="Field with a published verdict to measure agreement."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Grade a JSONL file of model outputs: every row written back in order with correct/extracted/reason."""
+    from verimath.batch import grade_jsonl
+
+    def report_skip(line) -> None:
+        err_console.print(f"[yellow]skipped[/] {line.reason}", highlight=False)
+
+    sink = sys.stdout if output == Path("-") else None
+    with _progress() as progress:
+        task = progress.add_task("grading", total=None)
+        try:
+            handle = sink or (output.open("w", encoding="utf-8") if output else None)
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror}", file=str(output)) from exc
+        try:
+            summary = grade_jsonl(input_path, handle, prediction_field=prediction_field, gold_field=gold_field,
+                                  label_field=label_field, jobs=jobs, on_progress=lambda done, _: progress.update(task, completed=done),
+                                  on_skip=report_skip)
+        finally:
+            if handle is not None and handle is not sys.stdout:
+                handle.close()
+    out = err_console if sink else console  # graded rows on stdout keep it pure JSONL
+    if as_json:
+        out.print_json(json.dumps(summary.to_dict()))
+    else:
+        agreement = "" if summary.agreement is None else f", agreement with {label_field} {summary.agreement:.2%}"
+        out.print(f"{summary.rows:,} rows graded, accuracy {summary.accuracy:.2%}{agreement}, "
+                  f"{summary.rows_per_second:,.0f} rows/s, {summary.skipped} skipped", highlight=False)
+
+
+# The main job until a built-in model lands: grade real model outputs against their published human verdicts.
+_DEMO_SETS = (
+    ("GSM8K model solutions (published verdicts)",
+     Path("../shared/data/gsm8k_model_answer_grading.jsonl"), "model_solution", "gold_answer"),
+    ("verimath's own examples (answer types)",
+     Path(__file__).parent / "data" / "example_outputs.jsonl", "prediction", "gold"),
+)
+
+
+@app.command("demo")
+def demo_command(
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """The main job on the embedded default: grade real model outputs and compare with published verdicts."""
+    from rich.table import Table
+
+    from verimath.batch import grade_jsonl
+
+    table = Table(title="verimath demo: grading model outputs against published verdicts")
+    for column in ("data", "rows", "graded correct", "agreement with labels", "rows/s"):
+        table.add_column(column, justify="left" if column == "data" else "right")
+    results = {}
+    for name, path, prediction_field, gold_field in _DEMO_SETS:
+        if not path.is_file():
+            err_console.print(f"[dim]{name}: {path} not found, skipped[/]")
+            continue
+        with _progress() as progress:
+            task = progress.add_task(name, total=None)
+            summary = grade_jsonl(path, prediction_field=prediction_field, gold_field=gold_field,
+                                  label_field="is_correct",
+                                  on_progress=lambda done, _, t=task: progress.update(t, completed=done))
+        results[name] = summary.to_dict()
+        table.add_row(name, f"{summary.rows:,}", f"{summary.accuracy:.1%}", f"{summary.agreement or 0:.2%}",
+                      f"{summary.rows_per_second:,.0f}")
+    if as_json:
+        console.print_json(json.dumps(results))
+    else:
+        console.print(table)
 
 
 def main() -> None:

@@ -1,0 +1,170 @@
+"""Normalisation and tokenisation of answer text (LaTeX and plain math).
+
+Owns the string clean-up before parsing (``$``, ``\\left``, spacing, ``\\dfrac``, degrees, percent, currency),
+the classification of words (functions, units, separators, text) and the token list the parser reads.
+Imports nothing from verimath.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from verimath.errors import InputError
+
+
+@dataclass(slots=True)
+class Tok:
+    """One token: ``kind`` in num, id, cmd, op, word, sep, choice, begin, end, eof; ``pos``/``end`` in the text."""
+
+    kind: str
+    text: str
+    pos: int
+    end: int
+
+
+_REMOVE = re.compile(
+    r"\\(?:left|right)(?![a-zA-Z])\.?|\\(?:displaystyle|textstyle|limits|[bB]igg?[lr]?|"
+    r"hspace\*?\{[^}]*\}|phantom\{[^}]*\})(?![a-zA-Z])|(?<!\\)\\[!,;:]"
+)
+_THIN_THOUSANDS = re.compile(r",\s*\\!\s*(?=\d{3}(?!\d))")
+_SPACE = re.compile(r"\\q?quad(?![a-zA-Z])|(?<!\\)\\ |~")
+_DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
+_PERCENT = re.compile(r"\\%|%|\\percent")
+_DOLLAR = re.compile(r"\\\$|\$|\\textdollar")
+_FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
+_BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
+_REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![a-zA-Z])|\ball real numbers\b", re.IGNORECASE)
+_MATH_WRAP = re.compile(r"\\(?:mathbf|boldsymbol|mathit|bm|mathbb|mathsf|mathcal)(?![a-zA-Z])")
+
+_TOKEN = re.compile(
+    r"(?P<ws>\s+)"
+    r"|(?P<begin>\\begin\s*\{\s*([a-zA-Z]+\*?)\s*\}(?:\s*\{[lcr| ]*\})?)"
+    r"|(?P<end>\\end\s*\{\s*([a-zA-Z]+\*?)\s*\})"
+    r"|(?P<text>\\(?:text|textbf|textit|textrm|textnormal|textup|mbox|mathrm|hbox|texttt|textsf)\s*\{)"
+    r"|(?P<opname>\\operatorname\*?\s*\{\s*([a-zA-Z]+)\s*\})"
+    r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+(?![a-zA-Z]))?)"
+    r"|(?P<cmd>\\[a-zA-Z]+|\\[{}|])"
+    r"|(?P<word>[a-zA-Z]+)"
+    r"|(?P<op><=|>=|!=|==|\\\\|[+\-*/^_()\[\]{},;|!=<>&:'])"
+    r"|(?P<uni>[≤≥≠±∓∞π√·×÷−–∪])"
+)
+
+_UNI = {"≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "±": "\\pm", "∓": "\\mp", "∞": "\\infty", "π": "\\pi",
+        "√": "\\sqrt", "·": "\\cdot", "×": "\\times", "÷": "\\div", "−": "-", "–": "-", "∪": "\\cup"}
+
+FUNCTIONS = frozenset(
+    ["sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "arcsec", "arccsc", "arccot", "sinh", "cosh", "tanh", "log", "ln", "exp", "sqrt", "abs", "gcd", "lcm", "max", "min", "floor", "ceil"]
+)
+SEPARATORS = frozenset({"and", "or", "andor"})
+_WORDS_SHORT = frozenset(
+    ["yes", "no", "not", "none", "nil", "dne", "all", "the", "of", "to", "is", "are", "one", "two", "six", "ten", "odd", "and", "or", "am", "pm", "cm", "mm", "km", "kg", "mg", "ft", "yd", "mi", "lb", "lbs", "oz", "hr", "hrs", "min", "sec", "mph", "kph", "day", "units", "inch", "in", "cents", "usd", "sq", "deg", "rad", "per"]
+)
+_LETTERS = re.compile(r"[a-zA-Z]{2}|[a-zA-Z]\.")
+_CHOICE = re.compile(r"\(?\s*([A-J])\s*\)?\.?")
+
+
+def normalise(text: str) -> str:
+    """Remove what never changes an answer's value: math delimiters, sizing, spacing, currency, degrees."""
+    s = text.strip()
+    for a, b in (("\\(", "\\)"), ("\\[", "\\]")):
+        if s.startswith(a) and s.endswith(b):
+            s = s[2:-2]
+    s = _THIN_THOUSANDS.sub(",", s)  # 11,\! 111 is one number: spaces are insignificant in TeX math
+    s = _SPACE.sub(" ", _REMOVE.sub("", s))
+    s = s.replace("{,}", "").replace("\\dots", "").replace("\\ldots", "").replace("\\cdots", "")
+    s = _DEGREES.sub("", s)
+    s = _PERCENT.sub("", s)
+    s = _DOLLAR.sub("", s)
+    s = _FRAC.sub(r"\\frac", s)
+    s = _BINOM.sub(r"\\binom", s)
+    s = _REALS.sub(r"(-\\infty,\\infty)", s)
+    s = _MATH_WRAP.sub("", s)
+    return s.strip().rstrip(".").strip()
+
+
+def _matching_brace(s: str, i: int) -> int:
+    """Index just past the brace group that starts at s[i] == '{' (unbalanced: error)."""
+    depth = 0
+    for j in range(i, len(s)):
+        c = s[j]
+        if c == "\\":
+            continue
+        if c == "{" and (j == 0 or s[j - 1] != "\\"):
+            depth += 1
+        elif c == "}" and (j == 0 or s[j - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return j + 1
+    raise InputError("unbalanced braces in \\text{...}", field="answer")
+
+
+def _word_tokens(word: str, pos: int, text_mode: bool, out: list[Tok]) -> None:
+    low = word.lower()
+    end = pos + len(word)
+    if low in SEPARATORS:
+        out.append(Tok("sep", low, pos, end))
+    elif text_mode and len(word) > 1:
+        out.append(Tok("word", low, pos, end))
+    elif low in FUNCTIONS and not text_mode:
+        out.append(Tok("cmd", "\\" + low, pos, end))
+    elif low == "pi":
+        out.append(Tok("cmd", "\\pi", pos, end))
+    elif low in ("inf", "infty", "infinity"):
+        out.append(Tok("cmd", "\\infty", pos, end))
+    elif len(word) == 1:
+        out.append(Tok("id", word, pos, end))
+    elif len(word) <= 3 and low not in _WORDS_SHORT and not word.isupper():
+        out.extend(Tok("id", c, pos + k, pos + k + 1) for k, c in enumerate(word))
+    else:
+        out.append(Tok("word", low, pos, end))
+
+
+def tokenize(s: str, *, text_mode: bool = False, offset: int = 0) -> list[Tok]:
+    """Tokens of normalised text; ``\\text{...}`` content is classified (separator, choice, words, math)."""
+    out: list[Tok] = []
+    i, n = 0, len(s)
+    while i < n:
+        m = _TOKEN.match(s, i)
+        if m is None:
+            raise InputError(f"unexpected character {s[i]!r} at {offset + i}", field="answer")
+        kind = m.lastgroup
+        j = m.end()
+        p = offset + i
+        if kind == "ws":
+            pass
+        elif kind == "text":
+            close = _matching_brace(s, j - 1)
+            _text_tokens(s[j : close - 1], offset + j, out)
+            j = close
+        elif kind == "begin":
+            out.append(Tok("begin", m.group(3), p, offset + j))
+        elif kind == "end":
+            out.append(Tok("end", m.group(5), p, offset + j))
+        elif kind == "opname":
+            _word_tokens(m.group(7), p, False, out)
+        elif kind == "word":
+            _word_tokens(m.group(), p, text_mode, out)
+        elif kind == "uni":
+            t = _UNI[m.group()]
+            out.append(Tok("cmd" if t.startswith("\\") else "op", t, p, offset + j))
+        else:
+            out.append(Tok(kind, m.group(), p, offset + j))  # type: ignore[arg-type]
+        i = j
+    return out
+
+
+def _text_tokens(content: str, offset: int, out: list[Tok]) -> None:
+    c = content.strip()
+    if not c:
+        return
+    m = _CHOICE.fullmatch(c)
+    if m:
+        out.append(Tok("choice", m.group(1), offset, offset + len(content)))
+        return
+    if c.lower() in SEPARATORS:
+        out.append(Tok("sep", c.lower(), offset, offset + len(content)))
+    elif _LETTERS.search(c):
+        out.append(Tok("word", " ".join(c.lower().split()), offset, offset + len(content)))
+    else:
+        out.extend(tokenize(content, text_mode=True, offset=offset))

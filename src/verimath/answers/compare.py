@@ -1,0 +1,577 @@
+"""``equivalent(a, b) -> Match``: are two parsed answers the same mathematical answer?
+
+Owns the equivalence policy (see ``equivalent``'s docstring). Pure and thread-safe: numeric work runs in a
+per-thread mpmath context; the rare symbolic fallback goes to a killable worker process (``_symbolic``).
+Imports only ``verimath.answers`` internals and ``verimath.errors``; never imports SymPy in this process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from verimath.answers import _symbolic
+from verimath.answers._budget import Budget
+from verimath.answers._evaluate import (
+    POINTS,
+    Huge,
+    NotExact,
+    Undefined,
+    context,
+    exact,
+    log_magnitude,
+    numeric,
+)
+from verimath.answers.values import (
+    Choice,
+    Expr,
+    FiniteSet,
+    Interval,
+    Matrix,
+    Node,
+    Number,
+    Relation,
+    SolutionList,
+    Text,
+    Tuple,
+    Union,
+    Value,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The outcome of one comparison: ``equal``, the ``method`` that decided it, and a human ``reason``."""
+
+    equal: bool
+    method: str
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.equal
+
+
+_DPS = 50
+_DPS_RECHECK = 110
+_REL_TOL = Fraction(1, 10**40)
+_MIN_DECIMAL_DIGITS = 3
+_POINT_DPS = 30
+_POINTS_WANTED = 4
+_MAX_ITEMS = 200
+_DEFAULT_SECONDS = 1.0
+_MARGIN = 0.02
+"""Seconds kept back from the deadline for killing a SymPy worker and returning."""
+
+
+def _no(method: str, reason: str) -> Match:
+    return Match(False, method, reason)
+
+
+def _yes(method: str, reason: str = "") -> Match:
+    return Match(True, method, reason)
+
+
+_SCALARS = (Number, Expr)
+
+
+def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) -> Match:
+    """Decide whether two answers are equivalent. Symmetric; ``equivalent(x, x)`` holds for every value.
+
+    Policy:
+
+    - **Exact numbers** (integers, fractions, mixed numbers, repeating decimals) compare as exact rationals.
+      ``1/2004!`` ≠ ``1/2006!``; no percent rescaling (``50\\%`` is the number 50, never 0.5) and no fixed
+      absolute or relative tolerance (``10001`` ≠ ``10000``). Units, currency signs and degree marks are dropped
+      by ``parse`` (``\\$18`` = ``18 dollars`` = ``18``; ``90^\\circ`` = ``90``, not ``\\pi/2``).
+    - **Stated decimals** match an exact value when they agree to within half a unit of their last stated digit
+      and state at least 3 significant digits: ``0.866`` = ``\\sqrt3/2``, ``0.3`` ≠ ``1/3``, ``1e-7`` ≠ ``0``.
+      Two decimals compare by the coarser one's rule (``2.50`` = ``2.5``).
+    - A number with a **base subscript** (``1011_2``) equals the same numeral with the subscript dropped
+      (``1011``), not the decimal conversion (``11``) — the question asked for base 2.
+    - **Constant expressions** (``\\sqrt{3}/2``, ``2\\pi``, ``3+4i``) compare numerically at 50 digits with a
+      relative tolerance of 1e-40; a difference that shrinks when re-evaluated at 110 digits is a rounding
+      residue (``\\sin\\pi`` = ``0``). Values too large to evaluate (``10^{10^{10}}``) compare by logarithm.
+    - **Expressions with variables** are compared by randomized identity testing: both sides are evaluated at
+      fixed pseudo-random points (real, both signs, complex arithmetic, 30 digits); agreement at 4 points means
+      equal, one disagreement means not equal. Only when too few points can be evaluated is SymPy asked, in a
+      worker process killed at the deadline.
+    - **Equations** are equal when ``lhs - rhs`` agree up to a nonzero constant factor (``2x+2y=2`` =
+      ``x+y=1``); **inequalities** likewise with a positive factor and the same strictness; chains side by side.
+      A bare value equals ``var = value`` (``5`` = ``x = 5``). A one-variable inequality equals the interval it
+      describes (``x > 3`` = ``(3, \\infty)``), an ``or`` of them the union.
+    - **Tuples** are ordered; ``(a, b)`` also equals the open interval ``(a, b)``. **Intervals** compare
+      endpoints and closedness; **unions** their parts in any order. **Sets** and **lists of solutions**
+      (``x=1 or x=2``, ``1, 2``, ``1 \\pm \\sqrt2``) compare as sets; a set or list equals a single value when
+      every element equals it (``\\{5\\}`` = ``5``; ``1, 2`` ≠ ``2``).
+    - **Matrices** compare elementwise; a one-row or one-column matrix also equals the tuple of its entries.
+    - ``\\log`` is the natural logarithm (``\\log_b`` for other bases); ``i`` is the imaginary unit and ``e``
+      Euler's number wherever they appear.
+    - **Text** compares case- and space-insensitively (``\\text{yes}`` = ``Yes``); **choices** by letter
+      (``(C)`` = ``\\text{(C)}`` = ``C``).
+    """
+    from verimath.answers.parse import parse
+
+    va = parse(a) if isinstance(a, str) else a
+    vb = parse(b) if isinstance(b, str) else b
+    return _equiv(va, vb, budget or Budget(_DEFAULT_SECONDS))
+
+
+_RANK = {Number: 0, Expr: 1, Relation: 2, Tuple: 3, Interval: 4, Union: 5, FiniteSet: 6, SolutionList: 7,
+         Matrix: 8, Text: 9, Choice: 10}
+
+
+def _equiv(a: Value, b: Value, budget: Budget) -> Match:
+    budget.check()
+    if a == b:
+        return _yes("identical")
+    if _RANK[type(a)] > _RANK[type(b)]:
+        a, b = b, a
+    if (isinstance(b, FiniteSet | SolutionList) and not isinstance(a, FiniteSet | SolutionList)
+            and not (isinstance(a, Interval | Union) and isinstance(b, SolutionList))):  # "x<1 or x>2": a union
+        return _collapses_to(b, a, budget)
+    if isinstance(a, _SCALARS):
+        if isinstance(b, _SCALARS):
+            return _scalars(a, b, budget)
+        if isinstance(b, Relation):
+            return _value_vs_relation(a, b, budget)
+        return _no("type", f"a number against a {type(b).__name__}")
+    if isinstance(a, Relation):
+        return _relation_vs(a, b, budget)
+    if isinstance(a, Tuple):
+        if isinstance(b, Tuple):
+            return _sequence(a.items, b.items, budget, "tuple")
+        if isinstance(b, Interval):
+            if len(a.items) == 2 and not (b.lo_closed or b.hi_closed):
+                return _sequence(a.items, (b.lo, b.hi), budget, "interval")
+            return _no("interval", "a tuple against an interval that is not open")
+        if isinstance(b, Matrix):
+            return _matrix_vs_tuple(b, a, budget)
+        return _no("type", f"a tuple against a {type(b).__name__}")
+    if isinstance(a, Interval):
+        if isinstance(b, Interval):
+            if (a.lo_closed, a.hi_closed) != (b.lo_closed, b.hi_closed):
+                return _no("interval", "endpoints differ in closedness")
+            return _sequence((a.lo, a.hi), (b.lo, b.hi), budget, "interval")
+        if isinstance(b, Union):
+            return _unordered((a,), b.parts, budget, "union")
+        if isinstance(b, SolutionList):
+            return _union_vs_list((a,), b, budget)
+        return _no("type", f"an interval against a {type(b).__name__}")
+    if isinstance(a, Union):
+        if isinstance(b, Union):
+            return _unordered(a.parts, b.parts, budget, "union")
+        if isinstance(b, SolutionList):
+            return _union_vs_list(a.parts, b, budget)
+        return _no("type", f"a union against a {type(b).__name__}")
+    if isinstance(a, FiniteSet | SolutionList):
+        if isinstance(b, FiniteSet | SolutionList):
+            return _unordered(a.items, b.items, budget, "set")
+        return _collapses_to(a, b, budget)
+    if isinstance(a, Matrix):
+        if isinstance(b, Matrix):
+            if len(a.rows) != len(b.rows) or len(a.rows[0]) != len(b.rows[0]):
+                return _no("matrix", "matrices of different shapes")
+            return _sequence([x for r in a.rows for x in r], [x for r in b.rows for x in r], budget, "matrix")
+        return _no("type", f"a matrix against a {type(b).__name__}")
+    if isinstance(a, Text):
+        if isinstance(b, Text):
+            return Match(a.text == b.text, "text", "" if a.text == b.text else "different text")
+        return _no("type", f"text against a {type(b).__name__}")
+    if isinstance(a, Choice) and isinstance(b, Choice):
+        return Match(a.letter == b.letter, "choice", "" if a.letter == b.letter else "different choice")
+    return _no("type", f"a {type(a).__name__} against a {type(b).__name__}")
+
+
+# ------------------------------------------------------------------------------------------- containers
+
+
+def _sequence(xs: Sequence[Value], ys: Sequence[Value], budget: Budget, kind: str) -> Match:
+    if len(xs) != len(ys):
+        return _no(kind, f"{len(xs)} against {len(ys)} entries")
+    for k, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        m = _equiv(x, y, budget)
+        if not m.equal:
+            return _no(kind, f"entry {k + 1} differs: {m.reason}".rstrip(": "))
+    return _yes(kind)
+
+
+def _unordered(xs: Sequence[Value], ys: Sequence[Value], budget: Budget, kind: str) -> Match:
+    if len(xs) > _MAX_ITEMS or len(ys) > _MAX_ITEMS:
+        return _no(kind, f"more than {_MAX_ITEMS} elements")
+    cache: dict[tuple[int, int], bool] = {}
+
+    def eq(i: int, j: int) -> bool:
+        if (i, j) not in cache:
+            cache[i, j] = _equiv(xs[i], ys[j], budget).equal
+        return cache[i, j]
+
+    for i in range(len(xs)):
+        if not any(eq(i, j) for j in range(len(ys))):
+            return _no(kind, f"an element of one side ({_show(xs[i])}) is missing from the other")
+    for j in range(len(ys)):
+        if not any(eq(i, j) for i in range(len(xs))):
+            return _no(kind, f"an element of one side ({_show(ys[j])}) is missing from the other")
+    return _yes(kind)
+
+
+def _show(v: Value) -> str:
+    return str(v) if isinstance(v, _SCALARS) else type(v).__name__
+
+
+def _collapses_to(many: FiniteSet | SolutionList, one: Value, budget: Budget) -> Match:
+    """A set or list against a single value: equal when every element equals it (``\\{5\\}``, ``x+1, 1+x``)."""
+    if not many.items:
+        return _no("set", "an empty set against a value")
+    for item in many.items:
+        m = _equiv(item, one, budget)
+        if not m.equal:
+            kind = "a list" if isinstance(many, SolutionList) else "a set"
+            return _no("set", f"{kind} of {len(many.items)} answers against one" if len(many.items) > 1
+                       else m.reason)
+    return _yes("set", "every listed answer equals it")
+
+
+def _matrix_vs_tuple(m: Matrix, t: Tuple, budget: Budget) -> Match:
+    if len(m.rows) == 1 or len(m.rows[0]) == 1:
+        return _sequence([x for r in m.rows for x in r], t.items, budget, "vector")
+    return _no("type", "a matrix against a tuple")
+
+
+def _union_vs_list(parts: Sequence[Value], lst: SolutionList, budget: Budget) -> Match:
+    intervals = [_as_interval(x) for x in lst.items]
+    if any(iv is None for iv in intervals):
+        return _no("type", "a union against a list that is not of inequalities")
+    return _unordered(parts, intervals, budget, "union")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------- relations
+
+_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "=", "!=": "!="}
+_INF = Expr(Node("const", ("inf",)))
+_NEG_INF = Expr(Node("neg", (Node("const", ("inf",)),)))
+
+
+_FUNCTION_NAMES = frozenset("fghpqrFGHPQR")
+
+
+def _lone_symbol(v: Value) -> str | None:
+    """The variable a side names: ``x``, or ``f`` for a function value ``f(x)`` (parsed as ``f·x``)."""
+    if not isinstance(v, Expr):
+        return None
+    n = v.node
+    if n.op == "sym":
+        return n.args[0]  # type: ignore[return-value]
+    if (n.op == "mul" and len(n.args) == 2 and n.args[0].op == "sym"  # type: ignore[union-attr]
+            and n.args[0].args[0] in _FUNCTION_NAMES and n.args[1].op == "sym"):  # type: ignore[union-attr]
+        return n.args[0].args[0]  # type: ignore[union-attr,return-value]
+    return None
+
+
+def _as_interval(v: Value) -> Interval | None:
+    """The interval a one-variable inequality describes (``x > 3``, ``-1 <= x < 2``), or None."""
+    if not isinstance(v, Relation) or any(op in ("=", "!=") for op in v.ops):
+        return None
+    sides, ops = list(v.sides), list(v.ops)
+    if ops[0] in (">", ">="):
+        sides.reverse()
+        ops = [_FLIP[o] for o in reversed(ops)]
+    if any(o in (">", ">=") for o in ops):
+        return None
+    names = [_lone_symbol(s) for s in sides]
+    if len(sides) == 2:
+        if names[0] and not _has_symbols(sides[1]):
+            return Interval(_NEG_INF, sides[1], False, ops[0] == "<=")
+        if names[1] and not _has_symbols(sides[0]):
+            return Interval(sides[0], _INF, ops[0] == "<=", False)
+        return None
+    if len(sides) == 3 and names[1] and not _has_symbols(sides[0]) and not _has_symbols(sides[2]):
+        return Interval(sides[0], sides[2], ops[0] == "<=", ops[1] == "<=")
+    return None
+
+
+def _has_symbols(v: Value) -> bool:
+    return isinstance(v, Expr) and bool(v.symbols)
+
+
+def _value_vs_relation(v: Number | Expr, r: Relation, budget: Budget) -> Match:
+    """A bare value against ``var = value`` (either side of the equation)."""
+    if r.ops == ("=",):
+        for var_side, val_side in ((r.sides[0], r.sides[1]), (r.sides[1], r.sides[0])):
+            name = _lone_symbol(var_side)
+            if name and not (isinstance(val_side, Expr) and name in val_side.symbols):
+                return _equiv(v, val_side, budget)
+    return _no("type", "a value against a relation that is not `variable = value`")
+
+
+def _relation_vs(r: Relation, b: Value, budget: Budget) -> Match:
+    if isinstance(b, Relation):
+        return _relations(r, b, budget)
+    iv = _as_interval(r)
+    if iv is not None and isinstance(b, Interval | Union | Tuple):
+        return _equiv(iv, b, budget)
+    return _no("type", f"a relation against a {type(b).__name__}")
+
+
+def _difference(lhs: Value, rhs: Value) -> Node:
+    return Node("add", (_node(lhs), Node("neg", (_node(rhs),))))
+
+
+def _node(v: Value) -> Node:
+    if isinstance(v, Expr):
+        return v.node
+    assert isinstance(v, Number)
+    return Node("num", (v.value,))
+
+
+def _relations(a: Relation, b: Relation, budget: Budget) -> Match:
+    if len(a.ops) != len(b.ops):
+        ia, ib = _as_interval(a), _as_interval(b)
+        if ia is not None and ib is not None:
+            return _equiv(ia, ib, budget)
+        return _no("relation", "relations of different shapes")
+    if a.ops == ("=",):
+        # x = 5 against 5 = x, y = 2x+3 against 2x - y + 3 = 0: proportional differences
+        return _proportional(_difference(*a.sides), _difference(*b.sides), budget, positive=False)
+    bo, bs = b.ops, b.sides
+    if _FLIP[bo[0]] == a.ops[0] and bo[0] != a.ops[0]:
+        bo, bs = tuple(_FLIP[o] for o in reversed(bo)), tuple(reversed(bs))
+    if bo != a.ops:
+        return _no("relation", "different relation signs")
+    for k, op in enumerate(a.ops):
+        fa, fb = _difference(a.sides[k], a.sides[k + 1]), _difference(bs[k], bs[k + 1])
+        m = _proportional(fa, fb, budget, positive=op != "=")
+        if not m.equal:
+            return m
+    return _yes("relation")
+
+
+# ------------------------------------------------------------------------------------------- scalars
+
+
+def _scalars(a: Number | Expr, b: Number | Expr, budget: Budget) -> Match:
+    if isinstance(a, Number) and isinstance(b, Number):
+        return _numbers(a, b)
+    if isinstance(a, Number) and not a.exact:
+        return _decimal_vs_expr(a, b, budget)  # type: ignore[arg-type]
+    return _identity(_node(a), _node(b), budget)
+
+
+def _numbers(a: Number, b: Number) -> Match:
+    if (a.base or 10) != (b.base or 10):
+        based, plain = (a, b) if a.base not in (None, 10) else (b, a)
+        if plain.base not in (None, 10) or not plain.exact:
+            return _no("base", "numbers written in different bases")
+        try:
+            as_written = Fraction(int(str(plain.value), based.base)) if plain.value.denominator == 1 else None
+        except ValueError:
+            as_written = None
+        equal = as_written == based.value
+        return Match(equal, "base", "" if equal else f"{plain} read in base {based.base} is not {based}")
+    if a.value == b.value:
+        return _yes("exact")
+    if a.exact and b.exact:
+        shown = (str(a), str(b))
+        return _no("exact", f"{shown[0]} ≠ {shown[1]}" if "≈" not in "".join(shown) else "different exact values")
+    coarse, other = (a, b) if (b.precision is None or (a.precision or 0) >= b.precision) else (b, a)
+    return _decimal_rule(coarse, other.value)
+
+
+def _decimal_rule(d: Number, x: Any) -> Match:
+    """Decimal ``d`` against the exact (or finer) real ``x``: within half a unit of its last digit, >= 3 digits."""
+    if d.significant < _MIN_DECIMAL_DIGITS:
+        return _no("decimal", f"{_decimal_text(d)} states fewer than {_MIN_DECIMAL_DIGITS} significant digits")
+    assert d.precision is not None
+    if abs(Fraction(x) - d.value) <= d.precision:
+        return _yes("decimal", f"agrees to the {d.significant} digits stated")
+    return _no("decimal", f"differs beyond the last stated digit of {_decimal_text(d)}")
+
+
+def _decimal_text(d: Number) -> str:
+    return format(float(d.value), "g")
+
+
+def _decimal_vs_expr(d: Number, e: Expr, budget: Budget) -> Match:
+    if e.symbols:
+        return _no("type", "a decimal against an expression with variables")
+    ctx = context(_DPS)
+    try:
+        v = numeric(e.node, {}, ctx)
+    except (ZeroDivisionError, ValueError, Huge, OverflowError) as err:
+        return _no("numeric", f"cannot evaluate: {err}")
+    if ctx.im(v) != 0 and abs(ctx.im(v)) > abs(v) * ctx.mpf(10) ** -40:
+        return _no("decimal", "a decimal against a non-real value")
+    re_v = ctx.re(v)
+    if ctx.isinf(re_v) or ctx.isnan(re_v):
+        return _no("decimal", "a decimal against an infinite value")
+    sign, man, exp, _ = ctx.mpf(re_v)._mpf_
+    exact_v = Fraction((-1) ** sign * man) * (Fraction(2) ** exp)
+    return _decimal_rule(d, exact_v)
+
+
+class _OneSideHuge(Exception):
+    """One side evaluated to an ordinary number and the other is astronomically large: they differ."""
+
+
+def _evaluate_pair(a: Node, b: Node, env: dict[str, Any], dps: int) -> tuple[Any, Any, Any]:
+    ctx = context(dps)
+    e = {k: ctx.mpf(v.numerator) / v.denominator for k, v in env.items()}
+    try:
+        x = numeric(a, e, ctx)
+    except Huge:
+        numeric(b, e, ctx)  # raises Huge too when both are huge
+        raise _OneSideHuge from None
+    try:
+        y = numeric(b, e, ctx)
+    except Huge:
+        raise _OneSideHuge from None
+    return ctx, x, y
+
+
+def _close(ctx: Any, x: Any, y: Any, tol: Any) -> bool:
+    if ctx.isinf(x) or ctx.isinf(y):
+        return bool(x == y)
+    return bool(abs(x - y) <= tol * max(abs(x), abs(y)))
+
+
+def _identity(a: Node, b: Node, budget: Budget) -> Match:
+    """Identity testing: constants at high precision, expressions at pseudo-random points."""
+    try:
+        if exact(a) == exact(b):
+            return _yes("exact")
+        return _no("exact", "different exact values")
+    except (NotExact, Undefined):
+        pass
+    names = sorted(_symbols(a) | _symbols(b))
+    if not names:
+        return _constants(a, b, budget)
+    if len(names) > len(POINTS[0]):
+        return _symbolic_fallback(a, b, budget, "too many variables for identity testing")
+    good = 0
+    for point in POINTS:
+        budget.check()
+        env = dict(zip(names, point, strict=False))
+        try:
+            ctx, x, y = _evaluate_pair(a, b, env, _POINT_DPS)
+        except _OneSideHuge:
+            return _no("identity", "one side is astronomically large where the other is not")
+        except (ZeroDivisionError, ValueError, Huge, OverflowError, KeyError):
+            continue
+        if ctx.isnan(x) or ctx.isnan(y):
+            continue
+        if not _close(ctx, x, y, ctx.mpf(10) ** -20):
+            scale = max(abs(x), abs(y), 1)
+            if abs(x - y) <= scale * ctx.mpf(10) ** -20:  # both ~0: a rounding residue at this point
+                good += 1
+                continue
+            return _no("identity", f"differs at {', '.join(f'{k}={float(v):.4g}' for k, v in env.items())}")
+        good += 1
+        if good >= _POINTS_WANTED:
+            return _yes("identity", f"agrees at {good} random points")
+    if good >= 2:
+        return _yes("identity", f"agrees at the {good} points where both are defined")
+    return _symbolic_fallback(a, b, budget, "too few points where both sides are defined")
+
+
+def _constants(a: Node, b: Node, budget: Budget) -> Match:
+    try:
+        ctx, x, y = _evaluate_pair(a, b, {}, _DPS)
+    except _OneSideHuge:
+        return _no("log-magnitude", "one value is astronomically large (or small), the other is not")
+    except Huge:
+        return _huge(a, b)
+    except (ZeroDivisionError, ValueError, OverflowError) as err:
+        return _no("numeric", f"cannot evaluate: {err}")
+    if ctx.isnan(x) or ctx.isnan(y):
+        return _no("numeric", "undefined value")
+    if _close(ctx, x, y, ctx.mpf(10) ** -40):
+        return _yes("numeric", "agrees to 40 digits")
+    if ctx.isinf(x) or ctx.isinf(y):
+        return _no("numeric", "different values")
+    d1 = abs(x - y)
+    ctx2, x2, y2 = _evaluate_pair(a, b, {}, _DPS_RECHECK)
+    d2 = abs(x2 - y2)
+    if d2 < d1 * ctx2.mpf(10) ** -40:
+        return _yes("numeric", "difference vanishes with precision")
+    return _no("numeric", f"{ctx.nstr(x, 20)} ≠ {ctx.nstr(y, 20)}")
+
+
+def _huge(a: Node, b: Node) -> Match:
+    """Both constants are too large to evaluate: compare their logarithms."""
+    if a == b:
+        return _yes("identical")
+    ctx = context(_DPS)
+    try:
+        la, lb = log_magnitude(a, ctx), log_magnitude(b, ctx)
+    except (Huge, ZeroDivisionError, ValueError, OverflowError):  # SymPy would build them: no fallback
+        return _no("log-magnitude", "values too large to evaluate or compare")
+    if _close(ctx, la, lb, ctx.mpf(10) ** -40):
+        if _sign(a) == _sign(b):
+            return _yes("log-magnitude", "equal magnitudes of values too large to evaluate")
+        return _no("log-magnitude", "opposite signs")
+    return _no("log-magnitude", "different magnitudes")
+
+
+def _sign(n: Node) -> int:
+    return -_sign(n.args[0]) if n.op == "neg" else 1  # type: ignore[arg-type]
+
+
+def _proportional(fa: Node, fb: Node, budget: Budget, *, positive: bool) -> Match:
+    """Whether ``fa = c * fb`` for a constant c != 0 (c > 0 when ``positive``): equations and inequalities."""
+    names = sorted(_symbols(fa) | _symbols(fb))
+    if not names:
+        return _identity(fa, fb, budget)
+    if len(names) > len(POINTS[0]):
+        return _no("relation", "too many variables")
+    ratio = None
+    good = 0
+    for point in POINTS:
+        budget.check()
+        env = dict(zip(names, point, strict=False))
+        try:
+            ctx, x, y = _evaluate_pair(fa, fb, env, _POINT_DPS)
+        except _OneSideHuge:
+            return _no("relation", "one side is astronomically large where the other is not")
+        except (ZeroDivisionError, ValueError, Huge, OverflowError, KeyError):
+            continue
+        tiny = ctx.mpf(10) ** -20
+        zx, zy = abs(x) <= tiny, abs(y) <= tiny
+        if zx and zy:
+            continue
+        if zx != zy:
+            return _no("relation", "one side vanishes where the other does not")
+        r = x / y
+        if ratio is None:
+            ratio = r
+            if positive and (abs(ctx.im(r)) > tiny or ctx.re(r) <= 0):
+                return _no("relation", "the inequalities point opposite ways")
+        elif not _close(ctx, r, ratio, tiny):
+            return _no("relation", "not a constant multiple of each other")
+        good += 1
+        if good >= _POINTS_WANTED:
+            return _yes("relation", "proportional at random points")
+    if good >= 2:
+        return _yes("relation", "proportional where defined")
+    return _no("relation", "too few points where both sides are defined")
+
+
+def _symbols(node: object) -> set[str]:
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Node):
+            if n.op == "sym":
+                out.add(n.args[0])  # type: ignore[arg-type]
+            else:
+                stack.extend(n.args)
+    return out
+
+
+def _symbolic_fallback(a: Node, b: Node, budget: Budget, why: str) -> Match:
+    verdict = _symbolic.equal(a, b, timeout=budget.left() - _MARGIN)
+    if verdict is None:
+        return _no("symbolic", f"{why}; SymPy gave no answer within the deadline")
+    return Match(verdict, "symbolic", why)
+

@@ -1,0 +1,707 @@
+"""``parse(text) -> Value``: a hand-written recursive-descent (precedence-climbing) parser for final answers.
+
+Owns the grammar of the answer subset of LaTeX and plain math and the conversion of its tree into typed values
+(``verimath.answers.values``). Pure and thread-safe (no global state besides an LRU cache of results); never
+``eval``s input; never imports SymPy. Imports only ``verimath.answers`` internals and ``verimath.errors``.
+
+Grammar, loosest binding first::
+
+    answer   := item ((',' | ';' | 'and' | 'or') item)*          -> SolutionList when more than one
+    item     := relation unit-words*                              (trailing words such as "cm" are units)
+    relation := union (relop union)*                              (= < > <= >= != \\in; chains allowed)
+    union    := sum ('\\cup' sum)*
+    sum      := product (('+' | '-' | '\\pm' | '\\mp') product)*
+    product  := unary (('*' | '/' | '\\cdot' | '\\times' | '\\div') unary | implicit-factor)*
+    unary    := ('-' | '+' | '\\pm') unary | power
+    power    := postfix ('^' script)?
+    postfix  := atom ('_' script | '!')*
+    atom     := number | variable | constant | '(' list ')' | '[' list ')' | '\\{' list '\\}' | '|' sum '|'
+              | \\frac a b | \\sqrt[n] a | \\binom a b | function | \\lfloor sum \\rfloor | matrix | choice
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from fractions import Fraction
+from itertools import product as _cartesian
+
+from verimath.answers._budget import MAX_ANSWER_CHARS, MAX_DEPTH
+from verimath.answers._evaluate import NotExact, Undefined, exact
+from verimath.answers._lexer import FUNCTIONS, Tok, normalise, tokenize
+from verimath.answers.values import (
+    Choice,
+    Expr,
+    FiniteSet,
+    Interval,
+    Matrix,
+    Node,
+    Number,
+    Relation,
+    SolutionList,
+    Text,
+    Tuple,
+    Union,
+    Value,
+)
+from verimath.errors import InputError
+
+_RELOPS = {
+    "=": "=", "==": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "!=": "!=",
+    "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=", "\\geqslant": ">=",
+    "\\lt": "<", "\\gt": ">", "\\ne": "!=", "\\neq": "!=", "\\approx": "=", "\\in": "in", "\\equiv": "=",
+}
+_GREEK = frozenset(
+    ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega"]
+)
+_TRIG_INVERSE = {"sin": "arcsin", "cos": "arccos", "tan": "arctan", "sec": "arcsec", "csc": "arccsc",
+                 "cot": "arccot"}
+_MATRIX_ENVS = frozenset({"pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "matrix", "smallmatrix",
+                          "array"})
+_ATOM_CMDS = frozenset({"\\frac", "\\sqrt", "\\binom", "\\pi", "\\infty", "\\lfloor", "\\lceil", "\\begin",
+                        "\\emptyset", "\\varnothing", "\\vert", "\\lvert"})
+_CONSTS = {"\\pi": "pi", "\\infty": "inf"}
+_VARIADIC = frozenset({"gcd", "lcm", "max", "min"})
+ONE, ZERO = Node("num", (Fraction(1),)), Node("num", (Fraction(0),))
+
+
+def _num(q: Fraction | int) -> Node:
+    return Node("num", (Fraction(q),))
+
+
+def _err(msg: str) -> InputError:
+    return InputError(msg, field="answer")
+
+
+class _Parser:
+    __slots__ = ("abs_depth", "brackets", "depth", "i", "toks")
+
+    def __init__(self, toks: list[Tok]) -> None:
+        self.toks = toks
+        self.toks.append(Tok("eof", "", -1, -1))
+        self.i = 0
+        self.depth = 0
+        self.abs_depth = 0
+        self.brackets = 0  # inside ( [ \\{ a comma separates items; inside { } and at top level 1,000 is a number
+
+    # ---------------------------------------------------------------- token helpers
+    def peek(self, k: int = 0) -> Tok:
+        return self.toks[min(self.i + k, len(self.toks) - 1)]
+
+    def next(self) -> Tok:
+        t = self.toks[self.i]
+        if t.kind == "eof":
+            raise _err("unexpected end of input")
+        self.i += 1
+        return t
+
+    def at(self, kind: str, *texts: str) -> bool:
+        t = self.toks[self.i]
+        return t.kind == kind and (not texts or t.text in texts)
+
+    def expect(self, kind: str, *texts: str) -> Tok:
+        if not self.at(kind, *texts):
+            t = self.peek()
+            raise _err(f"expected {texts[0] if texts else kind} but found {t.text or 'end of input'!r}")
+        return self.next()
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _err(f"nesting deeper than {MAX_DEPTH}")
+
+    # ---------------------------------------------------------------- grammar
+    def answer(self) -> Node:
+        items = self.items(("eof",))
+        if not self.at("eof"):
+            raise _err(f"expected the end of the answer but found {self.peek().text!r}")
+        return items[0] if len(items) == 1 else Node("list", tuple(items))
+
+    def items(self, stop: tuple[str, ...]) -> list[Node]:
+        items: list[Node] = []
+        while True:
+            while self.at("sep") or self.at("op", ",", ";"):
+                self.next()
+            if self.peek().kind in stop or self.at("op", *stop):
+                break
+            items.append(self.item())
+            if not (self.at("sep") or self.at("op", ",", ";")):
+                break
+        if not items:
+            raise _err("empty answer")
+        return items
+
+    def item(self) -> Node:
+        while self.at("word"):  # leading words ("x is", "about")
+            self.next()
+        node = self.relation()
+        while self.at("word"):  # trailing units, squared or cubed ("cm^2")
+            self.next()
+            if self.at("op", "^") and self.peek(1).kind == "num":
+                self.i += 2
+        return node
+
+    def relation(self) -> Node:
+        first = self.union()
+        ops: list[str] = []
+        sides = [first]
+        while (self.at("op") or self.at("cmd")) and self.peek().text in _RELOPS:
+            ops.append(_RELOPS[self.next().text])
+            sides.append(self.union())
+        if not ops:
+            return first
+        return Node("rel", (tuple(ops), *sides))
+
+    def union(self) -> Node:
+        parts = [self.sum()]
+        while self.at("cmd", "\\cup"):
+            self.next()
+            parts.append(self.sum())
+        return parts[0] if len(parts) == 1 else Node("union", tuple(parts))
+
+    def sum(self) -> Node:
+        terms = [self.product()]
+        while True:
+            t = self.peek()
+            if t.kind == "op" and t.text in ("+", "-"):
+                self.next()
+                p = self.product()
+                terms.append(p if t.text == "+" else Node("neg", (p,)))
+            elif t.kind == "cmd" and t.text in ("\\pm", "\\mp"):
+                self.next()
+                p = self.product()
+                left = terms[0] if len(terms) == 1 else Node("add", tuple(terms))
+                terms = [Node("pm", (left, p if t.text == "\\pm" else Node("neg", (p,))))]
+            else:
+                break
+        return terms[0] if len(terms) == 1 else Node("add", tuple(terms))
+
+    def product(self) -> Node:
+        factors = [self.unary()]
+        while True:
+            t = self.peek()
+            if (t.kind == "op" and t.text == "*") or (t.kind == "cmd" and t.text in ("\\cdot", "\\times")):
+                self.next()
+                factors.append(self.unary())
+            elif (t.kind == "op" and t.text in ("/", ":")) or (t.kind == "cmd" and t.text == "\\div"):
+                self.next()
+                d = self.unary()
+                factors = [Node("div", (_mul(factors), d))]
+            elif self.starts_factor(t):
+                prev = self.toks[self.i - 1]
+                f = self.power()
+                if (len(factors) == 1 and prev.kind == "num" and t.text == "\\frac" and _is_int_lit(factors[0])
+                        and f.op == "div" and all(_is_int_lit(x) for x in f.args)):  # mixed number 2\frac12
+                    factors = [Node("add", (factors[0], f))]
+                else:
+                    factors.append(f)
+            else:
+                break
+        return _mul(factors)
+
+    def starts_factor(self, t: Tok) -> bool:
+        if t.kind == "id":
+            return True
+        if t.kind == "cmd":
+            return (t.text in _ATOM_CMDS or t.text[1:] in FUNCTIONS or t.text[1:] in _GREEK) and not (
+                t.text in ("\\vert", "\\lvert") and self.abs_depth)
+        if t.kind == "op":
+            return t.text == "(" or (t.text == "|" and not self.abs_depth)
+        return False
+
+    def unary(self) -> Node:
+        t = self.peek()
+        if (t.kind == "op" and t.text in ("-", "+")) or (t.kind == "cmd" and t.text in ("\\pm", "\\mp")):
+            self.next()
+            self.enter()
+            inner = self.unary()
+            self.depth -= 1
+            if t.text == "+":
+                return inner
+            return Node("neg", (inner,)) if t.text == "-" else Node("pm", (ZERO, inner))
+        return self.power()
+
+    def power(self) -> Node:
+        base = self.postfix()
+        if self.at("op", "^"):
+            self.next()
+            self.enter()
+            exp = self.script()
+            self.depth -= 1
+            base = Node("pow", (base, exp))
+            while self.at("op", "!"):
+                self.next()
+                base = Node("fact", (base,))
+        return base
+
+    def script(self) -> Node:
+        """A superscript or subscript: a brace group, or one signed atom (LaTeX ``x^2``, plain ``2^-1``)."""
+        if self.at("op", "{"):
+            return self.group()
+        if self.at("op", "-"):
+            self.next()
+            return Node("neg", (self.script(),))
+        return self.power()
+
+    def postfix(self) -> Node:
+        tok = self.peek()
+        node = self.atom()
+        while True:
+            if self.at("op", "!"):
+                self.next()
+                node = Node("fact", (node,))
+            elif self.at("op", "_"):
+                self.next()
+                node = self.subscript(node, tok)
+            else:
+                return node
+
+    def subscript(self, node: Node, tok: Tok) -> Node:
+        sub = self.next() if not self.at("op", "{") else None
+        if sub is None:
+            self.next()
+            parts = []
+            while not self.at("op", "}"):
+                if self.at("eof"):
+                    raise _err("unclosed subscript")
+                parts.append(self.next().text)
+            self.next()
+            text = "".join(parts)
+        else:
+            text = sub.text
+        if node.op == "num" and tok.kind == "num" and text.isdigit():
+            base = int(text)
+            whole, _, frac = tok.text.partition(".")
+            try:
+                value = Fraction(int(whole + frac, base), base ** len(frac)) if 2 <= base <= 36 else None
+            except ValueError:
+                value = None
+            if value is None:
+                raise _err(f"{tok.text} is not a base-{text} numeral")
+            return Node("num", (value, None, 0, base, tok.text))
+        if node.op == "sym":
+            return Node("sym", (f"{node.args[0]}_{text}",))
+        raise _err(f"unexpected subscript on {tok.text!r}")
+
+    def group(self) -> Node:
+        """``{ ... }``: grouping braces (a list inside becomes a list)."""
+        self.expect("op", "{")
+        self.enter()
+        items = self.items(("}",))
+        self.expect("op", "}")
+        self.depth -= 1
+        return items[0] if len(items) == 1 else Node("list", tuple(items))
+
+    def arg(self) -> Node:
+        """One macro argument: a brace group, one digit of a number (``\\frac12``), or one atom."""
+        t = self.peek()
+        if t.kind == "op" and t.text == "{":
+            return self.group()
+        if t.kind == "num":
+            if len(t.text) > 1 and t.text[0].isdigit():
+                self.toks[self.i] = Tok("num", t.text[1:], t.pos + 1, t.end)
+                return _num(int(t.text[0]))
+            self.next()
+            return _number(t.text)
+        return self.postfix()
+
+    def atom(self) -> Node:
+        t = self.next()
+        k = t.kind
+        if k == "num":
+            return self.number(t)
+        if k == "id":
+            return Node("const", (t.text,)) if t.text in ("e", "i") else Node("sym", (t.text,))
+        if k == "choice":  # "\\textbf{(B)} 12": the letter is the answer
+            while not (self.at("eof") or self.at("sep") or self.at("op", ",", ";", ")", "]", "}")):
+                self.next()
+            return Node("choice", (t.text,))
+        if k == "op":
+            if t.text in ("(", "["):
+                return self.bracket(t.text)
+            if t.text == "{":
+                self.i -= 1
+                return self.group()
+            if t.text == "|":
+                return self.absolute("|")
+        if k == "cmd":
+            return self.command(t)
+        if k == "begin":
+            return self.matrix(t.text)
+        if k == "word":
+            raise _TextAnswer
+        raise _err(f"unexpected {t.text or 'end of input'!r}")
+
+    def number(self, t: Tok) -> Node:
+        text = t.text
+        # thousands separators 12,345,678 (only outside brackets, only with no spaces)
+        if self.brackets == 0 and text.isdigit() and len(text) <= 3 and text[0] != "0":
+            # 12,345 or 12 345 (one space): groups of exactly three digits
+            while True:
+                comma = self.at("op", ",") and self.peek().pos == t.end
+                group = self.peek(1) if comma else self.peek()
+                if not (group.kind == "num" and group.pos == t.end + 1 and group.text[:3].isdigit()
+                        and len(group.text.split(".")[0]) == 3 and self.peek(2 if comma else 1).text != "_"):
+                    break
+                if comma:
+                    self.next()
+                t = self.next()
+                text += t.text
+        if "." in text and "e" not in text.lower() and self.at("cmd", "\\overline") and self.peek().pos == t.end:
+            self.next()
+            rep = self.next() if not self.at("op", "{") else None
+            if rep is None:
+                self.next()
+                rep = self.expect("num")
+                self.expect("op", "}")
+            if not rep.text.isdigit():
+                raise _err("repeating digits must be digits")
+            return _num(_repeating(text, rep.text))
+        return _number(text)
+
+    def bracket(self, opener: str) -> Node:
+        self.enter()
+        self.brackets += 1
+        items = self.items((")", "]"))
+        close = self.expect("op", ")", "]").text
+        self.depth -= 1
+        self.brackets -= 1
+        if len(items) == 1 and opener + close in ("()", "[]"):
+            return items[0]
+        if len(items) == 2 and opener + close != "()":
+            return Node("interval", (items[0], items[1], opener == "[", close == "]"))
+        return Node("tuple", tuple(items))
+
+    def absolute(self, closer: str) -> Node:
+        self.enter()
+        self.abs_depth += 1
+        inner = self.sum()
+        self.abs_depth -= 1
+        self.depth -= 1
+        if closer == "|":
+            self.expect("op", "|")
+        else:
+            self.expect("cmd", closer)
+        return Node("func", ("abs", inner))
+
+    def command(self, t: Tok) -> Node:
+        c = t.text
+        if c == "\\frac":
+            num = self.arg()
+            return Node("div", (num, self.arg()))
+        if c == "\\sqrt":
+            if self.at("op", "["):
+                self.next()
+                n = self.sum()
+                self.expect("op", "]")
+                return Node("func", ("root", self.arg(), n))
+            if self.at("num"):  # \sqrt 13: TeX reads the first digit, but every writer means the number
+                return Node("func", ("sqrt", _number(self.next().text)))
+            return Node("func", ("sqrt", self.arg()))
+        if c == "\\binom":
+            n = self.arg()
+            return Node("binom", (n, self.arg()))
+        if c in _CONSTS:
+            return Node("const", (_CONSTS[c],))
+        if c in ("\\emptyset", "\\varnothing"):
+            return Node("set", ())
+        if c == "\\{":
+            self.enter()
+            self.brackets += 1
+            items = [] if self.at("cmd", "\\}") else self.items(("\\}",))
+            self.expect("cmd", "\\}")
+            self.depth -= 1
+            self.brackets -= 1
+            return Node("set", tuple(items))
+        if c in ("\\lfloor", "\\lceil"):
+            self.enter()
+            inner = self.sum()
+            self.expect("cmd", "\\rfloor" if c == "\\lfloor" else "\\rceil")
+            self.depth -= 1
+            return Node("func", ("floor" if c == "\\lfloor" else "ceil", inner))
+        if c in ("\\vert", "\\lvert"):
+            return self.absolute("\\rvert" if c == "\\lvert" else "\\vert")
+        if c == "\\overline":  # a segment such as \\overline{CD}
+            raise _TextAnswer
+        if c[1:] in _GREEK:
+            return Node("sym", (c[1:],))
+        if c[1:] in FUNCTIONS:
+            return self.function(c[1:])
+        raise _err(f"unsupported command {c}")
+
+    def function(self, name: str) -> Node:
+        base: Node | None = None
+        power: Node | None = None
+        if name == "sqrt":
+            return Node("func", ("sqrt", self.arg()))
+        if name in ("floor", "ceil", "abs") and not self.at("op", "("):
+            raise _err(f"{name} needs parentheses")
+        if self.at("op", "_"):
+            self.next()
+            base = self.script()
+        if self.at("op", "^"):
+            self.next()
+            power = self.script()
+            if power == Node("neg", (ONE,)) and name in _TRIG_INVERSE:
+                name, power = _TRIG_INVERSE[name], None
+        if self.at("op", "("):
+            self.next()
+            self.enter()
+            args = self.items((")",))
+            self.expect("op", ")")
+            self.depth -= 1
+        else:  # \sin 2x: the argument is the following run of implicit factors, stopping at a function
+            factors = [self.power()]
+            while self.starts_factor(self.peek()) and not (
+                    self.at("cmd") and self.peek().text[1:] in FUNCTIONS) and not self.at("op", "("):
+                factors.append(self.power())
+            args = [_mul(factors)]
+        if name == "ln":
+            name = "log"
+        if not (len(args) == 1 or name in _VARIADIC):
+            raise _err(f"{name} takes one argument, not {len(args)}")
+        if base is not None:
+            if name != "log":
+                raise _err("only log takes a subscript")
+            args = [*args, base]
+        node = Node("func", (name, *args))
+        return node if power is None else Node("pow", (node, power))
+
+    def matrix(self, env: str) -> Node:
+        if env not in _MATRIX_ENVS:
+            raise _err(f"unsupported environment {env}")
+        self.enter()
+        rows: list[tuple[Node, ...]] = []
+        row: list[Node] = []
+        while True:
+            if self.at("end"):
+                break
+            row.append(self.sum())
+            if self.at("op", "&"):
+                self.next()
+            elif self.at("op", "\\\\"):
+                self.next()
+                rows.append(tuple(row))
+                row = []
+            elif not self.at("end"):
+                raise _err(f"unexpected {self.peek().text!r} in matrix")
+        if row:
+            rows.append(tuple(row))
+        if self.next().text != env:
+            raise _err(f"\\begin{{{env}}} closed by a different \\end")
+        self.depth -= 1
+        if not rows or len({len(r) for r in rows}) != 1:
+            raise _err("matrix rows of different lengths")
+        return Node("matrix", tuple(rows))
+
+
+class _TextAnswer(Exception):
+    """Raised where a word stands in for a value: the whole answer is text."""
+
+
+def _mul(factors: list[Node]) -> Node:
+    return factors[0] if len(factors) == 1 else Node("mul", tuple(factors))
+
+
+def _is_int_lit(n: object) -> bool:
+    return isinstance(n, Node) and n.op == "num" and len(n.args) == 1 and n.args[0].denominator == 1  # type: ignore[union-attr]
+
+
+def _number(text: str) -> Node:
+    """A numeric literal; decimals keep their stated precision (half a unit of the last digit) and digit count."""
+    mant, _, exp = text.lower().partition("e")
+    e = int(exp) if exp else 0
+    if "." not in mant and not exp:
+        return _num(int(mant))
+    whole, _, frac = mant.partition(".")
+    value = Fraction(int(whole + frac or "0"), 10 ** len(frac)) * Fraction(10) ** e
+    if not frac and not exp:
+        return _num(value)
+    digits = (whole + frac).lstrip("0")
+    half = Fraction(1, 2) * Fraction(10) ** (e - len(frac))
+    return Node("num", (value, half, max(len(digits), 1)))
+
+
+def _repeating(text: str, rep: str) -> Fraction:
+    whole, _, frac = text.partition(".")
+    base = Fraction(int(whole + frac or "0"), 10 ** len(frac))
+    return base + Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(frac))
+
+
+# ------------------------------------------------------------------------------------------- tree -> value
+
+
+def _has_pm(node: object) -> bool:
+    return isinstance(node, Node) and (node.op == "pm" or any(_has_pm(x) for x in node.args))
+
+
+def _choose_pm(node: object, signs: list[bool]) -> object:
+    if not isinstance(node, Node):
+        return node
+    if node.op == "pm":
+        a, b = (_choose_pm(x, signs) for x in node.args)
+        plus = signs.pop(0)
+        return Node("add", (a, b if plus else Node("neg", (b,))))  # type: ignore[arg-type]
+    return Node(node.op, tuple(_choose_pm(x, signs) for x in node.args))
+
+
+def _count_pm(node: object) -> int:
+    if not isinstance(node, Node):
+        return 0
+    return (node.op == "pm") + sum(_count_pm(x) for x in node.args)
+
+
+def _symbols(node: object, out: set[str]) -> set[str]:
+    if isinstance(node, Node):
+        if node.op == "sym":
+            out.add(node.args[0])  # type: ignore[arg-type]
+        else:
+            for x in node.args:
+                _symbols(x, out)
+    return out
+
+
+def _scalar(node: Node) -> Number | Expr:
+    """A numeric tree as a ``Number`` (exact rational or stated decimal) or an ``Expr``."""
+    a = node.args
+    if node.op == "num":
+        return Number(a[0], *a[1:])  # type: ignore[arg-type]
+    if node.op == "neg" and a[0].op == "num" and len(a[0].args) == 3:  # type: ignore[union-attr]
+        v, half, sig = a[0].args  # type: ignore[union-attr]
+        return Number(-v, half, sig)  # type: ignore[arg-type,operator]
+    if (node.op == "mul" and len(a) == 2 and a[0].op == "num" and len(a[0].args) == 3  # type: ignore[union-attr]
+            and a[1].op == "pow" and a[1].args[0] == _num(10)):  # type: ignore[union-attr]
+        try:  # scientific notation 1.5 \times 10^{3}
+            scale = exact(a[1])  # type: ignore[arg-type]
+            v, half, sig = a[0].args  # type: ignore[union-attr]
+            return Number(v * scale, half * scale, sig)  # type: ignore[operator]
+        except (NotExact, Undefined):
+            pass
+    _check_arithmetic(node)
+    try:
+        return Number(exact(node))
+    except NotExact:
+        pass
+    except Undefined as e:
+        raise _err(f"undefined value: {e}") from None
+    return Expr(node, frozenset(_symbols(node, set())))
+
+
+_STRUCTURES = frozenset({"list", "tuple", "set", "interval", "matrix", "rel", "union", "choice"})
+
+
+def _check_arithmetic(node: Node) -> None:
+    """Reject a list, tuple, set, ... used as a number (``\\frac{1}{2, 3}``, ``(1, 2) + 3``)."""
+    stack: list[object] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Node):
+            if n.op in _STRUCTURES:
+                raise _err(f"a {n.op} where a number was expected")
+            if n.op not in ("num", "sym", "const"):
+                stack.extend(n.args)
+
+
+def _to_value(node: Node) -> Value:
+    """Convert a parse tree into a value, expanding ``±`` into a list of solutions."""
+    if node.op == "list":
+        items: list[Value] = []
+        for x in node.args:
+            v = _to_value(x)  # type: ignore[arg-type]
+            items.extend(v.items if isinstance(v, SolutionList) else (v,))
+        return SolutionList(tuple(items))
+    k = _count_pm(node)
+    if k:
+        if k > 4:
+            raise _err("too many \\pm signs")
+        variants = [_choose_pm(node, list(signs)) for signs in _cartesian((True, False), repeat=k)]
+        return SolutionList(tuple(_one(v) for v in variants))  # type: ignore[arg-type]
+    return _one(node)
+
+
+def _one(node: Node) -> Value:
+    op, a = node.op, node.args
+    if op == "tuple":
+        if len(a) == 2 and any(_is_infinite(x) for x in a):
+            return Interval(_scalar_of(a[0]), _scalar_of(a[1]), False, False)
+        return Tuple(tuple(_one(x) for x in a))  # type: ignore[arg-type]
+    if op == "interval":
+        return Interval(_scalar_of(a[0]), _scalar_of(a[1]), bool(a[2]), bool(a[3]))
+    if op == "set":
+        return FiniteSet(tuple(_one(x) for x in a))  # type: ignore[arg-type]
+    if op == "union":
+        parts = []
+        for x in a:
+            v = _one(x)  # type: ignore[arg-type]
+            if isinstance(v, Tuple) and len(v.items) == 2:
+                v = Interval(v.items[0], v.items[1], False, False)
+            if not isinstance(v, Interval | FiniteSet):
+                raise _err("\\cup of something that is not an interval or set")
+            parts.append(v)
+        return Union(tuple(parts))
+    if op == "matrix":
+        return Matrix(tuple(tuple(_scalar_of(x) for x in row) for row in a))  # type: ignore[attr-defined]
+    if op == "rel":
+        ops, sides = a[0], a[1:]
+        if ops == ("in",):
+            return _one(sides[1])  # type: ignore[arg-type]
+        if ops == ("=",) and any(_is_variable_tuple(x) for x in sides):  # (x, y) = (1, 2)
+            return _one(sides[1] if _is_variable_tuple(sides[0]) else sides[0])  # type: ignore[arg-type]
+        if "in" in ops:  # type: ignore[operator]
+            raise _err("\\in inside a chain")
+        return Relation(ops, tuple(_scalar_of(x) for x in sides))  # type: ignore[arg-type]
+    if op == "choice":
+        return Choice(a[0])  # type: ignore[arg-type]
+    if op == "sym" and len(a[0]) == 1 and a[0] in "ABCDEFGHIJ":  # type: ignore[operator]
+        return Choice(a[0])  # type: ignore[arg-type]
+    if op == "list":
+        return _to_value(node)
+    return _scalar(node)
+
+
+def _is_variable_tuple(node: object) -> bool:
+    return isinstance(node, Node) and node.op == "tuple" and all(
+        isinstance(x, Node) and x.op == "sym" for x in node.args)
+
+
+def _scalar_of(node: object) -> Value:
+    if not isinstance(node, Node) or node.op in ("list", "tuple", "set", "interval", "matrix", "union", "rel"):
+        raise _err("a number was expected")
+    return _scalar(node)
+
+
+def _is_infinite(node: object) -> bool:
+    return isinstance(node, Node) and (node.args == ("inf",) or (node.op == "neg" and _is_infinite(node.args[0])))
+
+
+_TEXT_CMD = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|hbox)(?![a-zA-Z])")
+
+
+def _text_value(text: str) -> Text:
+    s = _TEXT_CMD.sub(" ", normalise(text))
+    s = " ".join(s.replace("{", " ").replace("}", " ").split()).strip(" .").lower()
+    return Text(s)
+
+
+@functools.lru_cache(maxsize=65_536)
+def parse(text: str) -> Value:
+    """Parse one final answer (LaTeX or plain math) into a typed ``Value``.
+
+    Raises ``InputError`` (field ``answer``) for malformed or unsupported input. Answers made of words
+    (``\\text{yes}``, ``Friday``) become ``Text``; trailing unit words (``5 cm``, ``162\\text{ minutes}``),
+    degrees, ``\\%`` and currency signs are dropped. Results are cached (values are immutable).
+    """
+    if not isinstance(text, str):
+        raise _err(f"expected a string, got {type(text).__name__}")
+    if len(text) > MAX_ANSWER_CHARS:
+        raise _err(f"answer longer than {MAX_ANSWER_CHARS} characters")
+    s = normalise(text)
+    if not s:
+        raise _err("empty answer")
+    toks = tokenize(s)
+    if toks and all(t.kind in ("word", "sep", "id") for t in toks) and any(t.kind == "word" for t in toks):
+        return _text_value(s)
+    try:
+        return _to_value(_Parser(toks).answer())
+    except _TextAnswer:
+        return _text_value(s)
