@@ -5,21 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from verimath.answers import equivalent
+
 Equivalence = Callable[[str, str], object]
 """Decides whether two answer texts mean the same value; any truthy result counts as equivalent."""
 
 
 def default_equivalence() -> Equivalence:
-    """``verimath.answers.equivalent`` when that package is installed, else equality of stripped text."""
-    try:
-        from verimath.answers import equivalent
-    except ImportError:
-        return _same_text
+    """verimath's answer equivalence, ``verimath.answers.equivalent``."""
     return equivalent
-
-
-def _same_text(a: str, b: str) -> bool:
-    return a.strip() == b.strip()
 
 
 @dataclass(frozen=True, slots=True)
