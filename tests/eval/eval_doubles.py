@@ -7,12 +7,14 @@ for the SIGKILL test to kill part-way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import io
 import sys
 from dataclasses import dataclass
 from typing import Any
 
-from verimath.eval import LocalExecutor, RunStore, StoredProblem, run_eval
+from verimath.eval import CachingExecutor, LocalExecutor, RunStore, StoredProblem, run_eval
 
 
 def problems(count: int) -> list[StoredProblem]:
@@ -62,6 +64,41 @@ class ScriptedStrategy:
         return FakeAttempt(scripted_answer(question), question, error=None, trace=trace)
 
 
+class CountingExecutor:
+    """A real (if tiny) executor: runs code with exec, in sessions that keep state."""
+
+    def __init__(self):
+        self.runs = 0
+
+    def run(self, code):
+        return self._exec(code, {})
+
+    def _exec(self, code, scope):
+        self.runs += 1
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(code, scope)
+        return Result({"status": "ok", "stdout": out.getvalue(), "stderr": "", "error": None})
+
+    @contextlib.contextmanager
+    def session(self):
+        scope = {}
+
+        class Session:
+            def run(inner, code):
+                return self._exec(code, scope)
+
+        yield Session()
+
+
+class Result:
+    def __init__(self, data):
+        self.data, self.status, self.stdout = data, data["status"], data["stdout"]
+
+    def to_dict(self):
+        return dict(self.data)
+
+
 def exact_grader() -> Any:
     @dataclass(frozen=True)
     class Exact:
@@ -78,7 +115,8 @@ def evaluate(run_dir: str, count: int, n: int, delay: float = 0.0, concurrency: 
              strategy: ScriptedStrategy | None = None) -> ScriptedStrategy:
     strategy = strategy or ScriptedStrategy(delay)
     with RunStore.open(run_dir, {"dataset": "doubles", "strategy": "scripted"}, {"argv": sys.argv}) as store:
-        asyncio.run(run_eval(store, problems(count), n=n, strategy=strategy, model=None, code_executor=None,
+        asyncio.run(run_eval(store, problems(count), n=n, strategy=strategy, model=None,
+                             code_executor=CachingExecutor(CountingExecutor(), store),
                              grader=exact_grader(), executor=LocalExecutor(concurrency)))
     return strategy
 

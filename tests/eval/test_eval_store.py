@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from eval_doubles import ScriptedStrategy, evaluate, problems, scripted_answer
+from eval_doubles import CountingExecutor, ScriptedStrategy, evaluate, problems, scripted_answer
 
 from verimath.errors import InputError
 from verimath.eval import CachingExecutor, RunStore
@@ -71,44 +71,6 @@ def test_changed_configuration_is_refused_with_the_fields_named(tmp_path):
 def test_opening_a_missing_run_for_reading_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no run here"):
         RunStore.open(tmp_path / "nothing")
-
-
-class CountingExecutor:
-    """A real (if tiny) executor: runs code with exec, in sessions that keep state."""
-
-    def __init__(self):
-        self.runs = 0
-
-    def run(self, code):
-        return self._exec(code, {})
-
-    def _exec(self, code, scope):
-        import contextlib
-        import io
-
-        self.runs += 1
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            exec(code, scope)
-        return Result({"status": "ok", "stdout": out.getvalue(), "stderr": "", "error": None})
-
-    @__import__("contextlib").contextmanager
-    def session(self):
-        scope = {}
-
-        class Session:
-            def run(inner, code):
-                return self._exec(code, scope)
-
-        yield Session()
-
-
-class Result:
-    def __init__(self, data):
-        self.data, self.status, self.stdout = data, data["status"], data["stdout"]
-
-    def to_dict(self):
-        return dict(self.data)
 
 
 def test_execution_results_are_cached_by_content_and_sessions_replay_state(tmp_path):

@@ -9,6 +9,7 @@ strategies, models and code executors as arguments (typed by Protocols), so it i
 
 from __future__ import annotations
 
+from verimath.eval._evaluate import EvalConfig, evaluate
 from verimath.eval._html import render_html
 from verimath.eval._report import (
     GROUP_KEYS,
@@ -45,6 +46,7 @@ __all__ = [
     "AttemptRecord",
     "CachedResult",
     "CachingExecutor",
+    "EvalConfig",
     "Executor",
     "Grader",
     "Job",
@@ -58,6 +60,7 @@ __all__ = [
     "build_report",
     "content_hash",
     "default_grader",
+    "evaluate",
     "exec_failures",
     "grader_version",
     "regrade",

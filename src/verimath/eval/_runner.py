@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -148,21 +148,22 @@ class Progress:
     total: int
 
 
-async def run_eval(store: RunStore, problems: Sequence[StoredProblem], *, n: int, strategy: StrategyLike,
+async def run_eval(store: RunStore, problems: Iterable[StoredProblem], *, n: int, strategy: StrategyLike,
                    model: Any, code_executor: Any, grader: Grader, executor: Executor | None = None,
                    on_progress: Callable[[Progress], None] | None = None) -> Progress:
     """Attempt each problem ``n`` times, skipping samples already stored; store each graded attempt as it
-    finishes. Returns the final progress. An exception from a strategy stops the run; what finished is kept,
-    and running again resumes."""
-    stored = {p.id: store.done(p.id) for p in problems}
+    finishes. Returns the final progress (its total is 0 when ``problems`` has no length). Problems are read
+    lazily, so memory stays flat. An exception from a strategy stops the run; what finished is kept, and
+    running again resumes."""
     _, done, correct = store.counts(below=n)
-    state = Progress(done, correct, len(problems) * n)
+    state = Progress(done, correct, len(problems) * n if isinstance(problems, Sized) else 0)
 
     def jobs() -> Iterator[Job]:
         for problem in problems:
             store.add_problem(problem)
+            finished = store.done(problem.id)
             for sample in range(n):
-                if sample not in stored[problem.id]:
+                if sample not in finished:
                     yield Job(problem, sample)
 
     async def work(job: Job) -> AttemptRecord:
