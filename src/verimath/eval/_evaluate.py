@@ -14,7 +14,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from verimath.eval._runner import CachingExecutor, LocalExecutor, Progress, default_grader, run_eval, session_info
+from verimath.eval._runner import (
+    CachingExecutor,
+    LocalExecutor,
+    Progress,
+    default_grader,
+    run_eval,
+    session_info,
+)
 from verimath.eval._store import RunStore, StoredProblem
 
 

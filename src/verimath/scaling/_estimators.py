@@ -88,8 +88,9 @@ def majority_odds(sizes: Sequence[int], abstentions: int, ks: Sequence[int]) -> 
                 grown = np.zeros_like(poly)
                 for b in range(a + 1):
                     whole = logc(seen + r, draws)  # -inf beyond seen + r draws, where nothing is possible
-                    weight = np.exp(np.where(np.isfinite(whole),
-                                             logc(r, b) + logc(seen, draws - b) - whole, -np.inf))[b:, None]
+                    possible = np.isfinite(whole)
+                    weight = np.exp(np.where(possible, logc(r, b) + logc(seen, draws - b)
+                                             - np.where(possible, whole, 0.0), -np.inf))[b:, None]
                     if b < a:
                         grown[b:, :] += weight * poly[: kmax + 1 - b, :]
                     else:

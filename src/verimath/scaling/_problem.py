@@ -106,14 +106,14 @@ def score_problem(samples: Sequence[Sample], ks: Sequence[int] | None = None, *,
             if label >= 0:
                 votes[name][label] += weight
     has_scores = any(s.score is not None for s in samples)
+    maj_at = {k: sum(w for w, ok in zip(odds[k].win, right, strict=True) if ok) for k in ks}
     return ProblemScores(
         samples=n,
         first=float(samples[0].correct),
         pass_at={k: pass_at_k(n, c, k) for k in ks},
-        maj_at={k: sum(w for w, ok in zip(odds[k].win, right, strict=True) if ok) for k in ks},
+        maj_at=maj_at,
         tie_at={k: odds[k].tie for k in ks},
-        weighted_at={name: {k: weighted_vote_at_k(groups.labels, ws, right, k, seed=seed)[0] for k in ks}
-                     for name, ws in weights.items()},
+        weighted_at={name: _weighted(groups.labels, ws, right, ks, seed, plain=maj_at) for name, ws in weights.items()},
         best_at={k: best_of_k([s.score for s in samples], [s.correct for s in samples], k) for k in ks}
         if has_scores else {},
         clusters=tuple(
@@ -125,3 +125,12 @@ def score_problem(samples: Sequence[Sample], ks: Sequence[int] | None = None, *,
         code_calls=sum(s.code_calls for s in samples),
         wall_s=sum(s.wall_s for s in samples),
     )
+
+
+def _weighted(labels: Sequence[int], weights: Sequence[float], right: Sequence[bool], ks: Sequence[int], seed: int,
+              *, plain: Mapping[int, float]) -> dict[int, float]:
+    """Weighted-vote accuracy by k; equal positive weights on every answer make it the plain vote (exact)."""
+    used = {w for label, w in zip(labels, weights, strict=True) if label >= 0}
+    if len(used) == 1 and next(iter(used)) > 0:
+        return dict(plain)
+    return {k: weighted_vote_at_k(labels, weights, right, k, seed=seed)[0] for k in ks}
