@@ -11,13 +11,33 @@ from verimath.errors import BudgetExceeded, InputError, ModelError, SandboxUnava
 
 __version__ = "0.1.0"
 
+# Heavier packages (numpy, SQLite) load on first use, so that ``import verimath.answers`` stays light.
+_LAZY = {name: "verimath.eval" for name in ("EvalConfig", "RunStore", "build_report", "evaluate")} | {
+    name: "verimath.scaling" for name in ("pass_at_k", "score_problem", "summarize")}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'verimath' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
+
 __all__ = [
     "BudgetExceeded",
+    "EvalConfig",
     "InputError",
     "ModelError",
+    "RunStore",
     "SandboxUnavailable",
     "Verdict",
     "VerimathError",
     "__version__",
+    "build_report",
+    "evaluate",
     "grade",
+    "pass_at_k",
+    "score_problem",
+    "summarize",
 ]
