@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from verimath.errors import VerimathError
 from verimath.eval._runner import (
     CachingExecutor,
     LocalExecutor,
@@ -83,10 +84,14 @@ def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None 
     """Run (or resume) the evaluation ``config`` describes; returns the final progress. Raises ``InputError``
     for bad arguments or a run directory made with a different configuration."""
     from verimath import __version__
-    from verimath.models import load_model
-    from verimath.problems import load_dataset
-    from verimath.sandbox import Sandbox
-    from verimath.strategies import get_strategy
+
+    try:
+        from verimath.models import load_model
+        from verimath.problems import load_dataset
+        from verimath.sandbox import Sandbox
+        from verimath.strategies import get_strategy
+    except ImportError as exc:
+        raise VerimathError(f"`verimath eval` needs {exc.name}, which is not installed") from exc
 
     strategy = get_strategy(config.strategy, **config.strategy_options)
     model = load_model(config.model, base_url=config.base_url)

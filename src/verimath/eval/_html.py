@@ -191,9 +191,10 @@ def render_html(report: Report, run_dir: str | Path, *, max_problems: int = 500)
             f'<style>{_CSS}</style><script>{_JS}</script></head><body>'
             f'<h1>verimath report</h1><p>{s.problems} problems · {s.samples} samples · first-sample accuracy '
             f'<b>{100 * ci.value:.1f}%</b> (95% CI {100 * ci.low:.1f}–{100 * ci.high:.1f})</p>'
-            f'{_pre(json.dumps(identity, indent=1, default=str), "q")}'
+            f'<details><summary>run configuration</summary>{_pre(json.dumps(identity, indent=1, default=str))}'
+            f'</details>'
             f'<h2>Figures</h2><div id="figures">{"".join(_figures(report))}</div>'
             f'<h2>Samples</h2><p><input id="q" placeholder="filter by id or text" oninput="filt()"> '
             f'<label><input id="w" type="checkbox" onchange="filt()"> only problems the vote gets wrong</label> '
-            f'<span id="n"></span> shown (of the first {len(problems)})</p><div id="browser">{"".join(problems)}</div>'
+            f'· <span id="n"></span> shown (of the first {len(problems)})</p><div id="browser">{"".join(problems)}</div>'
             f'</body></html>')

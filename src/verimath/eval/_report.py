@@ -70,30 +70,34 @@ def build_report(run_dir: str | Path, *, ks: Sequence[int] | None = None, equiva
     return Report(summarize(list(scores.values()), group_by), scores, manifest)
 
 
-def _pct(x: float) -> str:
-    return "—" if x != x else f"{100 * x:.1f}"
+def _pct(x: float, digits: int = 1) -> str:
+    return "—" if x != x else f"{100 * x:.{digits}f}"
 
 
 def summary_tables(summary: Summary) -> list[Table]:
-    """Rich tables for a terminal: overall metrics by k with 95% intervals, then per-group accuracy."""
-    main = Table(title=f"{summary.problems} problems, {summary.samples} samples "
-                       f"— accuracy {_pct(summary.accuracy.value)}% "
-                       f"[{_pct(summary.accuracy.low)}, {_pct(summary.accuracy.high)}]")
+    """Rich tables for a terminal: metrics by k as "value (95% CI)" in percent, then per-group breakdowns."""
+    acc = summary.accuracy
+    main = Table(title=f"{summary.problems} problems, {summary.samples} samples — first-sample accuracy "
+                       f"{_pct(acc.value)}% (95% CI {_pct(acc.low)}–{_pct(acc.high)})")
     main.add_column("k", justify="right")
     columns = [("pass@k", summary.pass_at_k), ("maj@k", summary.maj_at_k),
-               *((f"weighted:{n}@k", m) for n, m in summary.weighted_at_k.items())]
+               *((f"weighted {n}", m) for n, m in summary.weighted_at_k.items())]
     if summary.best_of_k:
         columns.append(("best-of-k", summary.best_of_k))
     for name, _ in columns:
-        main.add_column(f"{name} % [95% CI]", justify="right")
-    main.add_column("ties %", justify="right")
-    main.add_column("problems", justify="right")
+        main.add_column(name, justify="right")
+    main.add_column("ties", justify="right")
+    counts = {e.problems for e in summary.pass_at_k.values()}
+    if len(counts) > 1:
+        main.add_column("problems", justify="right")
     for k, est in summary.pass_at_k.items():
-        cells = [f"{_pct(m[k].value)} [{_pct(m[k].low)}, {_pct(m[k].high)}]" if k in m else "—" for _, m in columns]
-        main.add_row(str(k), *cells, _pct(summary.tie_at_k.get(k, float("nan"))), str(est.problems))
+        cells = [f"{_pct(m[k].value)} ({_pct(m[k].low, 0)}–{_pct(m[k].high, 0)})" if k in m else "—"
+                 for _, m in columns]
+        main.add_row(str(k), *cells, _pct(summary.tie_at_k.get(k, float("nan"))),
+                     *([str(est.problems)] if len(counts) > 1 else []))
     per = summary.compute.per_sample()
-    main.caption = (f"per sample: {per['tokens']:.0f} tokens, {per['code_calls']:.2f} code calls, "
-                    f"{per['wall_s']:.2f} s")
+    main.caption = (f"% (95% bootstrap CI) · per sample: {per['tokens']:.0f} tokens, {per['code_calls']:.2f} "
+                    f"code calls, {per['wall_s']:.2f} s")
     tables = [main]
     kmax = max(summary.pass_at_k, default=1)
     for key, groups in summary.groups.items():

@@ -45,6 +45,21 @@ def content_hash(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one dict with dotted keys (``strategy_settings.temperature``)."""
+    if isinstance(value, Mapping) and value:
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: value}
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass(frozen=True, slots=True)
 class StoredProblem:
     """A problem as the run recorded it."""
@@ -115,10 +130,11 @@ class RunStore:
     def _claim(self, identity: dict[str, Any], session: dict[str, Any]) -> None:
         manifest = self.manifest()
         if manifest:
-            old = manifest["identity"]
-            changed = sorted(k for k in old.keys() | identity.keys() if old.get(k) != identity.get(k))
+            old, new = _flatten(manifest["identity"]), _flatten(json.loads(json.dumps(identity, default=str)))
+            changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
             if changed:
-                details = "; ".join(f"{k}: {old.get(k)!r} -> {identity.get(k)!r}" for k in changed[:4])
+                details = "; ".join(f"{k}: {_short(old.get(k))} -> {_short(new.get(k))}" for k in changed[:4])
+                details += f"; and {len(changed) - 4} more" if len(changed) > 4 else ""
                 raise InputError(f"this run was made with a different configuration ({details}); use a new "
                                  f"--run-dir, or rerun with the original arguments to resume",
                                  file=str(self.run_dir))
