@@ -5,7 +5,8 @@ harness's own: scheduling, the strategy's plumbing, grading with ``verimath.answ
 attempt. Two backends:
 
 - ``openai`` (when ``verimath.models`` and ``verimath.strategies`` are installed): the ``cot`` strategy over
-  ``openai:scripted`` against the scripted OpenAI-compatible server on loopback, real HTTP included;
+  ``openai:scripted`` against the scripted OpenAI-compatible server on loopback (in its own process), real HTTP
+  and the OpenAI client included;
 - ``harness``: a zero-latency strategy in this script, measuring the runner, grader and store alone.
 
 Each size runs in a fresh process, which reports its wall time and peak RSS; memory should stay flat as the
@@ -21,10 +22,12 @@ import argparse
 import asyncio
 import json
 import platform
+import re
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +53,10 @@ def problems(count: int) -> list[StoredProblem]:
             for i in range(count)]
 
 
-def answer_to(question: str) -> str:
-    a, b = question.removeprefix("What is ").removesuffix("?").split(" + ")
-    return str(int(a) + int(b))
+def answer_to(text: str) -> str:
+    """The sum asked for in ``text`` (a question, or a prompt that contains one)."""
+    match = re.search(r"What is (\d+) \+ (\d+)\?", text)
+    return str(int(match.group(1)) + int(match.group(2))) if match else "0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,15 +98,25 @@ def _openai_parts() -> tuple[Any, Any, Any] | None:
     return load_model, ScriptedServer, get_strategy
 
 
+def serve() -> None:
+    """Serve zero-latency right answers on loopback until killed; prints the base URL first."""
+    _, scripted_server, _ = _openai_parts()  # type: ignore[misc]
+    with scripted_server(lambda req: f"So the answer is \\boxed{{{answer_to(req.last)}}}.") as server:
+        print(server.base_url, flush=True)
+        threading.Event().wait()
+
+
 def worker(samples: int, backend: str, concurrency: int) -> dict[str, Any]:
     """One measurement, in this (fresh) process."""
     count = samples // SAMPLES_PER_PROBLEM
     with tempfile.TemporaryDirectory() as tmp, RunStore.open(tmp, {"bench": samples}, {}) as store:
         grader = default_grader()
         if backend == "openai":
-            load_model, scripted_server, get_strategy = _openai_parts()  # type: ignore[misc]
-            server = scripted_server(lambda req: f"So the answer is \\boxed{{{answer_to(req.last)}}}.").start()
-            model, strategy = load_model("openai:scripted", base_url=server.base_url), get_strategy("cot")
+            load_model, _, get_strategy = _openai_parts()  # type: ignore[misc]
+            # The server runs in its own process: its CPU (and its log of requests) is not the harness's.
+            server = subprocess.Popen([sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True)
+            base_url = server.stdout.readline().strip()  # type: ignore[union-attr]
+            model, strategy = load_model("openai:scripted", base_url=base_url), get_strategy("cot")
         else:
             server, model, strategy = None, None, ZeroLatencyStrategy()
         start = time.perf_counter()
@@ -112,7 +126,8 @@ def worker(samples: int, backend: str, concurrency: int) -> dict[str, Any]:
         wall = time.perf_counter() - start
         run_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if server is not None:
-            server.stop()
+            server.kill()
+            server.wait()
         start = time.perf_counter()
         build_report(tmp)
         report_s = time.perf_counter() - start
@@ -127,7 +142,11 @@ def main() -> None:
     parser.add_argument("--backend", choices=("auto", "openai", "harness"), default="auto")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve()
+        return
     backend = args.backend if args.backend != "auto" else ("openai" if _openai_parts() else "harness")
     if args.worker:
         print(json.dumps(worker(args.worker, backend, args.concurrency)))
