@@ -42,6 +42,7 @@ def eval_args(data, server, run, *more):
 def test_eval_runs_resumes_without_new_requests_and_refuses_a_changed_configuration(tmp_path):
     data, run = dataset(tmp_path), tmp_path / "run"
     with testing.ScriptedServer(respond) as server:
+        url = server.base_url
         first = cli(*eval_args(data, server, run, "-n", "2", "--json"))
         assert first.returncode == 0, first.stderr
         assert json.loads(first.stdout) == {"run_dir": str(run), "attempts": 12, "correct": 12}
@@ -56,7 +57,8 @@ def test_eval_runs_resumes_without_new_requests_and_refuses_a_changed_configurat
     assert report["accuracy"] == 1.0 and report["samples"] == 12 and set(report["groups"]["level"]) == {
         "Level 1", "Level 2"}
     manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["identity"]["dataset_sha256"] and len(manifest["sessions"]) == 2
+    assert manifest["identity"]["dataset"]["sha256"] and len(manifest["sessions"]) == 2
+    assert manifest["sessions"][0]["config"]["base_url"] == url
 
 
 def test_ctrl_c_stops_cleanly_and_the_rerun_finishes_the_work(tmp_path):

@@ -28,9 +28,9 @@ from verimath.eval._store import RunStore, StoredProblem
 
 @dataclass(frozen=True, slots=True)
 class EvalConfig:
-    """Every argument of an evaluation. The fields that decide what the attempts are (dataset and selection,
-    model, strategy and its options) form the run's identity; ``n`` (a larger n extends a run),
-    ``concurrency`` and ``run_dir`` do not."""
+    """Every argument of an evaluation. The fields that decide what the attempts are (dataset content and
+    selection, model, strategy and its options) form the run's identity; the dataset's path, ``base_url`` (a
+    server may move), ``n`` (a larger n extends a run), ``concurrency`` and ``run_dir`` do not."""
 
     dataset: str
     model: str
@@ -99,12 +99,12 @@ def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None 
     problems = list(load_dataset(config.dataset, question_field=config.question_field,
                                  answer_field=config.answer_field, id_field=config.id_field, limit=config.limit,
                                  shuffle=config.shuffle, seed=config.seed, filters=list(config.filters)))
-    identity = {
-        "dataset": config.dataset, "dataset_sha256": _file_hash(config.dataset),
+    digest = _file_hash(config.dataset)
+    identity = {  # a file is identified by its content (it may move), a hub dataset by its name
+        "dataset": {"sha256": digest} if digest else {"name": config.dataset},
         "fields": {"question": config.question_field, "answer": config.answer_field, "id": config.id_field},
         "limit": config.limit, "shuffle": config.shuffle, "seed": config.seed, "filters": sorted(config.filters),
-        "model": config.model, "base_url": config.base_url,
-        "strategy": config.strategy, "strategy_settings": _describe(strategy),
+        "model": config.model, "strategy": config.strategy, "strategy_settings": _describe(strategy),
     }
     session = {**session_info(), "argv": sys.argv, "config": _describe(config), "n": config.n,
                "versions": {"verimath": __version__, "grader": grader.version, "openai": _version("openai"),

@@ -168,7 +168,7 @@ async def run_eval(store: RunStore, problems: Iterable[StoredProblem], *, n: int
 
     async def work(job: Job) -> AttemptRecord:
         attempt = await strategy.attempt(job.problem.question, model, code_executor)
-        verdict = grader(attempt.answer, job.problem.gold)
+        verdict = await asyncio.to_thread(grader, attempt.answer, job.problem.gold)  # a slow check must not stall
         data = attempt.to_dict()
         return AttemptRecord(job.problem.id, job.sample, attempt.answer, bool(verdict["correct"]), grader.version,
                              dict(verdict), attempt.verification, attempt.error, exec_failures(data),
