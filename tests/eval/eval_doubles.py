@@ -42,7 +42,7 @@ class FakeAttempt:
         return {"strategy": "scripted", "question": self.question, "answer": self.answer,
                 "trace": list(self.trace), "usage": {"prompt_tokens": 10, "completion_tokens": 5},
                 "code_calls": self.code_calls, "wall_s": self.wall_s, "verification": self.verification,
-                "error": self.error}
+                "error": self.error, "reward": len(self.question) / 100}
 
 
 @dataclass

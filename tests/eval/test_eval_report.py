@@ -34,6 +34,16 @@ def test_report_metrics_match_the_stored_answers(tmp_path):
     assert s.compute.tokens == 80 * 15
 
 
+def test_score_field_adds_best_of_k_and_score_weighted_votes(tmp_path):
+    evaluate(str(tmp_path), 12, 3)
+    plain = build_report(tmp_path).summary
+    scored = build_report(tmp_path, score_field="reward").summary
+    assert not plain.best_of_k and "score" not in plain.weighted_at_k
+    acc = expected_accuracy(12)
+    assert scored.best_of_k[3].value == acc and scored.weighted_at_k["score"][2].value == acc
+    assert scored.to_dict()["best_of_k"]["3"] == round(acc, 6)
+
+
 def test_regrade_rejudges_and_records_the_grader_version(tmp_path):
     evaluate(str(tmp_path), 10, 2)
 
