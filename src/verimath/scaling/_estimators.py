@@ -84,18 +84,18 @@ def majority_odds(sizes: Sequence[int], abstentions: int, ks: Sequence[int]) -> 
             # votes, t of them exactly a.
             poly = np.zeros((kmax + 1, len(rivals) + 1))
             poly[: seen + 1, 0] = 1.0
+            votes = np.arange(a + 1)
+            back = draws[:, None] - votes[None, :]  # draws from the earlier clusters, by votes b for this rival
+            source = np.maximum(back, 0)
             for r in rivals:
-                grown = np.zeros_like(poly)
-                for b in range(a + 1):
-                    whole = logc(seen + r, draws)  # -inf beyond seen + r draws, where nothing is possible
-                    possible = np.isfinite(whole)
-                    weight = np.exp(np.where(possible, logc(r, b) + logc(seen, draws - b)
-                                             - np.where(possible, whole, 0.0), -np.inf))[b:, None]
-                    if b < a:
-                        grown[b:, :] += weight * poly[: kmax + 1 - b, :]
-                    else:
-                        grown[b:, 1:] += weight * poly[: kmax + 1 - b, :-1]
-                poly, seen = grown, seen + r
+                whole = logc(seen + r, draws)[:, None]  # -inf beyond seen + r draws, where nothing is possible
+                possible = np.isfinite(whole) & (back >= 0)
+                weight = np.exp(np.where(possible, logc(r, votes)[None, :] + logc(seen, back)
+                                         - np.where(possible, whole, 0.0), -np.inf))
+                terms = poly[source] * weight[:, :, None]  # [s, b, t]
+                poly = terms[:, :a, :].sum(axis=1)  # the rival stays below a: no new tie
+                poly[:, 1:] += terms[:, a, :-1]  # the rival ties at a
+                seen += r
             credit = poly / np.arange(1, len(rivals) + 2)
             k = draws[a:]
             target = np.exp(logc(m, a) + logc(n - m, k - a) - logc(n, k))
