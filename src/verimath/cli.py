@@ -165,6 +165,8 @@ def eval_command(
     filters: list[str] = typer.Option([], "--filter", help="Keep rows with FIELD=VALUE (repeatable)."),
     temperature: float | None = typer.Option(None, "--temperature"),
     max_tokens: int | None = typer.Option(None, "--max-tokens"),
+    top_p: float | None = typer.Option(None, "--top-p"),
+    prompts: Path | None = typer.Option(None, "--prompts", help="A prompts file overriding the strategy's."),
     json_out: bool = typer.Option(False, "--json", help="Print the final counts as JSON."),
 ) -> None:
     """Run (or resume) an evaluation: every problem -n times with --strategy, graded and stored as it finishes."""
@@ -173,7 +175,8 @@ def eval_command(
     config = EvalConfig(dataset=dataset, model=model, run_dir=run_dir, strategy=strategy, n=n, base_url=base_url,
                         concurrency=concurrency, question_field=question_field, answer_field=answer_field,
                         id_field=id_field, limit=limit, shuffle=shuffle, seed=seed, filters=tuple(filters),
-                        strategy_options={"temperature": temperature, "max_tokens": max_tokens})
+                        strategy_options={"temperature": temperature, "max_tokens": max_tokens, "top_p": top_p,
+                                          "prompts": str(prompts) if prompts else None})
     columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TextColumn("accuracy {task.fields[acc]}"),
                TimeRemainingColumn())
     with Progress(*columns, console=err_console, transient=json_out) as bar:

@@ -106,6 +106,9 @@ def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None 
         "limit": config.limit, "shuffle": config.shuffle, "seed": config.seed, "filters": sorted(config.filters),
         "model": config.model, "strategy": config.strategy, "strategy_settings": _describe(strategy),
     }
+    prompts = config.strategy_options.get("prompts")
+    if isinstance(prompts, str | Path) and Path(prompts).is_file():
+        identity["prompts_sha256"] = _file_hash(str(prompts))
     session = {**session_info(), "argv": sys.argv, "config": _describe(config), "n": config.n,
                "versions": {"verimath": __version__, "grader": grader.version, "openai": _version("openai"),
                             "vllm": _version("vllm"), "transformers": _version("transformers")},

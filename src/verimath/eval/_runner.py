@@ -176,11 +176,12 @@ async def run_eval(store: RunStore, problems: Iterable[StoredProblem], *, n: int
 
     if on_progress:
         on_progress(state)
-    async for record in (executor or LocalExecutor()).map(jobs(), work):
-        store.add_attempt(record)
-        state = Progress(state.done + 1, state.correct + record.correct, state.total)
-        if on_progress:
-            on_progress(state)
+    async with contextlib.aclosing((executor or LocalExecutor()).map(jobs(), work)) as results:
+        async for record in results:
+            store.add_attempt(record)
+            state = Progress(state.done + 1, state.correct + record.correct, state.total)
+            if on_progress:
+                on_progress(state)
     return state
 
 
