@@ -6,14 +6,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from verimath.answers import equivalent
+from verimath.errors import VerimathError
 
 Equivalence = Callable[[str, str], object]
 """Decides whether two answer texts mean the same value; any truthy result counts as equivalent."""
 
 
 def default_equivalence() -> Equivalence:
-    """verimath's answer equivalence, ``verimath.answers.equivalent``."""
-    return equivalent
+    """verimath's answer equivalence, ``verimath.answers.equivalent``; an answer it cannot parse (or a check
+    over its budget) is equivalent only to the same text."""
+    return _equivalent_or_distinct
+
+
+def _equivalent_or_distinct(a: str, b: str) -> bool:
+    try:
+        return bool(equivalent(a, b))
+    except VerimathError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)
