@@ -33,7 +33,6 @@ test: system-deps browser-deps install
 
 lint:
 	$(PYTHON) -m ruff check src tests benchmarks
-	$(PYTHON) -m ruff format --check src tests benchmarks
 
 bench: install
 	$(PIP) install -q -e '.[bench]'

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# Beside the checkout by default; VERIMATH_SHARED_DATA points elsewhere (a worktree nested one level deeper).
+SHARED_DATA = Path(os.environ.get("VERIMATH_SHARED_DATA")
+                   or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from verimath.answers import Verdict, grade
 from verimath.errors import BudgetExceeded, InputError, ModelError, SandboxUnavailable, VerimathError
+from verimath.problems import Problem, generate, load_dataset, load_templates, perturb
 
 __version__ = "0.1.0"
 
@@ -29,6 +30,7 @@ __all__ = [
     "EvalConfig",
     "InputError",
     "ModelError",
+    "Problem",
     "RunStore",
     "SandboxUnavailable",
     "Verdict",
@@ -36,8 +38,12 @@ __all__ = [
     "__version__",
     "build_report",
     "evaluate",
+    "generate",
     "grade",
+    "load_dataset",
+    "load_templates",
     "pass_at_k",
+    "perturb",
     "score_problem",
     "summarize",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -236,3 +237,87 @@ def regrade_command(
         print(json.dumps({"attempts": result.attempts, "changed": result.changed, "grader": result.grader}))
     else:
         console.print(f"re-graded {result.attempts} attempts with {result.grader}: {result.changed} verdicts changed")
+
+@app.command()
+def generate(
+    templates: str = typer.Option("builtin", "--templates", help="'builtin', a template folder or a .json file."),
+    per_template: int = typer.Option(50, "--per-template", "-n", min=1, help="Distinct instances per template."),
+    seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives byte-identical output."),
+    max_tries: int = typer.Option(400_000, "--max-tries", min=1, help="Draw budget per template."),
+    out: str = typer.Option(..., "--out", "-o", help="Output JSONL: id, template_id, question, answer, "
+                                                       "solution, variables."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Generate problem instances from annotated templates (GSM-Symbolic format or verimath's own)."""
+    import json
+
+    from verimath.problems import generate_many, load_templates, write_jsonl
+
+    loaded = load_templates(templates)
+    problems, failures = generate_many(loaded, per_template, seed=seed, max_tries=max_tries)
+    written = write_jsonl(problems, out)
+    summary = {"templates": len(loaded), "generated": len(loaded) - len(failures), "instances": written,
+               "failed": [{"template": f.template_id, "reason": f.reason, "message": str(f)} for f in failures]}
+    if as_json:
+        console.print_json(json.dumps(summary))
+    else:
+        for f in failures:
+            err_console.print(f"[yellow]skipped[/] {f.template_id} ({f.reason}): {f}", highlight=False)
+        console.print(f"{written} instances from {summary['generated']}/{len(loaded)} templates -> {out}",
+                      highlight=False)
+    if not written:
+        raise typer.Exit(1)
+
+
+@app.command()
+def perturb(
+    dataset: str = typer.Argument(..., help="A JSONL/JSON/CSV/Parquet file or a Hugging Face dataset name."),
+    ops: str = typer.Option("numeric_substitution,digit_expansion,integer_to_decimal,distractor", "--ops",
+                            help="Comma-separated operations (see `verimath perturb --help`)."),
+    out: str = typer.Option(..., "--out", "-o", help="Output JSONL of variants (parent_id, perturbation)."),
+    variants: int = typer.Option(1, "--variants", min=1, help="Variants per problem and operation."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    question_field: str = typer.Option("question", "--question-field"),
+    answer_field: str = typer.Option("answer", "--answer-field"),
+    id_field: str = typer.Option("id", "--id-field"),
+    limit: int | None = typer.Option(None, "--limit", min=0, help="Use only the first N problems."),
+    shuffle: bool = typer.Option(False, "--shuffle", help="Shuffle (with --seed) before --limit."),
+    filters: Annotated[list[str] | None,
+                       typer.Option("--filter", help="Keep rows with FIELD=VALUE (repeatable).")] = None,
+    include_original: bool = typer.Option(False, "--include-original", help="Write the originals too."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Make answer-preserving variants of a dataset: numeric_substitution, digit_expansion,
+    integer_to_decimal, integer_to_fraction (numeric, via GSM8K's <<a*b=c>> annotations or an equation field),
+    decimal_to_fraction, fraction_to_decimal (same values rewritten), distractor and symbolic_numeric, symbolic_parameter, symbolic_equivalent (rows with 'expression'
+    and 'task'). Problems an operation cannot handle are dropped and counted."""
+    import json
+    from itertools import chain
+
+    from verimath.problems import PerturbReport, load_dataset, write_jsonl
+    from verimath.problems import perturb as make_variants
+
+    names = [o.strip() for o in ops.split(",") if o.strip()]
+    originals = list(load_dataset(dataset, question_field=question_field, answer_field=answer_field,
+                                  id_field=id_field, limit=limit, shuffle=shuffle, seed=seed,
+                                  filters=filters))
+    report = PerturbReport()
+    made = make_variants(originals, names, seed=seed, variants=variants, report=report)
+    written = write_jsonl(chain(originals, made) if include_original else made, out)
+    summary = {"problems": len(originals), "written": written, "made": dict(report.made),
+               "dropped": dict(report.dropped.most_common())}
+    if as_json:
+        console.print_json(json.dumps(summary))
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"{len(originals)} problems -> {written} rows in {out}")
+        table.add_column("operation")
+        table.add_column("variants", justify="right")
+        table.add_column("dropped", justify="right")
+        for name in names:
+            dropped = sum(n for k, n in report.dropped.items() if k.startswith(f"{name}:"))
+            table.add_row(name, str(report.made[name]), str(dropped))
+        console.print(table)
+        for reason, n in report.dropped.most_common(8):
+            console.print(f"  dropped {n:>5}  {reason}", highlight=False)

@@ -117,8 +117,9 @@ def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None 
     def stored() -> Iterator[StoredProblem]:
         for i, p in enumerate(problems):
             meta = dict(p.metadata)
-            if p.template_id is not None:
-                meta.setdefault("template_id", p.template_id)
+            for key in ("template_id", "perturbation", "parent_id"):
+                if getattr(p, key) is not None:
+                    meta.setdefault(key, getattr(p, key))
             yield StoredProblem(str(p.id), i, p.question, str(p.answer), meta)
 
     with RunStore.open(config.run_dir, identity, session) as store, Sandbox() as sandbox:

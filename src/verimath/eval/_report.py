@@ -24,7 +24,7 @@ from verimath.scaling import (
     summarize,
 )
 
-GROUP_KEYS = ("level", "type", "subject", "template_id")
+GROUP_KEYS = ("level", "type", "subject", "template_id", "perturbation")
 """Metadata fields broken down by default, when problems have them."""
 
 
