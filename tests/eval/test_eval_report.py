@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from eval_doubles import evaluate, problems, scripted_answer
 
 from verimath.eval import RunStore, build_report, regrade, render_html
@@ -88,3 +89,31 @@ def test_html_report_is_self_contained_with_figures_and_traces(tmp_path):
     assert page.count('<svg class="figure"') == 3  # accuracy vs k, by level, accuracy vs compute
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
     assert "What is 7 mod 3?" in page and 'class="clusters"' in page and 'class="cell code"' in page
+
+
+def test_real_dataset_real_grader_and_breakdowns_by_its_metadata(tmp_path, shared_data):
+    import asyncio
+
+    from eval_doubles import FakeAttempt
+
+    from verimath.eval import LocalExecutor, StoredProblem, default_grader, run_eval
+    from verimath.problems import load_dataset
+
+    rows = list(load_dataset(shared_data / "math500.jsonl", limit=24))
+    gold = {p.question: p.answer for p in rows}
+    wrong = {p.question for i, p in enumerate(rows) if i % 3 == 0 and p.answer.strip() != "0"}
+
+    class Oracle:
+        name = "oracle"
+
+        async def attempt(self, question, model, executor):
+            return FakeAttempt("0" if question in wrong else gold[question], question)
+
+    problems_ = [StoredProblem(p.id, i, p.question, p.answer, dict(p.metadata)) for i, p in enumerate(rows)]
+    with RunStore.open(tmp_path, {"dataset": "math500[:24]"}, {}) as store:
+        asyncio.run(run_eval(store, problems_, n=2, strategy=Oracle(), model=None, code_executor=None,
+                             grader=default_grader(), executor=LocalExecutor(4)))
+    s = build_report(tmp_path).summary
+    assert s.accuracy.value == pytest.approx(1 - len(wrong) / 24)  # every gold answer graded equal to itself
+    assert set(s.groups) >= {"level", "type"}
+    assert sum(g.problems for g in s.groups["type"].values()) == 24
