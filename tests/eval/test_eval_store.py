@@ -39,7 +39,7 @@ def test_resume_after_sigkill_loses_and_repeats_nothing(tmp_path):
     assert len(expected) == count * n
 
     run = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, str(HERE / "eval_doubles.py"), str(run), str(count), str(n), "0.01"])
+    proc = subprocess.Popen([sys.executable, str(HERE / "eval_doubles.py"), str(run), str(count), str(n), "0.05"])
     deadline = time.monotonic() + 60
     while stored(run) < 40 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
