@@ -180,7 +180,7 @@ def render_html(report: Report, run_dir: str | Path, *, max_problems: int = 500)
     """The self-contained report page; the browser shows the first ``max_problems`` problems' traces."""
     s = report.summary
     identity = report.manifest.get("identity", {})
-    problems = []
+    problems: list[str] = []
     with RunStore.open(run_dir) as store:
         for problem, records in store.attempts():
             if len(problems) >= max_problems:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sized
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -93,7 +93,8 @@ class Job:
 class Executor(Protocol):
     """Runs jobs and yields their results as they finish (in any order)."""
 
-    def map(self, jobs: Iterable[Job], work: Callable[[Job], Awaitable[AttemptRecord]]) -> AsyncIterator[AttemptRecord]:
+    def map(self, jobs: Iterable[Job], work: Callable[[Job], Awaitable[AttemptRecord]]
+            ) -> AsyncGenerator[AttemptRecord, None]:
         ...
 
 
@@ -105,7 +106,7 @@ class LocalExecutor:
     concurrency: int = 8
 
     async def map(self, jobs: Iterable[Job], work: Callable[[Job], Awaitable[AttemptRecord]]
-                  ) -> AsyncIterator[AttemptRecord]:
+                  ) -> AsyncGenerator[AttemptRecord, None]:
         pending: set[asyncio.Task[AttemptRecord]] = set()
         source = iter(jobs)
         try:

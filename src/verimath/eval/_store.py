@@ -15,7 +15,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -221,7 +221,7 @@ class RunStore:
         if current is not None:
             yield current, batch
 
-    def set_grades(self, grades: list[tuple[str, int, bool, str, Mapping[str, Any]]]) -> None:
+    def set_grades(self, grades: Sequence[tuple[str, int, bool, str, Mapping[str, Any]]]) -> None:
         """Replace verdicts: (problem_id, sample, correct, grader version, verdict) each, in one transaction."""
         with self._transaction():
             self._conn.executemany(

@@ -61,6 +61,7 @@ def cluster_answers(answers: Sequence[str | None], equivalent: Equivalence | Non
     same = equivalent or default_equivalence()
     labels: list[int] = []
     representatives: list[int] = []
+    texts: list[str] = []  # the representatives' answers, stripped
     by_text: dict[str, int] = {}
     for i, answer in enumerate(answers):
         text = answer.strip() if answer is not None else ""
@@ -69,10 +70,11 @@ def cluster_answers(answers: Sequence[str | None], equivalent: Equivalence | Non
             continue
         label = by_text.get(text)
         if label is None:
-            label = next((c for c, r in enumerate(representatives) if same(answers[r], answer)), None)
+            label = next((c for c, rep in enumerate(texts) if same(rep, text)), None)
             if label is None:
                 label = len(representatives)
                 representatives.append(i)
+                texts.append(text)
             by_text[text] = label
         labels.append(label)
     return Clusters(tuple(labels), tuple(representatives))

@@ -121,10 +121,14 @@ def _curve(scores: Sequence[ProblemScores], metrics: Mapping[str, Mapping[int, E
     points = []
     for k in sorted(metrics["pass"]):
         eligible = [s for s in scores if s.samples >= k]
-        mean = [sum(getattr(s, f) / s.samples for s in eligible) / len(eligible) * k
-                for f in ("tokens", "code_calls", "wall_s")]
-        points.append(CurvePoint(k, *mean, {name: m[k].value for name, m in metrics.items() if k in m}))
+        tokens, calls, wall = (sum(getattr(s, f) / s.samples for s in eligible) / len(eligible) * k
+                               for f in ("tokens", "code_calls", "wall_s"))
+        points.append(CurvePoint(k, tokens, calls, wall, {name: m[k].value for name, m in metrics.items() if k in m}))
     return tuple(points)
+
+
+def _weighted_by(name: str) -> Callable[[ProblemScores], Mapping[int, float]]:
+    return lambda s: s.weighted_at.get(name, {})
 
 
 def summarize(scores: Sequence[ProblemScores], group_by: Mapping[str, Sequence[str | None]] | None = None, *,
@@ -135,7 +139,7 @@ def summarize(scores: Sequence[ProblemScores], group_by: Mapping[str, Sequence[s
     names = sorted({name for s in scores for name in s.weighted_at})
     pass_k = _estimates(scores, lambda s: s.pass_at, boot)
     maj_k = _estimates(scores, lambda s: s.maj_at, boot)
-    weighted = {name: _estimates(scores, lambda s, name=name: s.weighted_at.get(name, {}), boot) for name in names}
+    weighted = {name: _estimates(scores, _weighted_by(name), boot) for name in names}
     best = _estimates(scores, lambda s: s.best_at, boot)
     ties = {k: e.value for k, e in _estimates(scores, lambda s: s.tie_at, boot).items()}
     firsts = [s.first for s in scores]
