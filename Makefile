@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: install system-deps run test lint bench clean
+.PHONY: install system-deps browser-deps run test lint bench clean
 
 # torch is pinned so pip takes the CPU wheel (the hf backend's tests need it, not a GPU build).
 install:
@@ -22,7 +22,14 @@ system-deps:
 run: install
 	$(PYTHON) -m verimath demo
 
-test: system-deps install
+# Headless Chromium renders the HTML report in a test (which skips cleanly when it cannot be installed).
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	    || echo "warning: could not install chromium; the HTML rendering test will be skipped"; \
+	fi
+
+test: system-deps browser-deps install
 	$(PYTHON) -m ruff check src tests benchmarks
 	$(PYTHON) -m pytest -q
 

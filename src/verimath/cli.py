@@ -15,7 +15,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from verimath import __version__
 from verimath.errors import InputError, VerimathError
@@ -236,6 +243,96 @@ def main() -> None:
         err_console.print("interrupted")
         sys.exit(130)
 
+
+@app.command("eval")
+def eval_command(
+    dataset: str = typer.Option(..., "--dataset", help="JSONL/CSV/Parquet file, or a Hugging Face dataset name."),
+    model: str = typer.Option(..., "--model", help="Model spec, e.g. openai:NAME."),
+    run_dir: Path = typer.Option(..., "--run-dir", help="Where the run is stored; rerun to resume."),
+    strategy: str = typer.Option("tir", "--strategy", help="Reasoning strategy (cot, pal, tir, ...)."),
+    n: int = typer.Option(1, "-n", min=1, help="Samples per problem (a larger n extends a run)."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server URL."),
+    concurrency: int = typer.Option(8, "--concurrency", min=1, help="Attempts in flight at once."),
+    question_field: str = typer.Option("question", "--question-field"),
+    answer_field: str = typer.Option("answer", "--answer-field"),
+    id_field: str = typer.Option("id", "--id-field"),
+    limit: int | None = typer.Option(None, "--limit", help="Keep the first N problems (after filters)."),
+    shuffle: bool = typer.Option(False, "--shuffle", help="Shuffle the problems with --seed."),
+    seed: int = typer.Option(0, "--seed"),
+    filters: list[str] = typer.Option([], "--filter", help="Keep rows with FIELD=VALUE (repeatable)."),
+    temperature: float | None = typer.Option(None, "--temperature"),
+    max_tokens: int | None = typer.Option(None, "--max-tokens"),
+    top_p: float | None = typer.Option(None, "--top-p"),
+    prompts: Path | None = typer.Option(None, "--prompts", help="A prompts file overriding the strategy's."),
+    json_out: bool = typer.Option(False, "--json", help="Print the final counts as JSON."),
+) -> None:
+    """Run (or resume) an evaluation: every problem -n times with --strategy, graded and stored as it finishes."""
+    from verimath.eval import EvalConfig, evaluate
+
+    config = EvalConfig(dataset=dataset, model=model, run_dir=run_dir, strategy=strategy, n=n, base_url=base_url,
+                        concurrency=concurrency, question_field=question_field, answer_field=answer_field,
+                        id_field=id_field, limit=limit, shuffle=shuffle, seed=seed, filters=tuple(filters),
+                        strategy_options={"temperature": temperature, "max_tokens": max_tokens, "top_p": top_p,
+                                          "prompts": str(prompts) if prompts else None})
+    columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TextColumn("accuracy {task.fields[acc]}"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=json_out) as bar:
+        task = bar.add_task("eval", total=None, acc="—")
+
+        def show(p: object) -> None:
+            done, correct, total = p.done, p.correct, p.total  # type: ignore[attr-defined]
+            bar.update(task, completed=done, total=total or None,
+                       acc=f"{100 * correct / done:.1f}%" if done else "—")
+
+        try:
+            final = evaluate(config, show)
+        except KeyboardInterrupt:
+            err_console.print(f"interrupted; finished attempts are stored — rerun the same command to resume "
+                              f"({run_dir})")
+            raise typer.Exit(130) from None
+    if json_out:
+        console.print_json(json.dumps({"run_dir": str(run_dir), "attempts": final.done, "correct": final.correct}))
+    else:
+        console.print(f"{final.done} attempts stored in {run_dir}; `verimath report {run_dir}` for metrics")
+
+
+@app.command("report")
+def report_command(
+    run_dir: Path = typer.Argument(..., help="A run directory made by `verimath eval`."),
+    json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
+    score_field: str | None = typer.Option(None, "--score-field",
+                                           help="Numeric attempt field with external reward scores."),
+    max_problems: int = typer.Option(500, "--max-problems", help="Problems shown in the HTML trace browser."),
+) -> None:
+    """Summarize a run: first-sample accuracy, pass@k, maj@k, weighted votes, 95% CIs, groups, compute."""
+    from verimath.eval import build_report, render_html, summary_tables
+
+    report = build_report(run_dir, score_field=score_field)
+    if html is not None:
+        html.write_text(render_html(report, run_dir, max_problems=max_problems), encoding="utf-8")
+    if json_out:
+        print(json.dumps(report.to_dict(), indent=1))
+        return
+    for table in summary_tables(report.summary):
+        console.print(table)
+    if html is not None:
+        console.print(f"HTML report: {html}")
+
+
+@app.command("regrade")
+def regrade_command(
+    run_dir: Path = typer.Argument(..., help="A run directory made by `verimath eval`."),
+    json_out: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+) -> None:
+    """Re-judge every stored answer with the current grader and record its version."""
+    from verimath.eval import default_grader, regrade
+
+    result = regrade(run_dir, default_grader())
+    if json_out:
+        print(json.dumps({"attempts": result.attempts, "changed": result.changed, "grader": result.grader}))
+    else:
+        console.print(f"re-graded {result.attempts} attempts with {result.grader}: {result.changed} verdicts changed")
 
 @app.command()
 def generate(

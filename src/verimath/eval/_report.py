@@ -1,0 +1,138 @@
+"""Reading a run back: metrics over the stored attempts (streamed, one problem at a time), a terminal table,
+and re-grading stored answers with the current grader."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from verimath.eval._runner import Grader
+from verimath.eval._store import AttemptRecord, RunStore
+from verimath.scaling import (
+    DEFAULT_WEIGHTINGS,
+    Equivalence,
+    ProblemScores,
+    Sample,
+    ScoreWeights,
+    Summary,
+    Weighting,
+    score_problem,
+    summarize,
+)
+
+GROUP_KEYS = ("level", "type", "subject", "template_id", "perturbation")
+"""Metadata fields broken down by default, when problems have them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A run's metrics: the summary, each problem's scores (in run order, by id) and the manifest."""
+
+    summary: Summary
+    problems: Mapping[str, ProblemScores]
+    manifest: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.summary.to_dict(), "run": {"fingerprint": self.manifest.get("fingerprint"),
+                                                  "identity": self.manifest.get("identity", {})}}
+
+
+def to_sample(record: AttemptRecord, score_field: str | None = None) -> Sample:
+    """The estimators' view of a stored attempt (``score_field`` names a numeric field of the attempt)."""
+    score = record.attempt.get(score_field) if score_field else None
+    return Sample(answer=record.answer, correct=record.correct, verification=record.verification,
+                  exec_failures=record.exec_failures, failed=record.error is not None and record.answer is None,
+                  score=float(score) if isinstance(score, int | float) else None, tokens=record.tokens,
+                  code_calls=record.code_calls, wall_s=record.wall_s)
+
+
+def build_report(run_dir: str | Path, *, ks: Sequence[int] | None = None, equivalent: Equivalence | None = None,
+                 score_field: str | None = None, group_keys: Sequence[str] = GROUP_KEYS) -> Report:
+    """Score every problem of the run in ``run_dir`` and summarize, with per-group breakdowns by
+    ``group_keys`` (those the problems' metadata has). Memory grows with problems, not with samples."""
+    weightings: tuple[Weighting, ...] = DEFAULT_WEIGHTINGS + ((ScoreWeights(),) if score_field else ())
+    scores: dict[str, ProblemScores] = {}
+    labels: dict[str, list[str | None]] = {key: [] for key in group_keys}
+    with RunStore.open(run_dir) as store:
+        manifest = store.manifest()
+        for position, (problem, records) in enumerate(store.attempts(with_attempt=bool(score_field))):
+            samples = [to_sample(r, score_field) for r in records]
+            scores[problem.id] = score_problem(samples, ks, equivalent=equivalent, weightings=weightings,
+                                               seed=position)
+            for key in group_keys:
+                value = problem.metadata.get(key)
+                labels[key].append(None if value is None else str(value))
+    group_by = {key: values for key, values in labels.items() if any(v is not None for v in values)}
+    return Report(summarize(list(scores.values()), group_by), scores, manifest)
+
+
+def _pct(x: float, digits: int = 1) -> str:
+    return "—" if x != x else f"{100 * x:.{digits}f}"
+
+
+def summary_tables(summary: Summary) -> list[Table]:
+    """Rich tables for a terminal: metrics by k as "value (95% CI)" in percent, then per-group breakdowns."""
+    acc = summary.accuracy
+    main = Table(title=f"{summary.problems} problems, {summary.samples} samples — first-sample accuracy "
+                       f"{_pct(acc.value)}% (95% CI {_pct(acc.low)}–{_pct(acc.high)})")
+    main.add_column("k", justify="right")
+    columns = [("pass@k", summary.pass_at_k), ("maj@k", summary.maj_at_k),
+               *((f"weighted {n}", m) for n, m in summary.weighted_at_k.items())]
+    if summary.best_of_k:
+        columns.append(("best-of-k", summary.best_of_k))
+    for name, _ in columns:
+        main.add_column(name, justify="right")
+    main.add_column("ties", justify="right")
+    counts = {e.problems for e in summary.pass_at_k.values()}
+    if len(counts) > 1:
+        main.add_column("problems", justify="right")
+    for k, est in summary.pass_at_k.items():
+        cells = [f"{_pct(m[k].value)} ({_pct(m[k].low, 0)}–{_pct(m[k].high, 0)})" if k in m else "—"
+                 for _, m in columns]
+        main.add_row(str(k), *cells, _pct(summary.tie_at_k.get(k, float("nan"))),
+                     *([str(est.problems)] if len(counts) > 1 else []))
+    per = summary.compute.per_sample()
+    main.caption = (f"% (95% bootstrap CI) · per sample: {per['tokens']:.0f} tokens, {per['code_calls']:.2f} "
+                    f"code calls, {per['wall_s']:.2f} s")
+    tables = [main]
+    kmax = max(summary.pass_at_k, default=1)
+    for key, groups in summary.groups.items():
+        t = Table(title=f"by {key}")
+        for col in (key, "problems", "accuracy %", f"pass@{kmax} %", f"maj@{kmax} %"):
+            t.add_column(col, justify="left" if col == key else "right")
+        for label, s in groups.items():
+            t.add_row(label, str(s.problems), _pct(s.accuracy.value),
+                      _pct(s.pass_at_k[kmax].value) if kmax in s.pass_at_k else "—",
+                      _pct(s.maj_at_k[kmax].value) if kmax in s.maj_at_k else "—")
+        tables.append(t)
+    return tables
+
+
+@dataclass(frozen=True, slots=True)
+class Regrade:
+    """What a re-grading changed."""
+
+    attempts: int
+    changed: int
+    """Attempts whose verdict flipped."""
+    grader: str
+    """The version of the grader now recorded."""
+
+
+def regrade(run_dir: str | Path, grader: Grader) -> Regrade:
+    """Re-judge every stored answer with ``grader``; record its version with each verdict and in the manifest."""
+    with RunStore.open(run_dir) as store:
+        grades, changed = [], 0
+        for problem, records in store.attempts(with_attempt=False):
+            for r in records:
+                verdict = dict(grader(r.answer, problem.gold))
+                changed += bool(verdict["correct"]) != r.correct
+                grades.append((problem.id, r.sample, bool(verdict["correct"]), grader.version, verdict))
+        store.set_grades(grades)
+        result = Regrade(len(grades), changed, grader.version)
+        store.note("regraded", {"grader": grader.version, "attempts": result.attempts, "changed": changed})
+    return result

@@ -1,0 +1,125 @@
+"""Tiny test doubles for the runner: a scripted strategy and problems. Kept out of src/.
+
+Run as a script (``python eval_doubles.py RUN_DIR N_PROBLEMS N DELAY``) it runs an evaluation to completion,
+for the SIGKILL test to kill part-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import io
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from verimath.eval import CachingExecutor, LocalExecutor, RunStore, StoredProblem, run_eval
+
+
+def problems(count: int) -> list[StoredProblem]:
+    return [StoredProblem(f"p{i}", i, f"What is {i} mod 3?", str(i % 3), {"level": f"L{i % 2}"})
+            for i in range(count)]
+
+
+def scripted_answer(question: str) -> str | None:
+    """Deterministic in the question: a mix of right, wrong and missing answers over problems."""
+    h = int(hashlib.sha256(question.encode()).hexdigest(), 16)
+    return None if h % 7 == 0 else str(h % 3)
+
+
+@dataclass(frozen=True, slots=True)
+class FakeAttempt:
+    answer: str | None
+    question: str
+    code_calls: int = 1
+    wall_s: float = 0.01
+    verification: str | None = None
+    error: str | None = None
+    trace: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"strategy": "scripted", "question": self.question, "answer": self.answer,
+                "trace": list(self.trace), "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+                "code_calls": self.code_calls, "wall_s": self.wall_s, "verification": self.verification,
+                "error": self.error, "reward": len(self.question) / 100}
+
+
+@dataclass
+class ScriptedStrategy:
+    """Answers from :func:`scripted_answer`; runs one code cell through the executor when given one."""
+
+    delay: float = 0.0
+    calls: int = 0
+    name: str = "scripted"
+
+    async def attempt(self, question: str, model: Any, executor: Any) -> FakeAttempt:
+        self.calls += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        trace: tuple[dict[str, Any], ...] = ({"kind": "message", "role": "user", "content": question},)
+        if executor is not None:
+            result = executor.run(f"print({len(question)})")
+            trace += ({"kind": "code", "code": "print(1)", "result": result.to_dict()},)
+        return FakeAttempt(scripted_answer(question), question, error=None, trace=trace)
+
+
+class CountingExecutor:
+    """A real (if tiny) executor: runs code with exec, in sessions that keep state."""
+
+    def __init__(self):
+        self.runs = 0
+
+    def run(self, code):
+        return self._exec(code, {})
+
+    def _exec(self, code, scope):
+        self.runs += 1
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(code, scope)
+        return Result({"status": "ok", "stdout": out.getvalue(), "stderr": "", "error": None})
+
+    @contextlib.contextmanager
+    def session(self):
+        scope = {}
+
+        class Session:
+            def run(inner, code):
+                return self._exec(code, scope)
+
+        yield Session()
+
+
+class Result:
+    def __init__(self, data):
+        self.data, self.status, self.stdout = data, data["status"], data["stdout"]
+
+    def to_dict(self):
+        return dict(self.data)
+
+
+def exact_grader() -> Any:
+    @dataclass(frozen=True)
+    class Exact:
+        version: str = "exact-1"
+
+        def __call__(self, answer: str | None, gold: str) -> dict[str, Any]:
+            return {"correct": answer is not None and answer.strip() == gold.strip(), "extracted": answer,
+                    "method": "string", "reason": "", "elapsed": 0.0}
+
+    return Exact()
+
+
+def evaluate(run_dir: str, count: int, n: int, delay: float = 0.0, concurrency: int = 4,
+             strategy: ScriptedStrategy | None = None) -> ScriptedStrategy:
+    strategy = strategy or ScriptedStrategy(delay)
+    with RunStore.open(run_dir, {"dataset": "doubles", "strategy": "scripted"}, {"argv": sys.argv}) as store:
+        asyncio.run(run_eval(store, problems(count), n=n, strategy=strategy, model=None,
+                             code_executor=CachingExecutor(CountingExecutor(), store),
+                             grader=exact_grader(), executor=LocalExecutor(concurrency)))
+    return strategy
+
+
+if __name__ == "__main__":
+    evaluate(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
