@@ -63,14 +63,15 @@ def test_eval_runs_resumes_without_new_requests_and_refuses_a_changed_configurat
 
 def test_ctrl_c_stops_cleanly_and_the_rerun_finishes_the_work(tmp_path):
     data, run = dataset(tmp_path, 8), tmp_path / "run"
-    with testing.ScriptedServer(respond, delay_s=0.1) as server:
+    # Slow replies keep the run going for seconds, so the interrupt lands mid-run even on a loaded machine.
+    with testing.ScriptedServer(respond, delay_s=0.4) as server:
         proc = subprocess.Popen([sys.executable, "-m", "verimath", *map(str, eval_args(
             data, server, run, "-n", "3", "--concurrency", "2"))], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                with sqlite3.connect(run / "run.sqlite", timeout=5) as db:
+                with sqlite3.connect(f"file:{run / 'run.sqlite'}?mode=ro", uri=True, timeout=5) as db:
                     if db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] >= 3:
                         break
             except sqlite3.OperationalError:

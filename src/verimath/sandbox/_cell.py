@@ -77,7 +77,8 @@ def _python_roots() -> list[str]:
 
 def _bwrap_prefix() -> list[str]:
     """bubblewrap's options for a cell; the command follows after ``--``."""
-    argv = ["bwrap", "--ro-bind", "/usr", "/usr"]
+    # /tmp comes first: a later bind (a virtual environment under /tmp) must not be hidden by it.
+    argv = ["bwrap", "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             argv += ["--symlink", os.readlink(top), top]
@@ -95,10 +96,6 @@ def _bwrap_prefix() -> list[str]:
         "/proc",
         "--dev",
         "/dev",
-        "--size",
-        str(TMP_BYTES),
-        "--tmpfs",
-        "/tmp",
         "--size",
         str(WORK_BYTES),
         "--tmpfs",
