@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from verimath.eval import EvalConfig, RunStore, build_report, evaluate
     from verimath.problems import Problem, generate, load_dataset, load_templates, perturb
     from verimath.sandbox import ExecResult, Limits, Sandbox
-    from verimath.scaling import pass_at_k, score_problem, summarize
+    from verimath.scaling import pass_at_k, robustness, score_problem, summarize
 
 __version__ = "0.1.0"
 
@@ -26,7 +26,7 @@ _LAZY = {
     "verimath.eval": ("EvalConfig", "RunStore", "build_report", "evaluate"),
     "verimath.problems": ("Problem", "generate", "load_dataset", "load_templates", "perturb"),
     "verimath.sandbox": ("ExecResult", "Limits", "Sandbox"),
-    "verimath.scaling": ("pass_at_k", "score_problem", "summarize"),
+    "verimath.scaling": ("pass_at_k", "robustness", "score_problem", "summarize"),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -40,5 +40,5 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "BudgetExceeded", "EvalConfig", "ExecResult", "InputError", "Limits", "ModelError", "Problem", "RunStore",
     "Sandbox", "SandboxUnavailable", "Verdict", "VerimathError", "__version__", "build_report", "evaluate",
-    "generate", "grade", "load_dataset", "load_templates", "pass_at_k", "perturb", "score_problem", "summarize",
+    "generate", "grade", "load_dataset", "load_templates", "pass_at_k", "perturb", "robustness", "score_problem", "summarize",
 ]

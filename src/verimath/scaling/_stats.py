@@ -13,21 +13,35 @@ class Bootstrap:
 
     def __init__(self, *, resamples: int = 1000, level: float = 0.95, seed: int = 0) -> None:
         self.resamples, self.level, self.seed = resamples, level, seed
-        self._indices: dict[int, np.ndarray] = {}
+        self._indices: dict[tuple[int, int], np.ndarray] = {}
 
-    def interval(self, values: Sequence[float]) -> tuple[float, float]:
-        """The percentile interval of the mean of ``values`` (one value per problem); NaNs when empty."""
+    def _means(self, values: Sequence[float], stream: int) -> np.ndarray:
         size = len(values)
-        if not size:
-            return (float("nan"), float("nan"))
-        index = self._indices.get(size)
+        index = self._indices.get((size, stream))
         if index is None:
-            index = np.random.default_rng(self.seed).integers(0, size, size=(self.resamples, size))
-            self._indices[size] = index
-        means = np.asarray(values, dtype=float)[index].mean(axis=1)
+            rng = np.random.default_rng([self.seed, stream]) if stream else np.random.default_rng(self.seed)
+            index = rng.integers(0, size, size=(self.resamples, size))
+            self._indices[size, stream] = index
+        return np.asarray(values, dtype=float)[index].mean(axis=1)
+
+    def _quantiles(self, means: np.ndarray) -> tuple[float, float]:
         tail = (1.0 - self.level) / 2.0
         lo, hi = np.quantile(means, [tail, 1.0 - tail])
         return float(lo), float(hi)
+
+    def interval(self, values: Sequence[float]) -> tuple[float, float]:
+        """The percentile interval of the mean of ``values`` (one value per problem); NaNs when empty."""
+        if not len(values):
+            return (float("nan"), float("nan"))
+        return self._quantiles(self._means(values, 0))
+
+    def difference(self, a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
+        """The percentile interval of ``mean(a) - mean(b)`` for two independent samples of problems, each
+        resampled on its own (for paired values, take :meth:`interval` of the differences); NaNs when either
+        is empty."""
+        if not len(a) or not len(b):
+            return (float("nan"), float("nan"))
+        return self._quantiles(self._means(a, 0) - self._means(b, 1))
 
 
 def bootstrap_ci(values: Sequence[float], *, level: float = 0.95, resamples: int = 1000,
