@@ -91,14 +91,14 @@ def bar_chart(kind: str, title: str, bars: Sequence[tuple[str, float, int]]) -> 
 
 
 def grouped_bars(kind: str, title: str, ylabel: str, labels: Sequence[str],
-                 series: Mapping[str, Sequence[float]]) -> str:
+                 series: Mapping[str, Sequence[float]], span: tuple[float, float] = (0.0, 0.0)) -> str:
     """An SVG bar chart of signed fractions (drawn in percent), one bar per series at each label, with a zero
-    line and a legend; the scale spans 0 and every value."""
+    line and a legend; the scale spans ``span`` and every value."""
     values = [v for vs in series.values() for v in vs if v == v]
-    lo, hi = min([0.0, *values]), max([0.0, *values])
+    lo, hi = min([span[0], *values]), max([span[1], *values])
     if hi - lo < 1e-9:
         hi = lo + 1.0
-    top, bottom = 34, _H - _PAD
+    top, bottom = 48, _H - _PAD
 
     def fy(v: float) -> float:
         return bottom - (v - lo) / (hi - lo) * (bottom - top)
@@ -108,14 +108,14 @@ def grouped_bars(kind: str, title: str, ylabel: str, labels: Sequence[str],
             f'<line x1="{_PAD}" y1="{fy(0):.1f}" x2="{_W - 12}" y2="{fy(0):.1f}" class="ax"/>',
             f'<text x="12" y="{_H / 2}" transform="rotate(-90 12 {_H / 2})" text-anchor="middle">'
             f'{escape(ylabel)}</text>']
-    for v in (lo, hi):
+    for v in sorted({lo, 0.0, hi}):
         body.append(f'<text x="{_PAD - 6}" y="{fy(v) + 4:.1f}" text-anchor="end">{100 * v:.0f}</text>')
     width = (_W - _PAD - 20) / max(len(labels), 1)
     bar = width * 0.8 / max(len(series), 1)
     for j, (name, vs) in enumerate(series.items()):
         color = _COLORS[j % len(_COLORS)]
-        body.append(f'<rect x="{_W - 150}" y="{26 + 14 * j}" width="10" height="10" fill="{color}"/>'
-                    f'<text x="{_W - 136}" y="{35 + 14 * j}">{escape(name)}</text>')
+        body.append(f'<rect x="{_PAD + 6 + 110 * j}" y="26" width="10" height="10" fill="{color}"/>'
+                    f'<text x="{_PAD + 20 + 110 * j}" y="35">{escape(name)}</text>')
         for i, (label, v) in enumerate(zip(labels, vs, strict=True)):
             v = 0.0 if v != v else v
             x = _PAD + 6 + i * width + j * bar
@@ -141,7 +141,8 @@ def _robustness(report: Report) -> str:
     if r.templates:
         figs.append(grouped_bars("robustness-templates", "Per template: mean vs worst case", "accuracy %",
                                  list(r.templates), {"mean": [g.mean for g in r.templates.values()],
-                                                     "worst case": [g.worst_case for g in r.templates.values()]}))
+                                                     "worst case": [g.worst_case for g in r.templates.values()]},
+                                 span=(0.0, 1.0)))
     overall = ""
     if r.originals is not None and r.variants is not None and r.drop is not None:
         overall = (f"<p>originals <b>{100 * r.originals.value:.1f}%</b> · variants <b>{100 * r.variants.value:.1f}%"
