@@ -159,7 +159,7 @@ def _groups(members: Mapping[str, list[float]]) -> dict[str, Group]:
 
 def _drop(kind: str, variants: Sequence[Outcome], by_id: Mapping[str, Outcome],
           originals: Sequence[Outcome], boot: Bootstrap) -> Drop:
-    pairs = [(by_id[v.parent].accuracy, v.accuracy) for v in variants if v.parent in by_id]
+    pairs = [(by_id[v.parent].accuracy, v.accuracy) for v in variants if v.parent is not None and v.parent in by_id]
     if pairs:
         ref, var = [a for a, _ in pairs], [b for _, b in pairs]
         diff = [a - b for a, b in pairs]
