@@ -62,5 +62,5 @@ def test_robustness_section_renders_with_its_figures(tmp_path):
     assert drop.count("<rect") == 1 + 2  # a legend swatch and a bar for each of "noop" and "swap"
     templates = re.search(r'data-kind="robustness-templates".*?</svg>', section, re.S).group(0)
     assert templates.count("<rect") == 2 + 2 * 2  # two swatches, mean and worst case for t1 and t2
-    assert "<td>swap</td><td>4</td><td>paired</td>" in section
+    assert "<td>swap</td><td>4</td><td>4 parents</td>" in section
     assert f'id="n">{len(items)}<' in dom

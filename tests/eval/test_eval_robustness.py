@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from eval_doubles import CountingExecutor, FakeAttempt, exact_grader
 
+import verimath.problems
 from verimath.eval import CachingExecutor, LocalExecutor, RunStore, StoredProblem, run_eval
 from verimath.problems import load_dataset
 
@@ -41,7 +42,7 @@ def cli(*args: object) -> subprocess.CompletedProcess[str]:
 def make_dataset(tmp_path: Path) -> tuple[Path, str]:
     """Generated instances of one base template with its no-op and P1 variants, then GSM-style originals with
     their numeric_substitution and distractor variants, in one JSONL file; and the base template's id."""
-    folder = Path(__import__("verimath.problems", fromlist=["x"]).__file__).parent / "templates"
+    folder = Path(verimath.problems.__file__).parent / "templates"
     templates = [t for f in sorted(folder.glob("*.json")) for t in json.loads(f.read_text())]
     base = next(t["variant_of"] for t in templates if t.get("variant") == "p1")
     chosen = [t for t in templates if base in (t["id"], t.get("variant_of"))]

@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from verimath.eval._report import Report
+from verimath.eval._report import Report, compared_with
 from verimath.eval._store import AttemptRecord, RunStore
 
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -129,6 +129,10 @@ def grouped_bars(kind: str, title: str, ylabel: str, labels: Sequence[str],
     return _svg(kind, body)
 
 
+def _pct(x: float, *, sign: bool = False) -> str:
+    return "—" if x != x else f"{100 * x:{'+' if sign else ''}.1f}"
+
+
 def _robustness(report: Report) -> str:
     """The robustness section: drop per kind of variant and per-template worst case against mean accuracy."""
     r = report.robustness
@@ -148,9 +152,9 @@ def _robustness(report: Report) -> str:
         overall = (f"<p>originals <b>{100 * r.originals.value:.1f}%</b> · variants <b>{100 * r.variants.value:.1f}%"
                    f"</b> · drop <b>{100 * r.drop.value:+.1f}</b> points (95% CI {100 * r.drop.low:+.1f}…"
                    f"{100 * r.drop.high:+.1f})</p>")
-    rows = "".join(f"<tr><td>{escape(k)}</td><td>{d.problems}</td><td>{'paired' if d.paired else 'same templates'}"
-                   f"</td><td>{100 * d.reference.value:.1f}</td><td>{100 * d.variant.value:.1f}</td>"
-                   f"<td>{100 * d.drop.value:+.1f}</td></tr>" for k, d in r.by_kind.items())
+    rows = "".join(f"<tr><td>{escape(k)}</td><td>{d.problems}</td><td>{escape(compared_with(d))}</td>"
+                   f"<td>{_pct(d.reference.value)}</td><td>{_pct(d.variant.value)}</td>"
+                   f"<td>{_pct(d.drop.value, sign=True)}</td></tr>" for k, d in r.by_kind.items())
     table = (f'<table class="robust"><tr><th>kind</th><th>variants</th><th>compared with</th><th>reference %</th>'
              f'<th>variant %</th><th>drop (points)</th></tr>{rows}</table>') if rows else ""
     worst = "".join(f"<li>{escape(k)}: worst case {100 * e.value:.1f}% vs mean {100 * r.mean[k].value:.1f}% over "

@@ -15,6 +15,7 @@ from verimath.eval._runner import Grader
 from verimath.eval._store import AttemptRecord, RunStore
 from verimath.scaling import (
     DEFAULT_WEIGHTINGS,
+    Drop,
     Equivalence,
     Estimate,
     Outcome,
@@ -139,10 +140,17 @@ def summary_tables(summary: Summary) -> list[Table]:
 
 
 def _ci(e: Estimate | None, points: bool = False) -> str:
-    if e is None:
+    if e is None or e.value != e.value:
         return "—"
     return (f"{100 * e.value:+.1f} ({100 * e.low:+.0f}…{100 * e.high:+.0f})" if points else
             f"{_pct(e.value)} ({_pct(e.low, 0)}–{_pct(e.high, 0)})")
+
+
+def compared_with(d: Drop) -> str:
+    """What a kind's variants were compared with, in words."""
+    if d.paired:
+        return f"{d.drop.problems} parents"
+    return "same templates" if d.reference.problems else "nothing (no parent or template evaluated)"
 
 
 def robustness_tables(r: Robustness) -> list[Table]:
@@ -156,7 +164,7 @@ def robustness_tables(r: Robustness) -> list[Table]:
     for col in ("variant kind", "variants", "compared with", "reference %", "variant %", "drop (points)"):
         drops.add_column(col, justify="left" if col in ("variant kind", "compared with") else "right")
     for kind, d in r.by_kind.items():
-        drops.add_row(kind, str(d.problems), f"{d.drop.problems} parents" if d.paired else "same templates",
+        drops.add_row(kind, str(d.problems), compared_with(d),
                       _ci(d.reference), _ci(d.variant), _ci(d.drop, True))
     drops.caption = "95% bootstrap CI; paired with each variant's parent where the parent was evaluated"
     tables = [drops] if r.by_kind else []
