@@ -117,3 +117,16 @@ def test_worst_case_never_exceeds_mean_or_minimum(outcomes):
         assert drop.paired  # every perturbed variant here has its parent evaluated
     for spread in r.spread.values():
         assert spread.low <= spread.mean <= spread.high and spread.std >= 0
+
+
+def test_large_sets_are_resampled_in_blocks_with_the_same_resamples(monkeypatch):
+    from verimath.scaling import _stats
+
+    values = [float(i % 3 == 0) for i in range(101)]
+    other = [float(i % 5 == 0) for i in range(57)]
+    cached = Bootstrap(resamples=200, seed=7)
+    expected = cached.interval(values), cached.difference(values, other)
+    monkeypatch.setattr(_stats, "CACHE_ENTRIES", 1000)  # blocks of 9 resamples of 101, 17 of 57
+    blocked = Bootstrap(resamples=200, seed=7)
+    assert (blocked.interval(values), blocked.difference(values, other)) == expected
+    assert not blocked._indices
