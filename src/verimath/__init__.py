@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from verimath.models import ChatRequest, Completion, CompletionRequest, Model, load_model
     from verimath.problems import Problem, generate, load_dataset, load_templates, perturb
     from verimath.sandbox import ExecResult, Limits, Sandbox
-    from verimath.scaling import pass_at_k, score_problem, summarize
+    from verimath.scaling import pass_at_k, robustness, score_problem, summarize
     from verimath.strategies import Attempt, Solution, get_strategy, solve
 
 __version__ = "0.1.0"
@@ -29,7 +29,7 @@ _LAZY = {
     "verimath.models": ("ChatRequest", "Completion", "CompletionRequest", "Model", "load_model"),
     "verimath.problems": ("Problem", "generate", "load_dataset", "load_templates", "perturb"),
     "verimath.sandbox": ("ExecResult", "Limits", "Sandbox"),
-    "verimath.scaling": ("pass_at_k", "score_problem", "summarize"),
+    "verimath.scaling": ("pass_at_k", "robustness", "score_problem", "summarize"),
     "verimath.strategies": ("Attempt", "Solution", "get_strategy", "solve"),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
@@ -71,6 +71,7 @@ __all__ = [
     "load_templates",
     "pass_at_k",
     "perturb",
+    "robustness",
     "score_problem",
     "solve",
     "summarize",

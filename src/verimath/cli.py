@@ -305,8 +305,10 @@ def report_command(
                                            help="Numeric attempt field with external reward scores."),
     max_problems: int = typer.Option(500, "--max-problems", help="Problems shown in the HTML trace browser."),
 ) -> None:
-    """Summarize a run: first-sample accuracy, pass@k, maj@k, weighted votes, 95% CIs, groups, compute."""
-    from verimath.eval import build_report, render_html, summary_tables
+    """Summarize a run: first-sample accuracy, pass@k, maj@k, weighted votes, 95% CIs, groups, compute, and
+    robustness (originals vs variants, drop per perturbation, worst case per template/parent, spread) when the
+    problems carry lineage."""
+    from verimath.eval import build_report, render_html, robustness_tables, summary_tables
 
     report = build_report(run_dir, score_field=score_field)
     if html is not None:
@@ -315,6 +317,8 @@ def report_command(
         print(json.dumps(report.to_dict(), indent=1))
         return
     for table in summary_tables(report.summary):
+        console.print(table)
+    for table in robustness_tables(report.robustness) if report.robustness is not None else ():
         console.print(table)
     if html is not None:
         console.print(f"HTML report: {html}")

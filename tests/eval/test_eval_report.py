@@ -117,3 +117,19 @@ def test_real_dataset_real_grader_and_breakdowns_by_its_metadata(tmp_path, share
     assert s.accuracy.value == pytest.approx(1 - len(wrong) / 24)  # every gold answer graded equal to itself
     assert set(s.groups) >= {"level", "type"}
     assert sum(g.problems for g in s.groups["type"].values()) == 24
+
+
+def test_outcome_reads_lineage_from_stored_metadata():
+    from verimath.eval import outcome
+    from verimath.scaling import Outcome
+
+    assert outcome("q1", {"level": "1"}, 0.5) == Outcome("q1", 0.5)
+    assert outcome("a.b#3", {"template_id": "a.b", "variant": "base"}, 1.0) == Outcome(
+        "a.b#3", 1.0, template="a.b", instance=3)
+    assert outcome("axb#3", {"template_id": "a.b"}, 1.0).instance is None  # the id is matched literally
+    assert outcome("m-noop#0", {"template_id": "m-noop", "variant": "noop", "variant_of": "m"}, 0.0) == Outcome(
+        "m-noop#0", 0.0, template="m", kind="noop", instance=0)
+    perturbed = {"template_id": "m-noop", "variant": "noop", "variant_of": "m", "parent_id": "m-noop#0",
+                 "perturbation": "distractor"}
+    assert outcome("m-noop#0/distractor", perturbed, 1.0) == Outcome(
+        "m-noop#0/distractor", 1.0, template="m", parent="m-noop#0", kind="distractor")

@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 import hashlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -114,15 +114,7 @@ def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None 
                             "vllm": _version("vllm"), "transformers": _version("transformers")},
                "model_settings": _describe(model)}
 
-    def stored() -> Iterator[StoredProblem]:
-        for i, p in enumerate(problems):
-            meta = dict(p.metadata)
-            for key in ("template_id", "perturbation", "parent_id"):
-                if getattr(p, key) is not None:
-                    meta.setdefault(key, getattr(p, key))
-            yield StoredProblem(str(p.id), i, p.question, str(p.answer), meta)
-
     with RunStore.open(config.run_dir, identity, session) as store, Sandbox() as sandbox:
-        return asyncio.run(run_eval(store, list(stored()), n=config.n, strategy=strategy, model=model,
+        return asyncio.run(run_eval(store, [StoredProblem.from_problem(p, i) for i, p in enumerate(problems)], n=config.n, strategy=strategy, model=model,
                                     code_executor=CachingExecutor(sandbox, store, salt=repr(getattr(sandbox, "limits", ""))), grader=grader,
                                     executor=LocalExecutor(config.concurrency), on_progress=on_progress))

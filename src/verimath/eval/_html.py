@@ -1,5 +1,6 @@
 """The HTML report: one self-contained page (inline SVG plots, inline CSS and a few lines of JS; nothing
-fetched, so it works offline) with accuracy-versus-k, per-group and accuracy-versus-compute figures, and a
+fetched, so it works offline) with accuracy-versus-k, per-group and accuracy-versus-compute figures, a robustness
+section (drop per kind of variant, per-template worst case against mean) when problems carry lineage, and a
 sample browser showing each attempt's trace, extracted answer, verdict and the answer clusters with votes."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from verimath.eval._report import Report
+from verimath.eval._report import Report, compared_with
 from verimath.eval._store import AttemptRecord, RunStore
 
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -87,6 +88,81 @@ def bar_chart(kind: str, title: str, bars: Sequence[tuple[str, float, int]]) -> 
                     f'<text x="{x + width * 0.4:.1f}" y="{_H - _PAD + 16}" text-anchor="middle">'
                     f'{escape(label[:12])}</text>')
     return _svg(kind, body)
+
+
+def grouped_bars(kind: str, title: str, ylabel: str, labels: Sequence[str],
+                 series: Mapping[str, Sequence[float]], span: tuple[float, float] = (0.0, 0.0)) -> str:
+    """An SVG bar chart of signed fractions (drawn in percent), one bar per series at each label, with a zero
+    line and a legend; the scale spans ``span`` and every value."""
+    values = [v for vs in series.values() for v in vs if v == v]
+    lo, hi = min([span[0], *values]), max([span[1], *values])
+    if hi - lo < 1e-9:
+        hi = lo + 1.0
+    top, bottom = 48, _H - _PAD
+
+    def fy(v: float) -> float:
+        return bottom - (v - lo) / (hi - lo) * (bottom - top)
+
+    body = [f'<text x="{_W / 2}" y="18" text-anchor="middle" class="t">{escape(title)}</text>',
+            f'<line x1="{_PAD}" y1="{top}" x2="{_PAD}" y2="{bottom}" class="ax"/>',
+            f'<line x1="{_PAD}" y1="{fy(0):.1f}" x2="{_W - 12}" y2="{fy(0):.1f}" class="ax"/>',
+            f'<text x="12" y="{_H / 2}" transform="rotate(-90 12 {_H / 2})" text-anchor="middle">'
+            f'{escape(ylabel)}</text>']
+    for v in sorted({lo, 0.0, hi}):
+        body.append(f'<text x="{_PAD - 6}" y="{fy(v) + 4:.1f}" text-anchor="end">{100 * v:.0f}</text>')
+    width = (_W - _PAD - 20) / max(len(labels), 1)
+    bar = width * 0.8 / max(len(series), 1)
+    for j, (name, vs) in enumerate(series.items()):
+        color = _COLORS[j % len(_COLORS)]
+        body.append(f'<rect x="{_PAD + 6 + 110 * j}" y="26" width="10" height="10" fill="{color}"/>'
+                    f'<text x="{_PAD + 20 + 110 * j}" y="35">{escape(name)}</text>')
+        for i, (label, v) in enumerate(zip(labels, vs, strict=True)):
+            v = 0.0 if v != v else v
+            x = _PAD + 6 + i * width + j * bar
+            y0, y1 = sorted((fy(0), fy(v)))
+            body.append(f'<rect x="{x:.1f}" y="{y0:.1f}" width="{bar:.1f}" height="{y1 - y0:.1f}" fill="{color}">'
+                        f'<title>{escape(label)} · {escape(name)}: {100 * v:.1f}</title></rect>')
+    if len(labels) <= 24:
+        for i, label in enumerate(labels):
+            body.append(f'<text x="{_PAD + 6 + (i + 0.4) * width:.1f}" y="{_H - _PAD + 16}" '
+                        f'text-anchor="middle">{escape(label[:12])}</text>')
+    return _svg(kind, body)
+
+
+def _pct(x: float, *, sign: bool = False) -> str:
+    return "—" if x != x else f"{100 * x:{'+' if sign else ''}.1f}"
+
+
+def _robustness(report: Report) -> str:
+    """The robustness section: drop per kind of variant and per-template worst case against mean accuracy."""
+    r = report.robustness
+    if r is None:
+        return ""
+    figs = []
+    if r.by_kind:
+        figs.append(grouped_bars("robustness-drop", "Accuracy drop by kind of variant", "drop (points)",
+                                 list(r.by_kind), {"drop": [d.drop.value for d in r.by_kind.values()]}))
+    if r.templates:
+        figs.append(grouped_bars("robustness-templates", "Per template: mean vs worst case", "accuracy %",
+                                 list(r.templates), {"mean": [g.mean for g in r.templates.values()],
+                                                     "worst case": [g.worst_case for g in r.templates.values()]},
+                                 span=(0.0, 1.0)))
+    overall = ""
+    if r.originals is not None and r.variants is not None and r.drop is not None:
+        overall = (f"<p>originals <b>{100 * r.originals.value:.1f}%</b> · variants <b>{100 * r.variants.value:.1f}%"
+                   f"</b> · drop <b>{100 * r.drop.value:+.1f}</b> points (95% CI {100 * r.drop.low:+.1f}…"
+                   f"{100 * r.drop.high:+.1f})</p>")
+    rows = "".join(f"<tr><td>{escape(k)}</td><td>{d.problems}</td><td>{escape(compared_with(d))}</td>"
+                   f"<td>{_pct(d.reference.value)}</td><td>{_pct(d.variant.value)}</td>"
+                   f"<td>{_pct(d.drop.value, sign=True)}</td></tr>" for k, d in r.by_kind.items())
+    table = (f'<table class="robust"><tr><th>kind</th><th>variants</th><th>compared with</th><th>reference %</th>'
+             f'<th>variant %</th><th>drop (points)</th></tr>{rows}</table>') if rows else ""
+    worst = "".join(f"<li>{escape(k)}: worst case {100 * e.value:.1f}% vs mean {100 * r.mean[k].value:.1f}% over "
+                    f"{e.problems} groups</li>" for k, e in r.worst_case.items())
+    spread = "".join(f"<li>{escape(k)}: {s.sets} instantiation sets, mean {100 * s.mean:.1f}%, std {100 * s.std:.1f}, "
+                     f"range {100 * s.low:.1f}–{100 * s.high:.1f}%</li>" for k, s in r.spread.items())
+    return (f'<h2>Robustness</h2><div id="robustness">{overall}{table}<ul>{worst}{spread}</ul>'
+            f'{"".join(figs)}</div>')
 
 
 def _figures(report: Report) -> list[str]:
@@ -193,7 +269,7 @@ def render_html(report: Report, run_dir: str | Path, *, max_problems: int = 500)
             f'<b>{100 * ci.value:.1f}%</b> (95% CI {100 * ci.low:.1f}–{100 * ci.high:.1f})</p>'
             f'<details><summary>run configuration</summary>{_pre(json.dumps(identity, indent=1, default=str))}'
             f'</details>'
-            f'<h2>Figures</h2><div id="figures">{"".join(_figures(report))}</div>'
+            f'<h2>Figures</h2><div id="figures">{"".join(_figures(report))}</div>{_robustness(report)}'
             f'<h2>Samples</h2><p><input id="q" placeholder="filter by id or text" oninput="filt()"> '
             f'<label><input id="w" type="checkbox" onchange="filt()"> only problems the vote gets wrong</label> '
             f'· <span id="n"></span> shown (of the first {len(problems)})</p><div id="browser">{"".join(problems)}</div>'

@@ -3,6 +3,7 @@ and re-grading stored answers with the current grader."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,17 @@ from verimath.eval._runner import Grader
 from verimath.eval._store import AttemptRecord, RunStore
 from verimath.scaling import (
     DEFAULT_WEIGHTINGS,
+    Drop,
     Equivalence,
+    Estimate,
+    Outcome,
     ProblemScores,
+    Robustness,
     Sample,
     ScoreWeights,
     Summary,
     Weighting,
+    robustness,
     score_problem,
     summarize,
 )
@@ -35,10 +41,29 @@ class Report:
     summary: Summary
     problems: Mapping[str, ProblemScores]
     manifest: Mapping[str, Any]
+    robustness: Robustness | None = None
+    """Robustness metrics, when the problems carry lineage (variants, template instances)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.summary.to_dict(), "run": {"fingerprint": self.manifest.get("fingerprint"),
-                                                  "identity": self.manifest.get("identity", {})}}
+        """The summary's dict, ``robustness`` when there is any, and the run's identity."""
+        extra = {"robustness": self.robustness.to_dict()} if self.robustness is not None else {}
+        return {**self.summary.to_dict(), **extra, "run": {"fingerprint": self.manifest.get("fingerprint"),
+                                                           "identity": self.manifest.get("identity", {})}}
+
+
+def outcome(problem_id: str, metadata: Mapping[str, Any], accuracy: float) -> Outcome:
+    """A stored problem's lineage for :func:`verimath.scaling.robustness`: its kind is its ``perturbation``, else
+    its template ``variant`` (other than ``base``); its template is ``variant_of`` or ``template_id``; its
+    instantiation set is the ``#i`` of a generated id ``<template_id>#i``."""
+    template_id = metadata.get("template_id")
+    variant = metadata.get("variant")
+    kind = metadata.get("perturbation") or (variant if variant not in (None, "base") else None)
+    base = metadata.get("variant_of") or template_id
+    match = re.fullmatch(re.escape(str(template_id)) + r"#(\d+)", problem_id) if template_id else None
+    parent = metadata.get("parent_id")
+    return Outcome(problem_id, accuracy, template=None if base is None else str(base),
+                   parent=None if parent is None else str(parent), kind=None if kind is None else str(kind),
+                   instance=int(match.group(1)) if match else None)
 
 
 def to_sample(record: AttemptRecord, score_field: str | None = None) -> Sample:
@@ -57,6 +82,7 @@ def build_report(run_dir: str | Path, *, ks: Sequence[int] | None = None, equiva
     weightings: tuple[Weighting, ...] = DEFAULT_WEIGHTINGS + ((ScoreWeights(),) if score_field else ())
     scores: dict[str, ProblemScores] = {}
     labels: dict[str, list[str | None]] = {key: [] for key in group_keys}
+    outcomes: list[Outcome] = []
     with RunStore.open(run_dir) as store:
         manifest = store.manifest()
         for position, (problem, records) in enumerate(store.attempts(with_attempt=bool(score_field))):
@@ -66,8 +92,9 @@ def build_report(run_dir: str | Path, *, ks: Sequence[int] | None = None, equiva
             for key in group_keys:
                 value = problem.metadata.get(key)
                 labels[key].append(None if value is None else str(value))
+            outcomes.append(outcome(problem.id, problem.metadata, sum(s.correct for s in samples) / len(samples)))
     group_by = {key: values for key, values in labels.items() if any(v is not None for v in values)}
-    return Report(summarize(list(scores.values()), group_by), scores, manifest)
+    return Report(summarize(list(scores.values()), group_by), scores, manifest, robustness(outcomes))
 
 
 def _pct(x: float, digits: int = 1) -> str:
@@ -109,6 +136,52 @@ def summary_tables(summary: Summary) -> list[Table]:
                       _pct(s.pass_at_k[kmax].value) if kmax in s.pass_at_k else "—",
                       _pct(s.maj_at_k[kmax].value) if kmax in s.maj_at_k else "—")
         tables.append(t)
+    return tables
+
+
+def _ci(e: Estimate | None, points: bool = False) -> str:
+    if e is None or e.value != e.value:
+        return "—"
+    return (f"{100 * e.value:+.1f} ({100 * e.low:+.0f}…{100 * e.high:+.0f})" if points else
+            f"{_pct(e.value)} ({_pct(e.low, 0)}–{_pct(e.high, 0)})")
+
+
+def compared_with(d: Drop) -> str:
+    """What a kind's variants were compared with, in words."""
+    if d.paired:
+        return f"{d.drop.problems} parents"
+    return "same templates" if d.reference.problems else "nothing (no parent or template evaluated)"
+
+
+def robustness_tables(r: Robustness) -> list[Table]:
+    """Rich tables of robustness metrics: drop per kind of variant, worst case per group, spread across
+    instantiation sets (percent; drops in points, positive when variants are harder)."""
+    title = "robustness"
+    if r.originals is not None and r.variants is not None:
+        title += (f": originals {_ci(r.originals)}% vs variants {_ci(r.variants)}%, drop {_ci(r.drop, True)} "
+                  f"points")
+    drops = Table(title=title)
+    for col in ("variant kind", "variants", "compared with", "reference %", "variant %", "drop (points)"):
+        drops.add_column(col, justify="left" if col in ("variant kind", "compared with") else "right")
+    for kind, d in r.by_kind.items():
+        drops.add_row(kind, str(d.problems), compared_with(d),
+                      _ci(d.reference), _ci(d.variant), _ci(d.drop, True))
+    drops.caption = "95% bootstrap CI; paired with each variant's parent where the parent was evaluated"
+    tables = [drops] if r.by_kind else []
+    if r.worst_case:
+        worst = Table(title="worst case (every member of a group solved, one sample each)")
+        for col in ("group", "groups", "mean accuracy %", "worst-case %"):
+            worst.add_column(col, justify="left" if col == "group" else "right")
+        for key, e in r.worst_case.items():
+            worst.add_row(key, str(e.problems), _ci(r.mean[key]), _ci(e))
+        tables.append(worst)
+    if r.spread:
+        spread = Table(title="spread across instantiation sets (set s: the s-th instance of every template)")
+        for col in ("kind", "sets", "mean %", "std %", "min–max %"):
+            spread.add_column(col, justify="left" if col == "kind" else "right")
+        for kind, s in r.spread.items():
+            spread.add_row(kind, str(s.sets), _pct(s.mean), _pct(s.std), f"{_pct(s.low)}–{_pct(s.high)}")
+        tables.append(spread)
     return tables
 
 

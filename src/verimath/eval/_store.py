@@ -71,6 +71,19 @@ class StoredProblem:
     gold: str
     metadata: Mapping[str, Any]
 
+    LINEAGE = ("template_id", "perturbation", "parent_id")
+    """A problem's lineage fields, stored in ``metadata`` beside its own keys (robustness metrics group by them,
+    with the template variant fields ``variant`` / ``variant_of`` that generated problems carry in metadata)."""
+
+    @classmethod
+    def from_problem(cls, problem: Any, position: int) -> StoredProblem:
+        """The stored form of a ``verimath.problems.Problem`` (duck-typed: this package does not import it)."""
+        meta = dict(problem.metadata)
+        for key in cls.LINEAGE:
+            if getattr(problem, key) is not None:
+                meta.setdefault(key, getattr(problem, key))
+        return cls(str(problem.id), position, problem.question, str(problem.answer), meta)
+
 
 @dataclass(frozen=True, slots=True)
 class AttemptRecord:

@@ -3,7 +3,8 @@
 Owns the estimators over a problem's n samples (unbiased pass@k; exact maj@k over all k-subsets with answers
 clustered by equivalence and ties reported; weighted votes by self-verification, execution signals or external
 scores; best-of-k by score), percentile-bootstrap confidence intervals, per-group breakdowns, and compute
-accounting with accuracy-versus-compute curves. Pure computation, no I/O. Imports only ``verimath.answers``
+accounting with accuracy-versus-compute curves, and robustness metrics over problems' lineage (originals vs
+variants, drop per perturbation type, worst case per template or parent, spread across instantiation sets). Pure computation, no I/O. Imports only ``verimath.answers``
 (for the default answer equivalence); must not import ``eval``, ``strategies``, ``models`` or ``sandbox``.
 """
 
@@ -19,23 +20,30 @@ from verimath.scaling._problem import (
     default_ks,
     score_problem,
 )
+from verimath.scaling._robustness import ORIGINAL, Drop, Group, Outcome, Robustness, Spread, robustness
 from verimath.scaling._stats import Bootstrap, bootstrap_ci
 from verimath.scaling._summary import Compute, CurvePoint, Estimate, Summary, summarize
 from verimath.scaling._weights import ExecutionWeights, ScoreWeights, VerificationWeights, Weighting
 
 __all__ = [
     "DEFAULT_WEIGHTINGS",
+    "ORIGINAL",
     "Bootstrap",
     "Cluster",
     "Clusters",
     "Compute",
     "CurvePoint",
+    "Drop",
     "Equivalence",
     "Estimate",
     "ExecutionWeights",
+    "Group",
+    "Outcome",
     "ProblemScores",
+    "Robustness",
     "Sample",
     "ScoreWeights",
+    "Spread",
     "Summary",
     "VerificationWeights",
     "VoteOdds",
@@ -47,6 +55,7 @@ __all__ = [
     "default_ks",
     "majority_odds",
     "pass_at_k",
+    "robustness",
     "score_problem",
     "summarize",
     "weighted_vote_at_k",
