@@ -119,20 +119,24 @@ def worker(samples: int, backend: str, concurrency: int) -> dict[str, Any]:
             model, strategy = load_model("openai:scripted", base_url=base_url), get_strategy("cot")
         else:
             server, model, strategy = None, None, ZeroLatencyStrategy()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         final = asyncio.run(run_eval(store, problems(count), n=SAMPLES_PER_PROBLEM, strategy=strategy,
                                      model=model, code_executor=None, grader=grader,
                                      executor=LocalExecutor(concurrency)))
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         run_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if server is not None:
             server.kill()
             server.wait()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_cpu = children.ru_utime + children.ru_stime
         start = time.perf_counter()
         build_report(tmp)
         report_s = time.perf_counter() - start
     return {"samples": final.done, "correct": final.correct, "wall_s": wall, "report_s": report_s,
             "ms_per_sample": 1000 * wall / max(final.done, 1),
+            "cpu_ms_per_sample": 1000 * cpu / max(final.done, 1),
+            "server_cpu_ms_per_sample": 1000 * server_cpu / max(final.done, 1),
             "peak_rss_mib": run_rss, "report_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -157,11 +161,15 @@ def main() -> None:
                               "--concurrency", str(args.concurrency)], capture_output=True, text=True, check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"backend: {backend}   concurrency: {args.concurrency}   {SAMPLES_PER_PROBLEM} samples per problem")
-    print(f"{'samples':>8} {'wall s':>8} {'ms/sample':>10} {'peak RSS MiB':>13} {'accuracy':>9} {'report s':>9}")
+    print(f"{'samples':>8} {'wall s':>8} {'ms/sample':>10} {'CPU ms/sample':>14} {'server CPU':>11} "
+          f"{'peak RSS MiB':>13} {'accuracy':>9} {'report s':>9}")
     for r in rows:
-        print(f"{r['samples']:>8} {r['wall_s']:>8.2f} {r['ms_per_sample']:>10.3f} {r['peak_rss_mib']:>13.1f} "
+        print(f"{r['samples']:>8} {r['wall_s']:>8.2f} {r['ms_per_sample']:>10.3f} {r['cpu_ms_per_sample']:>14.3f} "
+              f"{r['server_cpu_ms_per_sample']:>11.3f} {r['peak_rss_mib']:>13.1f} "
               f"{r['correct'] / max(r['samples'], 1):>9.3f} {r['report_s']:>9.2f}")
     growth = rows[-1]["peak_rss_mib"] - rows[0]["peak_rss_mib"]
+    print("CPU ms/sample: this process's CPU during the run (harness, and with openai the SDK and HTTP client); "
+          "server CPU: the scripted server's process")
     print("peak RSS is measured after the run, before the report (the report keeps small per-problem scores)")
     print(f"peak RSS growth from {rows[0]['samples']} to {rows[-1]['samples']} samples: {growth:+.1f} MiB")
     results = ROOT / "benchmarks" / "results"

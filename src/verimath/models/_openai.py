@@ -76,16 +76,20 @@ class OpenAIModel(Backend):
         if s.seed is not None:
             args["seed"] = s.seed
         client = self._client()
-        if isinstance(request, ChatRequest):
-            create = client.chat.completions.create
+        chat = isinstance(request, ChatRequest)
+        if chat:
             args["messages"] = [m.to_dict() for m in request.messages]
         else:
-            create = client.completions.create
             args["prompt"] = request.prompt
+        # ``client.post`` with the body built here, rather than ``client.chat.completions.create(**args)``: the
+        # SDK's ``create`` walks every parameter through its TypedDict transformer, which cost ~1.5 ms per request
+        # (most of verimath's per-sample overhead on a fast server). Responses are still parsed into the SDK's types.
+        path, response_type = (("/chat/completions", self._openai.types.chat.ChatCompletion) if chat
+                               else ("/completions", self._openai.types.Completion))
         for attempt in range(self.max_retries + 1):
             start = time.perf_counter()
             try:
-                response = await create(**args)
+                response = await client.post(path, body=args, cast_to=response_type)
             except (self._openai.APITimeoutError, self._openai.APIConnectionError) as exc:
                 failure: Exception = exc
                 retry_after = None
@@ -96,8 +100,7 @@ class OpenAIModel(Backend):
             except self._openai.OpenAIError as exc:
                 raise ModelError(f"{self.name}: {_short(exc)}") from exc
             else:
-                return _completions(response, time.perf_counter() - start,
-                                    chat=isinstance(request, ChatRequest))
+                return _completions(response, time.perf_counter() - start, chat=chat)
             if attempt == self.max_retries:
                 break
             self._count(retries=1)
