@@ -185,10 +185,12 @@ def _new_stdio() -> None:
 
 def _keep_fds(mapping: dict[int, int]) -> None:
     """Make ``target -> source`` the only open descriptors beyond 0-2 (targets are small numbers)."""
-    tmp = {t: os.dup(s) for t, s in mapping.items()}
+    top = max([*mapping, 2])
+    # Copies above every target first, so that no dup2 below overwrites a source still to be moved.
+    tmp = {t: fcntl.fcntl(s, fcntl.F_DUPFD_CLOEXEC, top + 1) for t, s in mapping.items()}
     for t, s in tmp.items():
         os.dup2(s, t, inheritable=False)
-    os.closerange(max([*mapping, 2]) + 1, 65536)
+    os.closerange(top + 1, 65536)
 
 
 def _redirect_stdio(out: int, err: int) -> None:
@@ -199,13 +201,15 @@ def _redirect_stdio(out: int, err: int) -> None:
     os.close(null)
 
 
-def _harden(cfg: dict[str, Any], layers: list[str], workdir: str, *, gated_fork: bool) -> int | None:
+def _harden(cfg: dict[str, Any], layers: list[str], ruleset_fd: int, *, gated_fork: bool) -> int | None:
+    """Apply the job's layers; ``ruleset_fd`` is where the forking parent left its Landlock ruleset (absent
+    if it could not make one, which fails here)."""
     os.setsid()
     if "uid" in layers:
         harden.drop_privileges(cfg["uid"], cfg["gid"])
     harden.no_new_privs()
     if "landlock" in layers:
-        harden.landlock([workdir], cfg["readable"], cfg["landlock_abi"])
+        harden.landlock_restrict(ruleset_fd)
     if "seccomp" not in layers:
         return None
     return harden.load_seccomp(cfg["seccomp_session" if gated_fork else "seccomp_job"], listener=gated_fork)
@@ -229,10 +233,11 @@ def _enter(workdir: str) -> None:
 
 
 def _job_child(cfg: dict[str, Any], layers: list[str], workdir: str) -> None:
-    """A pre-forked one-shot child: fd 3 = job in, fd 4 = result out; never returns."""
+    """A pre-forked one-shot child: fd 3 = job in, fd 4 = result out, fd 5 = Landlock ruleset; never
+    returns."""
     try:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        _harden(cfg, layers, workdir, gated_fork=False)
+        _harden(cfg, layers, 5, gated_fork=False)
         os.write(4, b"H\n")
         data = b""
         while chunk := os.read(3, 1 << 20):
@@ -253,10 +258,10 @@ def _job_child(cfg: dict[str, Any], layers: list[str], workdir: str) -> None:
 
 
 def _session_holder(cfg: dict[str, Any], layers: list[str], workdir: str, lim: dict[str, Any]) -> None:
-    """The root of a session (fd 3 = control socket); never returns."""
+    """The root of a session (fd 3 = control socket, fd 4 = Landlock ruleset); never returns."""
     ctl = socket.socket(fileno=3)
     try:
-        nfd = _harden(cfg, layers, workdir, gated_fork=True)
+        nfd = _harden(cfg, layers, 4, gated_fork=True)
         send_msg(ctl, {"gate": nfd is not None}, [nfd] if nfd is not None else None)
         if nfd is not None:
             os.close(nfd)
@@ -351,8 +356,11 @@ class Zygote:
         self.layers = harden.probe(cfg["drop_uid"]) + harden.probe_cell(
             cfg["host_ns"], cfg["env_keys"], cfg["readonly"], cfg["work"]
         )
-        cfg["landlock_abi"] = harden.landlock_abi()
-        cfg["readable"] = harden.readable_paths(self.work)
+        self.landlock = (
+            harden.Landlock(harden.readable_paths(self.work), harden.landlock_abi())
+            if "landlock" in self.layers
+            else None
+        )
         if "seccomp" in self.layers:
             cfg["seccomp_job"] = harden.compile_seccomp(gated_fork=False)
             cfg["seccomp_session"] = harden.compile_seccomp(gated_fork=True)
@@ -384,9 +392,21 @@ class Zygote:
             os.chown(path, self.cfg["uid"], self.cfg["gid"])
         return path
 
+    def _ruleset(self, workdir: str, fd: int) -> dict[int, int]:
+        """``{fd: ruleset}`` for a child's descriptor map: its Landlock ruleset, built here so the child only
+        loads it. Empty without Landlock, or when the kernel refused a ruleset (the child then fails to
+        harden)."""
+        if self.landlock is None:
+            return {}
+        try:
+            return {fd: self.landlock.ruleset(workdir)}
+        except OSError:
+            return {}
+
     def _fork_job_child(self) -> _Child:
         self.counter += 1
         workdir = self._mkdir(f"run-{self.counter}")
+        ruleset = self._ruleset(workdir, 5)
         job_r, job_w = os.pipe()
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -399,11 +419,11 @@ class Zygote:
                 signal.set_wakeup_fd(-1)  # the forker's, if it forked us
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 _redirect_stdio(out_w, err_w)
-                _keep_fds({3: job_r, 4: res_w})
+                _keep_fds({3: job_r, 4: res_w, **ruleset})
             except BaseException:
                 os._exit(HARDEN_FAILED)
             _job_child(self.cfg, self.layers, workdir)
-        for fd in (job_r, res_w, out_w, err_w):
+        for fd in (job_r, res_w, out_w, err_w, *ruleset.values()):
             os.close(fd)
         return _Child(pid, job_w, res_r, out_r, err_r, workdir)
 
@@ -606,6 +626,7 @@ class Zygote:
     def open_session(self, req: dict[str, Any]) -> dict[str, Any]:
         self.counter += 1
         workdir = self._mkdir(f"session-{self.counter}")
+        ruleset = self._ruleset(workdir, 4)
         mine, theirs = socket.socketpair()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -614,11 +635,13 @@ class Zygote:
             try:
                 null = os.open("/dev/null", os.O_RDWR)
                 _redirect_stdio(null, null)
-                _keep_fds({3: theirs.fileno()})
+                _keep_fds({3: theirs.fileno(), **ruleset})
             except BaseException:
                 os._exit(HARDEN_FAILED)
             _session_holder(self.cfg, self.layers, workdir, req["limits"])
         theirs.close()
+        for fd in ruleset.values():
+            os.close(fd)
         mine.settimeout(10.0)
         try:
             hello, fds = recv_msg(mine, maxfds=1)
@@ -826,6 +849,24 @@ class _Forker:
 
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+_MADV_COLLAPSE = 25
+_HUGE = 2 << 20
+
+
+def _collapse_heap() -> None:
+    """Back the warm heap (anonymous and brk memory, which every fork copies page table by page table and
+    every exiting job tears down) with transparent huge pages where the kernel can: each fork then copies one
+    entry per 2 MiB, and a job that writes to a huge page splits only that one. Speed only; kernels without
+    ``MADV_COLLAPSE`` (6.1+) or THP just refuse."""
+    with open("/proc/self/maps") as f:
+        regions = [line.split() for line in f]
+    for fields in regions:
+        if not fields[1].startswith("rw") or (len(fields) > 5 and fields[5] != "[heap]"):
+            continue
+        lo, hi = (int(x, 16) for x in fields[0].split("-"))
+        lo, hi = (lo + _HUGE - 1) & -_HUGE, hi & -_HUGE
+        if hi > lo:
+            _libc.madvise(ctypes.c_void_p(lo), ctypes.c_size_t(hi - lo), _MADV_COLLAPSE)
 
 
 def main() -> None:
@@ -845,4 +886,5 @@ def main() -> None:
     _STDIO = _make_stdio()
     gc.collect()
     gc.freeze()
+    _collapse_heap()
     Zygote(ctl, cfg).serve()
