@@ -182,7 +182,7 @@ def main() -> None:
     n_print, n_solve, n_fresh_print, n_fresh_solve, secs = (
         (50, 30, 10, 3, 3.0) if args.quick else (300, 150, 30, 10, 10.0)
     )
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0))
     load_before = os.getloadavg()
     with Sandbox(cells=1) as sb:
         isolation = sb.isolation

@@ -58,6 +58,8 @@ WARMUP = """
 import numpy as np, sympy as sp
 x, y = sp.symbols("x y")
 sp.solve(x**2 - 3*x + 1, x); sp.solve([x + y - 3, x - y - 1], [x, y])
+for e in (x**2 - 5, 3*x**2 - 7, x**2 + 4, 2*x**2 + 5*x - 3, x**3 - 6*x**2 + 11*x - 6):
+    print(sp.solve(e, x), file=__import__("io").StringIO())
 sp.simplify(sp.sin(x)**2 + sp.cos(x)**2); sp.factor(x**3 - 1); sp.expand((x + 1)**5)
 sp.integrate(x * sp.exp(x), x); sp.diff(sp.sin(x) * x, x); sp.limit(sp.sin(x) / x, x, 0)
 sp.Rational(1, 3) + sp.Rational(1, 6); sp.nsimplify(0.25); sp.N(sp.pi, 30); sp.sqrt(8)
@@ -193,6 +195,14 @@ def _keep_fds(mapping: dict[int, int]) -> None:
     for t, s in tmp.items():
         os.dup2(s, t, inheritable=False)
     os.closerange(top + 1, 65536)
+
+
+def _remove_dir(path: str) -> None:
+    """Remove a job's directory: one syscall when the job left it empty, as most do."""
+    try:
+        os.rmdir(path)
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _redirect_stdio(out: int, err: int) -> None:
@@ -619,7 +629,7 @@ class Zygote:
                     "message": "the job process could not be hardened",
                 },
             )
-        shutil.rmtree(child.workdir, ignore_errors=True)
+        _remove_dir(child.workdir)
         out["anomaly"] = anomaly or os.path.exists(child.workdir)
         return out
 
@@ -648,7 +658,7 @@ class Zygote:
         except (OSError, EOFError):
             self._kill({pid})
             self._wait(pid)
-            shutil.rmtree(workdir, ignore_errors=True)
+            _remove_dir(workdir)
             return {"error": "the session process could not be hardened", "anomaly": True}
         mine.settimeout(None)
         notify = fds[0] if hello.get("gate") and fds else None
@@ -717,7 +727,7 @@ class Zygote:
             s.sock.close()
             if s.notify is not None:
                 os.close(s.notify)
-            shutil.rmtree(s.workdir, ignore_errors=True)
+            _remove_dir(s.workdir)
             self._reap()
         return {"closed": s is not None}
 
