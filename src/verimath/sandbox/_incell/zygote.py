@@ -53,6 +53,8 @@ EXIT_WAIT_S = 5.0  # how long the forker waits for a killed job to be gone
 REPLY_SLACK_S = 1.0
 _HEADER = struct.Struct("!I")
 _libc = ctypes.CDLL(None, use_errno=True)
+_fork_holding_gil = ctypes.PyDLL(None, use_errno=True).fork
+_fork_holding_gil.restype = ctypes.c_int
 
 WARMUP = """
 import numpy as np, sympy as sp
@@ -197,6 +199,17 @@ def _keep_fds(mapping: dict[int, int]) -> None:
     os.closerange(top + 1, 65536)
 
 
+def _bare_fork() -> int:
+    """``fork(2)`` without CPython's after-fork work in the child (re-initialising locks and thread state,
+    running the at-fork hooks). Only for the forker: it has one thread, holds no lock when it forks, and the
+    only hook that matters, reseeding :mod:`random`, is done by the job itself. In a fresh fork each page that
+    work touches is a copy-on-write fault: it cost a job process about 0.8 ms of CPU."""
+    pid = _fork_holding_gil()
+    if pid < 0:
+        raise OSError(ctypes.get_errno(), "fork")
+    return pid
+
+
 def _remove_dir(path: str) -> None:
     """Remove a job's directory: one syscall when the job left it empty, as most do."""
     try:
@@ -259,6 +272,8 @@ def _job_child(cfg: dict[str, Any], layers: list[str], workdir: str) -> None:
         _limits(job["limits"])
         _enter(workdir)
         _new_stdio()
+        if "random" in sys.modules:  # what os.fork's at-fork hook would have done
+            sys.modules["random"].seed()
     except BaseException as exc:
         os.write(4, f"hardening failed: {exc!r}\n".encode())
         os._exit(HARDEN_FAILED)
@@ -425,7 +440,7 @@ class Zygote:
         err_r, err_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        pid = _bare_fork()
         if pid == 0:
             try:
                 _redirect_stdio(out_w, err_w)
