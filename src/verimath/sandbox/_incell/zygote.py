@@ -1,8 +1,9 @@
 """The zygote: one warm interpreter per cell that forks hardened children to run jobs and session cells.
 
 Started by the supervisor (``verimath.sandbox._cell``) inside the cell with a private control socket. It
-pre-imports numpy and SymPy, runs a warm-up set, freezes the heap (``gc.freeze``) and keeps one hardened
-child pre-forked. For each request it hands the child the code, enforces the wall-clock deadline (SIGKILL),
+pre-imports numpy and SymPy, runs a warm-up set, freezes the heap (``gc.freeze``), backs it with huge pages
+where the kernel can, and has a *forker* (a copy of itself) keep hardened children pre-forked. For each
+request it hands a ready child the code, enforces the wall-clock deadline (SIGKILL),
 caps stdout/stderr, reads the child's result from a private pipe and answers over the control socket.
 
 Sessions are chains of processes: the *holder* keeps the Python state; to run a cell it forks (the
@@ -203,7 +204,8 @@ def _bare_fork() -> int:
     """``fork(2)`` without CPython's after-fork work in the child (re-initialising locks and thread state,
     running the at-fork hooks). Only for the forker: it has one thread, holds no lock when it forks, and the
     only hook that matters, reseeding :mod:`random`, is done by the job itself. In a fresh fork each page that
-    work touches is a copy-on-write fault: it cost a job process about 0.8 ms of CPU."""
+    work touches is a copy-on-write fault (measured: 0.8 ms of CPU in a child that does nothing else, about
+    0.3 ms less per job in the sandbox)."""
     pid = _fork_holding_gil()
     if pid < 0:
         raise OSError(ctypes.get_errno(), "fork")
