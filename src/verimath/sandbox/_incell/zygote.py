@@ -265,6 +265,10 @@ def _job_child(cfg: dict[str, Any], layers: list[str], workdir: str) -> None:
     try:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         _harden(cfg, layers, 5, gated_fork=False)
+        _enter(workdir)  # all but the job's own limits is done before the job arrives
+        _new_stdio()
+        if "random" in sys.modules:  # what os.fork's at-fork hook would have done
+            sys.modules["random"].seed()
         os.write(4, b"H\n")
         data = b""
         while chunk := os.read(3, 1 << 20):
@@ -272,10 +276,6 @@ def _job_child(cfg: dict[str, Any], layers: list[str], workdir: str) -> None:
         job = json.loads(data)
         os.close(3)
         _limits(job["limits"])
-        _enter(workdir)
-        _new_stdio()
-        if "random" in sys.modules:  # what os.fork's at-fork hook would have done
-            sys.modules["random"].seed()
     except BaseException as exc:
         os.write(4, f"hardening failed: {exc!r}\n".encode())
         os._exit(HARDEN_FAILED)
