@@ -239,7 +239,7 @@ def _harden(cfg: dict[str, Any], layers: list[str], ruleset_fd: int, *, gated_fo
         harden.landlock_restrict(ruleset_fd)
     if "seccomp" not in layers:
         return None
-    return harden.load_seccomp(cfg["seccomp_session" if gated_fork else "seccomp_job"], listener=gated_fork)
+    return cfg["seccomp_session" if gated_fork else "seccomp_job"].load(listener=gated_fork)
 
 
 def _limits(lim: dict[str, Any]) -> None:
@@ -391,8 +391,8 @@ class Zygote:
             else None
         )
         if "seccomp" in self.layers:
-            cfg["seccomp_job"] = harden.compile_seccomp(gated_fork=False)
-            cfg["seccomp_session"] = harden.compile_seccomp(gated_fork=True)
+            cfg["seccomp_job"] = harden.SeccompFilter(harden.compile_seccomp(gated_fork=False))
+            cfg["seccomp_session"] = harden.SeccompFilter(harden.compile_seccomp(gated_fork=True))
         self.forker: _Forker | None = None
         self.sessions: dict[int, _Session] = {}
         self.counter = 0
