@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -91,22 +92,27 @@ def _parent(pid: int) -> int:
         return 0
 
 
-def _cell_cpu_s(sb: Sandbox) -> float:
-    """CPU seconds used so far by the zygotes of ``sb``, their direct children (the forker, which forks and
-    reaps the job processes, and the ready child) and every child those reaped."""
+def _cell_cpu_s(sb: Sandbox) -> dict[str, float]:
+    """CPU seconds used so far in the cells of ``sb``: by the zygotes, by their forkers (their direct children,
+    which fork and reap the job processes) and by the job processes the forkers reaped."""
     tick = os.sysconf("SC_CLK_TCK")
-    zygotes = set(_zygotes(sb))
-    pids = zygotes | {p for z in zygotes for p in _descendants(z) if _parent(p) in zygotes}
-    total = 0.0
-    for pid in pids:
+    used = {"jobs": 0.0, "forker": 0.0, "zygote": 0.0}
+    for zygote in _zygotes(sb):
         with contextlib.suppress(OSError):
-            total += sum(int(x) for x in _stat(pid)[11:15]) / tick  # utime stime cutime cstime
-    return total
+            used["zygote"] += sum(int(x) for x in _stat(zygote)[11:13]) / tick  # utime stime
+        for pid in _descendants(zygote):
+            if _parent(pid) == zygote:
+                with contextlib.suppress(OSError):
+                    fields = _stat(pid)
+                    used["forker"] += sum(int(x) for x in fields[11:13]) / tick
+                    used["jobs"] += sum(int(x) for x in fields[13:15]) / tick  # cutime cstime: reaped jobs
+    return used
 
 
-def throughput(cells: int, seconds: float) -> dict[str, float]:
+def throughput(cells: int, seconds: float) -> dict[str, Any]:
     """SymPy solves per second with every core busy (two callers per cell keep the queue full), and the CPU
-    time each solve costs (cells + supervisor), which bounds the throughput of an otherwise idle machine."""
+    time each solve costs (jobs, forkers, zygotes and the supervisor): unlike the rate, that does not depend on
+    what else runs on the machine, and it bounds the rate of otherwise idle cores."""
     with Sandbox(cells=cells) as sb:
         sb.run(SOLVE)
         done = 0
@@ -127,12 +133,15 @@ def throughput(cells: int, seconds: float) -> dict[str, float]:
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - start
-        sb.run("pass")  # let the zygotes reap the last children
-        cpu = _cell_cpu_s(sb) - cpu0 + time.process_time() - sup0
-    cpu_ms = 1000 * cpu / max(done, 1)
+        sb.run("pass")  # let the forkers reap the last children
+        cpu1 = _cell_cpu_s(sb)
+        used = {key: cpu1[key] - cpu0[key] for key in cpu0} | {"supervisor": time.process_time() - sup0}
+    per_solve = {key: 1000 * seconds / max(done, 1) for key, seconds in used.items()}
+    cpu_ms = sum(per_solve.values())
     return {
         "solves_per_s": round(done / elapsed, 1),
         "cpu_ms_per_solve": round(cpu_ms, 1),
+        "cpu_ms_per_solve_by_process": {key: round(ms, 2) for key, ms in per_solve.items()},
         "cpu_bound_solves_per_s": round(cells * 1000 / cpu_ms, 1),
     }
 
@@ -182,7 +191,7 @@ def main() -> None:
     n_print, n_solve, n_fresh_print, n_fresh_solve, secs = (
         (50, 30, 10, 3, 3.0) if args.quick else (300, 150, 30, 10, 10.0)
     )
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0))
     load_before = os.getloadavg()
     with Sandbox(cells=1) as sb:
         isolation = sb.isolation
@@ -222,9 +231,10 @@ def main() -> None:
             f"{name:<22}{s['median_ms']:>13.1f} ms{s['p99_ms']:>7.1f} ms{f['median_ms']:>15.1f} ms{f['p99_ms']:>7.1f} ms"
         )
     print(f"solve speed-up (median): {report['speedup_solve_median']}x")
+    by_process = ", ".join(f"{k} {v}" for k, v in tput["cpu_ms_per_solve_by_process"].items())
     print(
         f"throughput, {cores} cells: {tput['solves_per_s']} SymPy solves/s; {tput['cpu_ms_per_solve']} ms CPU "
-        f"per solve (cells + supervisor), i.e. at most {tput['cpu_bound_solves_per_s']}/s on {cores} idle cores"
+        f"per solve ({by_process}), i.e. at most {tput['cpu_bound_solves_per_s']}/s on {cores} idle cores"
     )
     print(f"memory per idle cell: PSS {memory['pss_mib']} MiB, RSS {memory['rss_mib']} MiB")
     print(f"written to {RESULTS}")

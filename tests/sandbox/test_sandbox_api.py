@@ -54,6 +54,25 @@ def test_numpy_and_sympy_are_warm_and_single_threaded(sandbox: Sandbox):
     assert r.stdout == "1.0 (x - 1)*(x + 1) 1\n"
 
 
+def test_a_job_imports_what_the_zygote_did_not(sandbox: Sandbox):
+    # The interpreter may live below a directory the job's uid cannot otherwise cross (/root/.pyenv/...).
+    r = sandbox.run("import sys\nprint('graphlib' in sys.modules)\nimport graphlib\nprint(graphlib.__name__)")
+    assert (r.status, r.stdout) == ("ok", "False\ngraphlib\n")
+
+
+def test_jobs_may_use_threads_and_draw_fresh_random_numbers(sandbox: Sandbox):
+    code = (
+        "import random, threading\n"
+        "seen = []\n"
+        "threads = [threading.Thread(target=seen.append, args=(i,)) for i in range(3)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print(sorted(seen), threading.active_count(), random.getrandbits(64))"
+    )
+    runs = [sandbox.run(code) for _ in range(3)]
+    assert all(r.status == "ok" and r.stdout.startswith("[0, 1, 2] 1 ") for r in runs), runs
+    assert len({r.stdout for r in runs}) == 3  # random is reseeded in every job, not inherited
+
+
 def test_per_run_limits_override(sandbox: Sandbox):
     r = sandbox.run("import time; time.sleep(5)", limits=Limits(timeout_s=0.3))
     assert r.status == "timeout"

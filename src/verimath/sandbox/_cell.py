@@ -75,6 +75,12 @@ def _python_roots() -> list[str]:
     return out
 
 
+def _parents(path: str) -> list[str]:
+    """The directories above ``path`` below ``/``, outermost first (``/a/b/c`` -> ``/a``, ``/a/b``)."""
+    parts = path.strip("/").split("/")[:-1]
+    return ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
 def _bwrap_prefix() -> list[str]:
     """bubblewrap's options for a cell; the command follows after ``--``."""
     # /tmp comes first: a later bind (a virtual environment under /tmp) must not be hidden by it.
@@ -86,7 +92,14 @@ def _bwrap_prefix() -> list[str]:
             argv += ["--ro-bind", top, top]
     for etc in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime"):
         argv += ["--ro-bind-try", etc, etc]
+    made: set[str] = set()
     for root in _python_roots():
+        # bubblewrap would make the missing parents (/root, /root/.pyenv, ...) mode 0700, which the job's uid
+        # cannot cross: it could import nothing the zygote had not imported already.
+        for parent in _parents(root):
+            if parent not in made:
+                made.add(parent)
+                argv += ["--perms", "0755", "--dir", parent]
         argv += ["--ro-bind", root, root]
     argv += [
         "--ro-bind",

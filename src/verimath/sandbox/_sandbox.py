@@ -25,8 +25,9 @@ class Sandbox:
 
     ``Sandbox(limits=Limits(timeout_s=5))``; ``.run(code)`` -> :class:`ExecResult`; ``await .arun(code)``;
     ``with .session() as s: s.run(cell)`` keeps state across cells; ``.close()`` or use it as a context manager.
-    ``cells`` defaults to one per core; ``backend`` is ``auto`` (bubblewrap, else ``unshare`` namespaces, else
-    hardening only) or one of those by name; a cell is recycled after ``recycle_after`` runs or any anomaly.
+    ``cells`` defaults to one per core this process may run on; ``backend`` is ``auto`` (bubblewrap, else
+    ``unshare`` namespaces, else hardening only) or one of those by name; a cell is recycled after
+    ``recycle_after`` runs or any anomaly.
     Callers beyond the free cells wait (back-pressure); with ``max_waiting`` set, one more raises
     :class:`~verimath.errors.BudgetExceeded` instead of queueing.
     """
@@ -53,7 +54,7 @@ class Sandbox:
         self._closed = False
         # Cells die with the thread that started them (PR_SET_PDEATHSIG), so one long-lived thread starts all.
         self._spawner = ThreadPoolExecutor(1, thread_name_prefix="verimath-sandbox-spawn")
-        n = cells or os.cpu_count() or 1
+        n = cells or len(os.sched_getaffinity(0))
         spawned: list[Cell] = []
         try:
             for _ in range(n):
