@@ -13,12 +13,12 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
-from verimath.errors import InputError  # noqa: E402
-from verimath.models import ChatRequest, Message, Model, Sampling, load_model  # noqa: E402
-from verimath.models._tiny import WEIGHTS_DIR, request_mode_and_question  # noqa: E402
-from verimath.strategies import get_strategy  # noqa: E402
-from verimath.strategies._prompts import load_prompts  # noqa: E402
-from verimath.tiny import held_out  # noqa: E402
+from verimath.errors import InputError
+from verimath.models import ChatRequest, Message, Model, Sampling, load_model
+from verimath.models._tiny import WEIGHTS_DIR, request_mode_and_question
+from verimath.strategies import get_strategy
+from verimath.strategies._prompts import load_prompts
+from verimath.tiny import held_out
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import random
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -19,8 +20,8 @@ from verimath.errors import InputError
 from verimath.models.tiny import numbers_in, render_program
 from verimath.problems import Problem, Template, TemplateError, builtin_dir, iter_instances, load_templates
 
-__all__ = ["HELD_OUT_SEED", "WIDEN", "Example", "example_of", "examples", "held_out", "operand_digits",
-           "pal_expression", "supported_templates"]
+__all__ = ["HELD_OUT_SEED", "WIDEN", "Example", "example_of", "examples", "held_out", "is_held_out_question",
+           "operand_digits", "pal_expression", "supported_templates"]
 
 _FUNCTIONS = {"Fraction", "max", "min", "abs"}
 
@@ -136,12 +137,21 @@ def supported_templates() -> list[Template]:
     return out
 
 
+def is_held_out_question(question: str) -> bool:
+    """One question in ten, chosen by its text alone: never trained on, whatever the seeds, so a held-out
+    question can never also be a training question."""
+    return zlib.crc32(question.encode("utf-8")) % 10 == 0
+
+
 def examples(templates: list[Template], per_template: int, *, seed: int, widen: int = 1) -> Iterator[Example]:
-    """Checked examples, ``per_template`` (at most) from each template, interleaved in a seeded order."""
+    """Checked training examples, at most ``per_template`` instances drawn from each template (held-out
+    questions skipped), interleaved in a seeded order."""
     rows: list[Example] = []
     for t in templates:
         try:
             for problem in iter_instances(t, per_template, seed=seed, widen=widen, max_tries=200_000):
+                if is_held_out_question(problem.question):
+                    continue
                 ex = example_of(t, problem)
                 if ex is not None:
                     rows.append(ex)
@@ -164,10 +174,21 @@ WIDEN = (1, 10, 100)
 ``range(...)`` of a template, so numbers get one or two more digits than any seen in training."""
 
 
+def _first_held_out(template: Template, seed: int, widen: int) -> Problem | None:
+    try:
+        for p in iter_instances(template, 60, seed=seed, widen=widen, max_tries=50_000):
+            if is_held_out_question(p.question):
+                return p
+    except TemplateError:
+        pass
+    return None
+
+
 def held_out(n: int, *, seed: int = HELD_OUT_SEED, widen: tuple[int, ...] = WIDEN) -> list[Problem]:
-    """``n`` held-out problems: new seeds, spread evenly over the ``widen`` factors, one instance per template
-    (templates taken in a seeded order; ``n`` larger than the templates available gives fewer). Each problem's
-    metadata carries ``operand_digits`` and ``widen``."""
+    """``n`` held-out problems: new seeds, only questions :func:`is_held_out_question` keeps out of training,
+    spread evenly over the ``widen`` factors, one instance per template (templates taken in a seeded order;
+    ``n`` larger than the templates available gives fewer). Each problem's metadata carries ``operand_digits``
+    and ``widen``."""
     if n < 1:
         raise InputError("the held-out set needs at least one problem", field="n")
     templates = supported_templates()
@@ -179,10 +200,9 @@ def held_out(n: int, *, seed: int = HELD_OUT_SEED, widen: tuple[int, ...] = WIDE
         for t in order:
             if found == want:
                 break
-            try:
-                p = next(iter_instances(t, 1, seed=seed + factor, widen=factor, max_tries=50_000))
-            except (TemplateError, StopIteration):
-                continue  # widening broke one of the template's conditions
+            p = _first_held_out(t, seed + factor, factor)
+            if p is None:
+                continue  # widening broke one of the template's conditions, or its instances are few
             meta = {**p.metadata, "operand_digits": operand_digits(p.question), "widen": factor}
             out.append(Problem(id=f"{p.id}@x{factor}", question=p.question, answer=p.answer, metadata=meta,
                                template_id=p.template_id))
