@@ -63,8 +63,10 @@ def main() -> None:
     rows += [(f"model only, {s} prompts", f"{v:,.0f} problems/s") for s, v in speeds.items()]
     rows += [(f"verimath eval --strategy {r.strategy}", f"{r.problems / r.wall_s:,.1f} problems/s "
               f"({r.problems} in {r.wall_s:.1f} s), accuracy {r.accuracy:.1%}") for r in demo.runs]
-    rows += [(f"  operand digits {row.digits} (n={row.problems})",
-              "  ".join(f"{s} {c / row.problems:.1%}" for s, c in row.correct.items())) for row in demo.by_length]
+    groups = [(f"largest number {row.value} digits", row) for row in demo.by_length]
+    groups += [(f"template ranges x{row.value}", row) for row in demo.by_range]
+    rows += [(f"  {label} (n={row.problems})", "  ".join(f"{s} {c / row.problems:.1%}" for s, c in row.correct.items()))
+             for label, row in groups]
     rows.append(("whole job (held-out set, both evals, reports)", f"{demo.wall_s:.1f} s"))
     width = max(len(r[0]) for r in rows)
     print(f"builtin:tiny on {len(questions)} held-out problems, {os.cpu_count()} CPUs")

@@ -21,7 +21,7 @@ from verimath.tiny._data import (
     pal_expression,
     supported_templates,
 )
-from verimath.tiny._demo import DemoResult, LengthRow, StrategyRun, run_demo
+from verimath.tiny._demo import DemoResult, GroupRow, StrategyRun, run_demo
 from verimath.tiny._train import TrainConfig, TrainProgress, TrainResult, train
 
 __all__ = [
@@ -29,7 +29,7 @@ __all__ = [
     "WIDEN",
     "DemoResult",
     "Example",
-    "LengthRow",
+    "GroupRow",
     "StrategyRun",
     "TrainConfig",
     "TrainProgress",

@@ -21,10 +21,11 @@ STRATEGIES = ("pal", "direct")
 
 
 @dataclass(frozen=True, slots=True)
-class LengthRow:
-    """Accuracy of each strategy on the problems whose largest number has ``digits`` digits."""
+class GroupRow:
+    """Correct first samples of each strategy on the problems whose metadata field has ``value``
+    (``operand_digits``: digits of the largest number in the question; ``widen``: the range factor)."""
 
-    digits: int
+    value: int
     problems: int
     correct: dict[str, int]
 
@@ -48,7 +49,8 @@ class DemoResult:
     dataset: Path
     model: str
     runs: tuple[StrategyRun, ...]
-    by_length: tuple[LengthRow, ...]
+    by_length: tuple[GroupRow, ...]
+    by_range: tuple[GroupRow, ...]
     wall_s: float
 
     def to_dict(self) -> dict[str, object]:
@@ -57,20 +59,31 @@ class DemoResult:
             "runs": [{"strategy": r.strategy, "run_dir": str(r.run_dir), "html": str(r.html),
                       "problems": r.problems, "correct": r.correct, "accuracy": round(r.accuracy, 4),
                       "wall_s": round(r.wall_s, 2)} for r in self.runs],
-            "by_operand_digits": [{"digits": row.digits, "problems": row.problems, **{
-                s: round(c / row.problems, 4) for s, c in row.correct.items()}} for row in self.by_length],
+            "by_operand_digits": [_row_dict("digits", row) for row in self.by_length],
+            "by_range_factor": [_row_dict("widen", row) for row in self.by_range],
         }
 
 
-def _correct_by_length(run_dir: Path) -> dict[int, tuple[int, int]]:
-    """operand digits -> (problems, first samples correct)."""
+def _row_dict(name: str, row: GroupRow) -> dict[str, object]:
+    return {name: row.value, "problems": row.problems,
+            **{s: round(c / row.problems, 4) for s, c in row.correct.items()}}
+
+
+def _correct_by(run_dir: Path, field: str) -> dict[int, tuple[int, int]]:
+    """Value of the metadata ``field`` -> (problems, first samples correct)."""
     out: dict[int, tuple[int, int]] = {}
     with RunStore.open(run_dir) as store:
         for problem, records in store.attempts(with_attempt=False):
-            digits = int(problem.metadata.get("operand_digits", 0))
-            seen, correct = out.get(digits, (0, 0))
-            out[digits] = (seen + 1, correct + int(bool(records and records[0].correct)))
+            value = int(problem.metadata.get(field, 0))
+            seen, correct = out.get(value, (0, 0))
+            out[value] = (seen + 1, correct + int(bool(records and records[0].correct)))
     return out
+
+
+def _rows(counts: dict[str, dict[int, tuple[int, int]]]) -> tuple[GroupRow, ...]:
+    values = sorted({v for c in counts.values() for v in c})
+    return tuple(GroupRow(v, counts[STRATEGIES[0]].get(v, (0, 0))[0],
+                          {s: counts[s].get(v, (0, 0))[1] for s in STRATEGIES}) for v in values)
 
 
 def run_demo(out_dir: Path, *, n: int = 120, model: str = "builtin:tiny", seed: int = HELD_OUT_SEED,
@@ -82,7 +95,8 @@ def run_demo(out_dir: Path, *, n: int = 120, model: str = "builtin:tiny", seed: 
     dataset = out_dir / "held_out.jsonl"
     write_jsonl(held_out(n, seed=seed), dataset)
     runs = []
-    counts: dict[str, dict[int, tuple[int, int]]] = {}
+    by_length: dict[str, dict[int, tuple[int, int]]] = {}
+    by_range: dict[str, dict[int, tuple[int, int]]] = {}
     for strategy in STRATEGIES:
         began = time.perf_counter()
         run_dir = out_dir / f"run-{strategy}"
@@ -92,9 +106,7 @@ def run_demo(out_dir: Path, *, n: int = 120, model: str = "builtin:tiny", seed: 
                                     concurrency=concurrency), report_progress)
         html = out_dir / f"report-{strategy}.html"
         html.write_text(render_html(build_report(run_dir), run_dir), encoding="utf-8")
-        counts[strategy] = _correct_by_length(run_dir)
+        by_length[strategy] = _correct_by(run_dir, "operand_digits")
+        by_range[strategy] = _correct_by(run_dir, "widen")
         runs.append(StrategyRun(strategy, run_dir, html, final.done, final.correct, time.perf_counter() - began))
-    lengths = sorted({d for c in counts.values() for d in c})
-    rows = tuple(LengthRow(d, counts[STRATEGIES[0]].get(d, (0, 0))[0],
-                           {s: counts[s].get(d, (0, 0))[1] for s in STRATEGIES}) for d in lengths)
-    return DemoResult(dataset, model, tuple(runs), rows, time.perf_counter() - start)
+    return DemoResult(dataset, model, tuple(runs), _rows(by_length), _rows(by_range), time.perf_counter() - start)
