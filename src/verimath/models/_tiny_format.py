@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from verimath.errors import InputError
@@ -73,12 +73,14 @@ class TinyTokenizer:
 
     vocab: tuple[str, ...]
     direct_format: DirectFormat = "reversed"
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.vocab[: len(SPECIALS)] != SPECIALS:
             raise InputError("the tiny vocabulary must start with the special tokens", field="vocab")
         if self.direct_format not in ("plain", "reversed"):
             raise InputError(f"unknown direct format {self.direct_format!r}", field="direct_format")
+        object.__setattr__(self, "_index", {t: i for i, t in enumerate(self.vocab)})
 
     @classmethod
     def build(cls, texts: Iterable[str], *, min_count: int = 3, direct_format: DirectFormat = "reversed",
@@ -97,10 +99,6 @@ class TinyTokenizer:
     @property
     def size(self) -> int:
         return len(self.vocab)
-
-    @property
-    def _index(self) -> dict[str, int]:
-        return _index_of(self.vocab)
 
     def _text_ids(self, text: str, *, numbers_as_indices: bool) -> tuple[list[int], list[str]]:
         index, ids, literals = self._index, [], []
@@ -154,16 +152,6 @@ class TinyTokenizer:
         """A generated direct answer in plain digits."""
         text = self.decode(ids)
         return reverse_digits(text) if self.direct_format == "reversed" else text
-
-
-_INDEX_CACHE: dict[tuple[str, ...], dict[str, int]] = {}
-
-
-def _index_of(vocab: tuple[str, ...]) -> dict[str, int]:
-    found = _INDEX_CACHE.get(vocab)
-    if found is None:
-        found = _INDEX_CACHE[vocab] = {t: i for i, t in enumerate(vocab)}
-    return found
 
 
 def render_program(expression: str, literals: Sequence[str]) -> str:
