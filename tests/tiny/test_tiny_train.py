@@ -43,3 +43,5 @@ def test_bad_config_is_an_input_error() -> None:
 
     with pytest.raises(InputError):
         TrainConfig(steps=0)
+    with pytest.raises(InputError, match="direct_format"):
+        TrainConfig(direct_format="sideways")  # type: ignore[arg-type]

@@ -45,6 +45,9 @@ class TrainConfig:
         for key in ("steps", "batch", "per_template", "d_model", "n_layers", "n_heads", "threads"):
             if getattr(self, key) < 1:
                 raise InputError(f"{key} must be at least 1", field=key)
+        if self.direct_format not in ("plain", "reversed"):
+            raise InputError(f"direct_format must be 'plain' or 'reversed', got {self.direct_format!r}",
+                             field="direct_format")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +81,29 @@ def _rows(tokenizer: TinyTokenizer, data: list[Example], max_len: int) -> list[t
 
 def train(config: TrainConfig, out: Path, on_progress: Callable[[TrainProgress], None] | None = None,
           *, progress_every: int = 50) -> TrainResult:
-    """Train from scratch and write ``out`` (``.safetensors`` + ``.json``)."""
+    """Train from scratch and write ``out`` (``.safetensors`` + ``.json``). torch's thread count and
+    deterministic-algorithms flag are set for the run and restored afterwards."""
+    import torch
+
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(config.threads)
+    torch.use_deterministic_algorithms(True)
+    try:
+        return _train(config, out, on_progress, progress_every)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _train(config: TrainConfig, out: Path, on_progress: Callable[[TrainProgress], None] | None,
+           progress_every: int) -> TrainResult:
     import torch
     import torch.nn.functional as F
 
     from verimath.models._tiny_net import TinyCheckpoint, TinyConfig, TinyNet, save_checkpoint
 
     start = time.perf_counter()
-    torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    torch.use_deterministic_algorithms(True)
     data = list(examples(supported_templates(), config.per_template, seed=config.seed))
     if not data:
         raise InputError("no training examples could be generated", field="per_template")
@@ -96,8 +112,8 @@ def train(config: TrainConfig, out: Path, on_progress: Callable[[TrainProgress],
     rows = _rows(tokenizer, data, config.max_len)
     net_config = TinyConfig(tokenizer.size, config.d_model, config.n_layers, config.n_heads, config.max_len)
     net = TinyNet(net_config)
-    decay = [p for n, p in net.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in net.named_parameters() if p.dim() < 2]
+    decay = [p for p in net.parameters() if p.dim() >= 2]  # matrices and embeddings; not norms and biases
+    no_decay = [p for p in net.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=config.lr, betas=(0.9, 0.98))
 
