@@ -136,6 +136,86 @@ def demo_command(
         console.print(table)
 
 
+@app.command("tiny-demo")
+def tiny_demo_command(
+    out: Path = typer.Option(Path("runs/tiny-demo"), "--out", help="Folder for the held-out set, runs, reports."),
+    n: int = typer.Option(120, "-n", min=3, help="Held-out problems (a third per range factor 1, 10, 100)."),
+    model: str = typer.Option("builtin:tiny", "--model", help="Model spec (builtin:tiny or builtin:PATH)."),
+    seed: int | None = typer.Option(None, "--seed", help="Held-out seed (default: far from training seeds)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+) -> None:
+    """The main job: the built-in tiny model with tools (pal) and without (direct) on a fresh held-out set with
+    numbers longer than in training, compared by operand length; writes an HTML report per strategy."""
+    from rich.table import Table
+
+    from verimath.tiny import HELD_OUT_SEED, run_demo
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def show(strategy: str, p: Any) -> None:
+            if strategy not in tasks:
+                tasks[strategy] = bar.add_task(f"{model} {strategy}", total=None)
+            bar.update(tasks[strategy], completed=p.done, total=p.total or None)
+
+        result = run_demo(out, n=n, model=model, seed=HELD_OUT_SEED if seed is None else seed, on_progress=show)
+    if as_json:
+        console.print_json(json.dumps(result.to_dict()))
+        return
+    table = Table(title=f"{model} on {sum(r.problems for r in result.by_length)} held-out problems (new seeds; "
+                        "template ranges x1, x10, x100)")
+    table.add_column("largest number in the question", justify="left")
+    table.add_column("problems", justify="right")
+    for run in result.runs:
+        table.add_column(f"{run.strategy} accuracy", justify="right")
+    groups = [(f"{row.value} digits", row) for row in result.by_length]
+    groups += [(f"range x{row.value}", row) for row in result.by_range]
+    for i, (label, row) in enumerate(groups):
+        table.add_row(label, str(row.problems), *(f"{row.correct[r.strategy] / row.problems:.1%}" for r in result.runs),
+                      end_section=i + 1 == len(result.by_length))
+    table.add_row("all", str(sum(r.problems for r in result.by_length)),
+                  *(f"{r.accuracy:.1%}" for r in result.runs), style="bold")
+    console.print(table)
+    for run in result.runs:
+        console.print(f"{run.strategy}: {run.problems} problems in {run.wall_s:.1f} s "
+                      f"({run.problems / run.wall_s:.1f}/s); report {run.html}", highlight=False)
+    console.print(f"held-out set {result.dataset}; total {result.wall_s:.1f} s", highlight=False)
+
+
+@app.command("train-tiny")
+def train_tiny_command(
+    out: Path = typer.Option(..., "--out", help="Folder to write tiny.safetensors and tiny.json into."),
+    steps: int = typer.Option(1500, "--steps", min=1, help="Optimizer steps."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the data, the initialisation and the batch order."),
+    batch: int = typer.Option(32, "--batch", min=1, help="Instances per step (each trained in both modes)."),
+    per_template: int = typer.Option(400, "--per-template", min=1, help="Training instances per template."),
+    direct_format: str = typer.Option("reversed", "--direct-format",
+                                      help="Digits of direct answers: reversed (least significant first) or plain."),
+    threads: int = typer.Option(1, "--threads", min=1, help="CPU threads for torch."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Train the built-in tiny model from scratch on CPU from the built-in templates (deterministic for a seed)."""
+    from verimath.tiny import TrainConfig, train
+
+    config = TrainConfig(steps=steps, seed=seed, batch=batch, per_template=per_template,
+                         direct_format=direct_format, threads=threads)  # type: ignore[arg-type]
+    columns = (TextColumn("train-tiny"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=as_json) as bar:
+        task = bar.add_task("train", total=steps, loss="—")
+        result = train(config, out / "tiny.safetensors",
+                       lambda p: bar.update(task, completed=p.step, loss=f"{p.loss:.4f}"), progress_every=10)
+    summary = {"weights": str(result.path), "parameters": result.parameters, "examples": result.examples,
+               "final_loss": round(result.final_loss, 5), "wall_s": round(result.wall_s, 1)}
+    if as_json:
+        console.print_json(json.dumps(summary))
+    else:
+        console.print(f"{result.parameters:,} parameters trained on {result.examples:,} instances in "
+                      f"{result.wall_s / 60:.1f} min (final loss {result.final_loss:.4f}) -> {result.path}",
+                      highlight=False)
+
+
 @app.command("solve")
 def solve_command(
     question: str = typer.Argument(..., help="The problem, as text (LaTeX welcome); '-' reads it from stdin."),
@@ -344,6 +424,8 @@ def generate(
     per_template: int = typer.Option(50, "--per-template", "-n", min=1, help="Distinct instances per template."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives byte-identical output."),
     max_tries: int = typer.Option(400_000, "--max-tries", min=1, help="Draw budget per template."),
+    widen: int = typer.Option(1, "--widen", min=1, help="Multiply the bounds of the templates' integer ranges "
+                                                          "(longer numbers than the templates' own)."),
     out: str = typer.Option(..., "--out", "-o", help="Output JSONL: id, template_id, question, answer, "
                                                        "solution, variables."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -354,7 +436,7 @@ def generate(
     from verimath.problems import generate_many, load_templates, write_jsonl
 
     loaded = load_templates(templates)
-    problems, failures = generate_many(loaded, per_template, seed=seed, max_tries=max_tries)
+    problems, failures = generate_many(loaded, per_template, seed=seed, max_tries=max_tries, widen=widen)
     written = write_jsonl(problems, out)
     summary = {"templates": len(loaded), "generated": len(loaded) - len(failures), "instances": written,
                "failed": [{"template": f.template_id, "reason": f.reason, "message": str(f)} for f in failures]}

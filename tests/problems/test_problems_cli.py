@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,20 @@ def test_generate_is_reproducible_and_writes_the_documented_rows(tmp_path):
     assert {"id", "template_id", "question", "answer", "solution", "variables"} <= set(rows[0])
     summary = json.loads(res.stdout)
     assert summary["instances"] == len(rows) and summary["failed"] == []
+
+
+def test_generate_widen_makes_longer_numbers(tmp_path):
+    plain, wide = tmp_path / "p.jsonl", tmp_path / "w.jsonl"
+    for out, factor in ((plain, "1"), (wide, "100")):
+        res = run_cli("generate", "--templates", "builtin", "--per-template", "1", "--seed", "5", "--widen", factor, "--max-tries", "20000",
+                      "-o", str(out), "--json")
+        assert res.returncode == 0, res.stderr
+
+    def longest(path):
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        return max(len(n) for r in rows for n in re.findall(r"\d+", r["question"]))
+
+    assert longest(wide) >= longest(plain) + 2
 
 
 def test_generate_reports_a_bad_template_folder(tmp_path):

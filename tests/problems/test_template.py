@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verimath.errors import InputError
 from verimath.problems import Problem, TemplateError, generate, generate_many, load_templates, parse_template
 from verimath.problems._expr import Labeled, compile_expr
 from verimath.problems._library import LISTS, RngBox, make_functions
@@ -53,6 +54,31 @@ def test_a_small_template_end_to_end():
         assert p.template_id == "t" and p.id.startswith("t#")
         assert p.metadata["variables"]["name"] in LISTS["names_female"]
     assert t.render_defaults().startswith("Ann has 4 apples")
+
+
+def test_widen_scales_integer_ranges_and_keeps_the_conditions():
+    t = template("{name,Ann} has {x,4} apples and eats {y,1}. How many are left?\n\n#init:\n"
+                 "- name = sample(names_female)\n- $x = range(2, 30)\n- $y = range(1, 10)\n\n"
+                 "#conditions:\n- y < x\n- divides(x, 2)\n\n#answer: x - y",
+                 "{name} has {x} - {y} = <<{x}-{y}={x-y}>>{x-y} left.\n#### {x-y}")
+    wide = generate(t, 20, seed=3, widen=100)
+    for p in wide:
+        check_instance(t, p)
+        assert 200 <= p.metadata["variables"]["x"] < 3000 and 100 <= p.metadata["variables"]["y"] < 1000
+    assert generate(t, 20, seed=3, widen=1) == generate(t, 20, seed=3)
+    with pytest.raises(InputError):
+        generate(t, 1, widen=0)
+
+
+def test_slot_spans_locate_each_slot_of_an_instance():
+    t = template("{name,Ann} has {x,4} apples and eats {y,1}.\n\n#init:\n- name = sample(names_female)\n"
+                 "- $x = range(20, 30)\n- $y = range(1, 10)\n\n#answer: x - y", "#### {x-y}")
+    p = generate(t, 1, seed=0)[0]
+    spans = t.slot_spans(p.question)
+    assert [name for name, _, _ in spans] == ["name", "x", "y"]
+    assert [p.question[a:b] for _, a, b in spans][1:] == [str(p.metadata["variables"][v]) for v in "xy"]
+    assert t.slot_spans("something else") is None
+    assert t.answer_expression() == "x - y"
 
 
 def test_same_seed_same_bytes_other_seed_other_instances():

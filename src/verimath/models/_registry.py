@@ -30,7 +30,8 @@ def backends() -> tuple[str, ...]:
 
 
 def load_model(spec: str, **options: Any) -> Model:
-    """Build the model named by ``spec`` (``openai:NAME``, ``hf:PATH``, ``vllm:PATH``, or a registered prefix).
+    """Build the model named by ``spec`` (``openai:NAME``, ``hf:PATH``, ``vllm:PATH``, ``builtin:tiny``, or a
+    registered prefix).
 
     Options go to the backend (``base_url=`` for ``openai``, ``device=`` for ``hf``, ...); options a backend
     does not take are an ``InputError``. Options whose value is ``None`` are dropped.
@@ -63,3 +64,4 @@ def _lazy(module: str, cls_name: str) -> Factory:
 register_backend("openai", _lazy("verimath.models._openai", "OpenAIModel"))
 register_backend("hf", _lazy("verimath.models._hf", "HFModel"))
 register_backend("vllm", _lazy("verimath.models._vllm", "VLLMModel"))
+register_backend("builtin", _lazy("verimath.models._tiny", "TinyModel"))

@@ -101,8 +101,17 @@ def _labeled(x: Any) -> Any:
     return x
 
 
-def make_functions(box: RngBox) -> dict[str, Callable[..., Any]]:
-    """The whitelisted functions, random ones bound to ``box``."""
+def make_functions(box: RngBox, *, widen: int = 1) -> dict[str, Callable[..., Any]]:
+    """The whitelisted functions, random ones bound to ``box``. ``widen`` multiplies the bounds of every
+    ``range(...)`` (the step stays), so sampled integers get more digits than the template's own."""
+
+    def widened_range(*args: Any) -> range:
+        if widen == 1:
+            return _range(*args)
+        bounds = [_int(a, "range() argument") for a in args]
+        if len(bounds) == 1:
+            bounds = [0, bounds[0]]
+        return _range(bounds[0] * widen, bounds[1] * widen, *bounds[2:])
 
     def sample(seq: Any, k: Any = None) -> Any:
         seq = sequence(seq)
@@ -183,7 +192,7 @@ def make_functions(box: RngBox) -> dict[str, Callable[..., Any]]:
         return _range(low, _int(high, "numbers_within()") + 1)
 
     return {
-        "range": _range, "frange": _frange, "arange": _frange, "np.arange": _frange,
+        "range": widened_range, "frange": _frange, "arange": _frange, "np.arange": _frange,
         "numbers_within": numbers_within, "sample": sample, "sample_sequential": sample_sequential,
         "shuffle_list": shuffle_list, "format_frac": format_frac, "randint": randint, "np.random.randint": randint,
         "list": to_list, "fix_floats": fix_floats, "is_int": is_int, "divides": divides, "int": to_int,

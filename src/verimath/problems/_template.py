@@ -78,6 +78,28 @@ class Template:
     source: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
+    def slot_spans(self, question: str) -> list[tuple[str, int, int]] | None:
+        """``(name, start, end)`` of every slot in ``question``, an instance of this template, in order;
+        ``None`` when the question is not one (the text between slots does not match)."""
+        pieces = _SLOT.split(self.question)[::3]  # split keeps the two groups of each slot
+        pattern = "(.*?)".join(re.escape(p) for p in pieces)
+        m = re.fullmatch(pattern, question, re.DOTALL)
+        if m is None:
+            return None
+        names = [s.group(1) for s in _SLOT.finditer(self.question)]
+        return [(name, m.start(i + 1), m.end(i + 1)) for i, name in enumerate(names)]
+
+    def answer_expression(self) -> str:
+        """The expression that computes the answer: ``#answer``, else the ``#### {...}`` of the solution."""
+        if self.answer is not None:
+            return _clean(self.answer)
+        final = [m for m in (_FINAL.search(ln) for ln in self.answer_annotated.splitlines()) if m]
+        inner = _BRACE.fullmatch(final[-1].group(1).strip()) if final else None
+        if inner is None:
+            raise TemplateError("no #answer and the #### line is not one {expression}", reason="format",
+                                template_id=self.id, file=self.source, field="#answer")
+        return _clean(inner.group(1))
+
     def render_defaults(self) -> str:
         """The question with every slot showing its default (the problem the template was made from)."""
         return _SLOT.sub(lambda m: m.group(2).strip(), self.question)
@@ -169,10 +191,10 @@ def _clean(src: str) -> str:
 class _Program:
     """A template compiled for sampling."""
 
-    def __init__(self, t: Template) -> None:
+    def __init__(self, t: Template, widen: int = 1) -> None:
         self.t = t
         self.box = RngBox()
-        funcs = make_functions(self.box)
+        funcs = make_functions(self.box, widen=widen)
         self.env0: dict[str, Any] = dict(LISTS)
         self.slot_names = {m.group(1) for m in _SLOT.finditer(t.question)}
         levels: list[_Level] = []
@@ -215,16 +237,9 @@ class _Program:
             reach.append(direct.union(*(reach[j] for j in direct)) if direct else set())
             for c in lv.checks:
                 c.back = tuple(sorted(set(c.back).union(*(reach[j] for j in c.back)))) if c.back else ()
-        answer_src = t.answer
-        final = [m for m in (_FINAL.search(ln) for ln in t.answer_annotated.splitlines()) if m]
-        if not final:
+        if not any(_FINAL.search(ln) for ln in t.answer_annotated.splitlines()):
             raise self.error("answer_annotated has no '#### ...' line", "format", "answer_annotated")
-        if answer_src is None:
-            inner = _BRACE.fullmatch(final[-1].group(1).strip())
-            if inner is None:
-                raise self.error("no #answer and the #### line is not one {expression}", "format", "#answer")
-            answer_src = inner.group(1)
-        self.answer, _ = self._compile(_clean(answer_src), funcs, bound, "#answer")
+        self.answer, _ = self._compile(t.answer_expression(), funcs, bound, "#answer")
         self.solution_parts: dict[str, Compiled] = {}
         for m in _BRACE.finditer(t.answer_annotated):
             if m.group(1) not in self.solution_parts:
@@ -454,11 +469,14 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def iter_instances(template: Template, n: int, *, seed: int = 0,
-                   max_tries: int = DEFAULT_MAX_TRIES) -> Iterator[Problem]:
+def iter_instances(template: Template, n: int, *, seed: int = 0, max_tries: int = DEFAULT_MAX_TRIES,
+                   widen: int = 1) -> Iterator[Problem]:
     """Yield up to ``n`` distinct instances; raise :class:`TemplateError` (after yielding what it found) when
-    the budget of ``max_tries`` draws runs out first."""
-    program = _Program(template)
+    the budget of ``max_tries`` draws runs out first. ``widen`` > 1 multiplies the bounds of the template's
+    integer ``range(...)`` draws (its conditions and answer check still apply): numbers longer than its own."""
+    if widen < 1:
+        raise InputError(f"widen must be a positive integer, got {widen!r}", field="widen")
+    program = _Program(template, widen)
     rng = random.Random(f"verimath-template:{seed}:{template.id}")
     seen: set[str] = set()
     rejects: Counter[str] = Counter()
@@ -507,19 +525,20 @@ def _budget_error(program: _Program, n: int, found: int, tries: int, rejects: Co
     return program.error(f"only {found} of {n} instances within {tries} draws{why}", "too_few")
 
 
-def generate(template: Template, n: int, *, seed: int = 0, max_tries: int = DEFAULT_MAX_TRIES) -> list[Problem]:
+def generate(template: Template, n: int, *, seed: int = 0, max_tries: int = DEFAULT_MAX_TRIES,
+             widen: int = 1) -> list[Problem]:
     """``n`` distinct instances of ``template``, reproducible from ``seed``; :class:`TemplateError` otherwise."""
-    return list(iter_instances(template, n, seed=seed, max_tries=max_tries))
+    return list(iter_instances(template, n, seed=seed, max_tries=max_tries, widen=widen))
 
 
-def generate_many(templates: Iterable[Template], n: int, *, seed: int = 0,
-                  max_tries: int = DEFAULT_MAX_TRIES) -> tuple[list[Problem], list[TemplateError]]:
+def generate_many(templates: Iterable[Template], n: int, *, seed: int = 0, max_tries: int = DEFAULT_MAX_TRIES,
+                  widen: int = 1) -> tuple[list[Problem], list[TemplateError]]:
     """Instances of every template, and the error of each template that could not give ``n``."""
     problems: list[Problem] = []
     failures: list[TemplateError] = []
     for t in templates:
         try:
-            problems.extend(generate(t, n, seed=seed, max_tries=max_tries))
+            problems.extend(generate(t, n, seed=seed, max_tries=max_tries, widen=widen))
         except TemplateError as exc:
             failures.append(exc)
     return problems, failures

@@ -1,6 +1,6 @@
 """verimath.strategies — "how to reason".
 
-Owns the strategies (``cot``, ``pal``, ``tir``, ``self_verify``, ``decompose``), their prompt files
+Owns the strategies (``cot``, ``direct``, ``pal``, ``tir``, ``self_verify``, ``decompose``), their prompt files
 (``prompts/*.toml``, overridable), the ``Attempt`` record (final answer and full trace of messages and executed
 cells, JSON round-tripping), and ``solve`` (several attempts and a verification-weighted vote).
 
@@ -17,6 +17,7 @@ from verimath.strategies._solve import VERIFICATION_WEIGHT, Solution, solve, vot
 from verimath.strategies._strategies import (
     Cot,
     Decompose,
+    Direct,
     Pal,
     SelfVerify,
     Strategy,
@@ -34,6 +35,7 @@ __all__ = [
     "CodeStep",
     "Cot",
     "Decompose",
+    "Direct",
     "ExecResult",
     "ExecSession",
     "MessageStep",

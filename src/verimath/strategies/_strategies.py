@@ -106,6 +106,13 @@ class Cot(_Base):
 
 
 @dataclass(frozen=True, slots=True)
+class Direct(Cot):
+    """Direct answer: the final answer alone in ``\\boxed{}``, no reasoning, no code (its own prompts)."""
+
+    name: ClassVar[str] = "direct"
+
+
+@dataclass(frozen=True, slots=True)
 class Pal(_Base):
     """Program-aided: the model writes one program, the sandbox runs it, the last printed line is the answer."""
 
@@ -220,7 +227,7 @@ class Decompose(_Base):
         return _Outcome(final_answer(text))
 
 
-_STRATEGIES: dict[str, type[_Base]] = {cls.name: cls for cls in (Cot, Pal, Tir, SelfVerify, Decompose)}
+_STRATEGIES: dict[str, type[_Base]] = {cls.name: cls for cls in (Cot, Direct, Pal, Tir, SelfVerify, Decompose)}
 
 
 def strategies() -> tuple[str, ...]:

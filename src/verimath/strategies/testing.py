@@ -61,6 +61,8 @@ class Tutor:
             return f"```python\nprint({self.expression})\n```"
         if "one complete Python program" in text:
             return f"```python\nprint({self.expression})\n```"
+        if "Give only the final answer" in text:
+            return f"\\boxed{{{self.answer}}}"
         if "Reason step by step" in text:
             return f"Working it out, \\boxed{{{self.answer}}}."
         if not outputs:
