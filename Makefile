@@ -20,7 +20,7 @@ system-deps:
 
 # The main job on the embedded default: the built-in tiny model with (pal) and without (direct) tools on a fresh
 # held-out set with longer numbers than in training; the HTML reports land in runs/tiny-demo/.
-run: install
+run: system-deps install
 	$(PYTHON) -m verimath tiny-demo --out runs/tiny-demo
 
 # Headless Chromium renders the HTML report in a test (which skips cleanly when it cannot be installed).
