@@ -45,3 +45,13 @@ def test_bad_config_is_an_input_error() -> None:
         TrainConfig(steps=0)
     with pytest.raises(InputError, match="direct_format"):
         TrainConfig(direct_format="sideways")  # type: ignore[arg-type]
+
+
+def test_an_unwritable_destination_fails_before_any_training(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    seen: list[TrainProgress] = []
+    with pytest.raises(OSError):
+        train(TrainConfig(steps=5, batch=4, per_template=1, d_model=16, n_layers=1, n_heads=2, warmup=2),
+              blocker / "out" / "tiny.safetensors", seen.append, progress_every=1)
+    assert seen == []

@@ -85,6 +85,7 @@ def train(config: TrainConfig, out: Path, on_progress: Callable[[TrainProgress],
     deterministic-algorithms flag are set for the run and restored afterwards."""
     import torch
 
+    out.parent.mkdir(parents=True, exist_ok=True)  # an unwritable destination fails now, not after the training
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(config.threads)
     torch.use_deterministic_algorithms(True)
