@@ -219,11 +219,11 @@ def train_tiny_command(
 @app.command("solve")
 def solve_command(
     question: str = typer.Argument(..., help="The problem, as text (LaTeX welcome); '-' reads it from stdin."),
-    model: str = typer.Option(..., "--model", "-m", help="PREFIX:NAME: openai:NAME, hf:PATH, vllm:PATH."),
+    model: str = typer.Option(..., "--model", "-m", help="PREFIX:NAME: openai:NAME, hf:PATH, vllm:PATH, builtin:tiny."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server (openai: only)."),
     api_key_env: str | None = typer.Option(None, help="Environment variable holding the API key (openai: only; "
                                                       "default OPENAI_API_KEY)."),
-    strategy: str = typer.Option("tir", "--strategy", "-s", help="cot, pal, tir, self_verify or decompose."),
+    strategy: str = typer.Option("tir", "--strategy", "-s", help="cot, direct, pal, tir, self_verify or decompose."),
     n: int = typer.Option(1, "-n", min=1, help="Attempts; their answers are voted on."),
     temperature: float | None = typer.Option(None, help="Sampling temperature (default 0, or 0.7 when n > 1)."),
     max_tokens: int | None = typer.Option(None, help="Most new tokens per model call."),
@@ -331,7 +331,7 @@ def main() -> None:
 @app.command("eval")
 def eval_command(
     dataset: str = typer.Option(..., "--dataset", help="JSONL/CSV/Parquet file, or a Hugging Face dataset name."),
-    model: str = typer.Option(..., "--model", help="Model spec, e.g. openai:NAME."),
+    model: str = typer.Option(..., "--model", help="Model spec, e.g. openai:NAME or builtin:tiny."),
     run_dir: Path = typer.Option(..., "--run-dir", help="Where the run is stored; rerun to resume."),
     strategy: str = typer.Option("tir", "--strategy", help="Reasoning strategy (cot, pal, tir, ...)."),
     n: int = typer.Option(1, "-n", min=1, help="Samples per problem (a larger n extends a run)."),
