@@ -163,8 +163,8 @@ def tiny_demo_command(
     if as_json:
         console.print_json(json.dumps(result.to_dict()))
         return
-    table = Table(title=f"{model} on {sum(r.problems for r in result.by_length)} held-out problems (new seeds; "
-                        "template ranges x1, x10, x100)")
+    total = sum(row.problems for row in result.by_length)
+    table = Table(title=f"{model} on {total} held-out problems (new seeds; template ranges x1, x10, x100)")
     table.add_column("largest number in the question", justify="left")
     table.add_column("problems", justify="right")
     for run in result.runs:
@@ -174,7 +174,7 @@ def tiny_demo_command(
     for i, (label, row) in enumerate(groups):
         table.add_row(label, str(row.problems), *(f"{row.correct[r.strategy] / row.problems:.1%}" for r in result.runs),
                       end_section=i + 1 == len(result.by_length))
-    table.add_row("all", str(sum(r.problems for r in result.by_length)),
+    table.add_row("all", str(total),
                   *(f"{r.accuracy:.1%}" for r in result.runs), style="bold")
     console.print(table)
     for run in result.runs:

@@ -56,9 +56,7 @@ def _slot_value_node(text: str, first_number: int, value: Fraction) -> ast.expr:
 def _as_fraction(value: object) -> Fraction:
     if isinstance(value, list):  # a labelled value is stored as [label, number]
         value = value[1]
-    if isinstance(value, int | float):
-        return Fraction(value)
-    if isinstance(value, str):
+    if isinstance(value, int | float | str):
         return Fraction(value)
     raise _Unsupported(f"value {value!r}")
 
