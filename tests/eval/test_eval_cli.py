@@ -45,12 +45,12 @@ def test_eval_runs_resumes_without_new_requests_and_refuses_a_changed_configurat
         url = server.base_url
         first = cli(*eval_args(data, server, run, "-n", "2", "--json"))
         assert first.returncode == 0, first.stderr
-        assert json.loads(first.stdout) == {"run_dir": str(run), "attempts": 12, "correct": 12}
+        assert json.loads(first.stdout) == {"run_dir": str(run), "attempts": 12, "correct": 12, "errors": 0}
         requests = len(server.requests)
         again = cli(*eval_args(data, server, run, "-n", "2", "--json"))
         assert again.returncode == 0 and json.loads(again.stdout)["attempts"] == 12
         assert len(server.requests) == requests  # nothing asked twice
-        changed = cli(*eval_args(data, server, run, "-n", "2", "--temperature", "0.7"))
+        changed = cli(*eval_args(data, server, run, "-n", "2", "--temperature", "0.3"))
         assert changed.returncode == 2 and "different configuration" in changed.stderr
         assert "Traceback" not in changed.stderr
     report = json.loads(cli("report", run, "--json").stdout)

@@ -209,8 +209,8 @@ def _sample(record: AttemptRecord) -> str:
     extra = "".join(f" · {k}: {escape(str(v))}" for k, v in (("verification", record.verification),
                                                             ("error", record.error)) if v)
     return (f'<details class="sample {mark}"><summary>#{record.sample} <b>{escape(str(record.answer))}</b> '
-            f'<span class="{mark}">{mark}</span> · extracted {escape(str(verdict.get("extracted")))} · '
-            f'{escape(str(verdict.get("method", "")))} · {record.tokens} tokens · {record.code_calls} code '
+            f'<span class="{mark}">{mark}</span> · extracted {escape(str(verdict.extracted))} · '
+            f'{escape(verdict.method)} · {record.tokens} tokens · {record.code_calls} code '
             f'calls · {record.wall_s:.2f} s{extra}</summary>{"".join(_step(s) for s in steps if isinstance(s, Mapping))}'
             f'</details>')
 
@@ -261,6 +261,8 @@ def render_html(report: Report, run_dir: str | Path, *, max_problems: int = 500)
         for problem, records in store.attempts():
             if len(problems) >= max_problems:
                 break
+            if problem.id not in report.problems:  # only errors: nothing graded to show
+                continue
             problems.append(_problem(report, problem.id, problem.question, problem.gold, records))
     ci = s.accuracy
     return (f'<!doctype html><html><head><meta charset="utf-8"><title>verimath report</title>'
