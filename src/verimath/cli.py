@@ -230,8 +230,8 @@ def solve_command(
     max_rounds: int | None = typer.Option(None, help="Model calls per phase (tir, self_verify)."),
     seed: int | None = typer.Option(None, help="Sampling seed (attempt k uses seed + k)."),
     mode: str | None = typer.Option(None, help="chat, or completion for base models."),
-    num_fewshot: int | None = typer.Option(None, "--num-fewshot", help="Few-shot examples shown (default: all "
-                                                                         "of the prompt file's)."),
+    num_fewshot: int | None = typer.Option(None, "--num-fewshot",
+                                           help="Few-shot examples shown (default: the prompt file's)."),
     prompts: Path | None = typer.Option(None, help="TOML file overriding the strategy's prompts."),
     cell_timeout: float = typer.Option(10.0, "--cell-timeout", help="Seconds each code cell may run."),
     time_limit: float | None = typer.Option(None, "--time-limit", help="Seconds one attempt may take."),
@@ -247,7 +247,8 @@ def solve_command(
     if temperature is None and n > 1:
         temperature = SAMPLING_TEMPERATURE
     chosen = get_strategy(strategy, temperature=temperature, max_tokens=max_tokens, max_rounds=max_rounds,
-                          seed=seed, mode=mode, prompts=prompts, time_limit_s=time_limit, num_fewshot=num_fewshot)
+                          seed=seed, mode=mode, prompts=prompts, time_limit_s=time_limit,
+                          num_fewshot=num_fewshot)
     if question == "-":
         question = sys.stdin.read()
     if not question.strip():
@@ -340,27 +341,29 @@ def eval_command(
     strategy: str = typer.Option("tir", "--strategy", help="Reasoning strategy (cot, pal, tir, ...)."),
     n: int = typer.Option(1, "-n", min=1, help="Samples per problem (a larger n extends a run)."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server URL."),
-    api_key_env: str | None = typer.Option(None, "--api-key-env", help="Environment variable holding the API "
-                                                                       "key (openai: only; default OPENAI_API_KEY)."),
+    api_key_env: str | None = typer.Option(None, "--api-key-env", help="Environment variable holding the "
+                                           "API key (openai: only; default OPENAI_API_KEY)."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Attempts in flight at once."),
     question_field: str = typer.Option("question", "--question-field"),
     answer_field: str = typer.Option("answer", "--answer-field"),
     id_field: str = typer.Option("id", "--id-field"),
     split: str = typer.Option("test", "--split", help="Split of a Hugging Face dataset."),
-    subset: str | None = typer.Option(None, "--subset", help="Subset (configuration) of a Hugging Face dataset, "
-                                                             "e.g. main for openai/gsm8k."),
-    limit: int | None = typer.Option(None, "--limit", min=0, help="Keep the first N problems (after filters)."),
+    subset: str | None = typer.Option(None, "--subset", help="Subset (configuration) of a Hugging Face "
+                                      "dataset, e.g. main for openai/gsm8k."),
+    limit: int | None = typer.Option(None, "--limit", min=0, help="Keep the first N problems (after "
+                                     "filters)."),
     shuffle: bool = typer.Option(False, "--shuffle", help="Shuffle the problems with --seed."),
     seed: int = typer.Option(0, "--seed"),
     filters: list[str] = typer.Option([], "--filter", help="Keep rows with FIELD=VALUE (repeatable)."),
-    temperature: float | None = typer.Option(None, "--temperature", help="Sampling temperature (default 0, or "
-                                                                         "0.7 when n > 1)."),
+    temperature: float | None = typer.Option(None, "--temperature",
+                                             help="Sampling temperature (default 0, or 0.7 when n > 1)."),
     max_tokens: int | None = typer.Option(None, "--max-tokens", help="Most new tokens per model call."),
     top_p: float | None = typer.Option(None, "--top-p"),
     mode: str | None = typer.Option(None, "--mode", help="chat, or completion for base models."),
-    max_rounds: int | None = typer.Option(None, "--max-rounds", help="Model calls per phase (tir, self_verify)."),
-    num_fewshot: int | None = typer.Option(None, "--num-fewshot", help="Few-shot examples shown (default: all "
-                                                                         "of the prompt file's)."),
+    max_rounds: int | None = typer.Option(None, "--max-rounds",
+                                          help="Model calls per phase (tir, self_verify)."),
+    num_fewshot: int | None = typer.Option(None, "--num-fewshot",
+                                           help="Few-shot examples shown (default: the prompt file's)."),
     prompts: Path | None = typer.Option(None, "--prompts", help="A prompts file overriding the strategy's."),
     cell_timeout: float = typer.Option(10.0, "--cell-timeout", help="Seconds each code cell may run."),
     time_limit: float | None = typer.Option(None, "--time-limit", help="Seconds one attempt may take."),
@@ -368,9 +371,9 @@ def eval_command(
                                          help="Keep attempts stored as errors instead of trying them again."),
     json_out: bool = typer.Option(False, "--json", help="Print the final counts as JSON."),
 ) -> None:
-    """Run (or resume) an evaluation: every problem -n times with --strategy, graded and stored as it finishes.
-    Attempts the model could not be asked for (connection, HTTP status, timeout, model not found) are stored as
-    errors, apart from wrong answers, and tried again by the next run of the same command."""
+    """Run (or resume) an evaluation: every problem -n times with --strategy, graded and stored as it
+    finishes. Attempts the model could not be asked for (connection, HTTP status, timeout, model not found)
+    are stored as errors, apart from wrong answers, and tried again by the next run of the same command."""
     from verimath.eval import EvalConfig, evaluate
 
     options = {"temperature": temperature, "max_tokens": max_tokens, "top_p": top_p, "mode": mode,
@@ -399,14 +402,14 @@ def eval_command(
                               f"({run_dir})")
             raise typer.Exit(130) from None
     if json_out:
-        console.print_json(json.dumps({"run_dir": str(run_dir), "attempts": final.done, "correct": final.correct,
-                                       "errors": final.errors}))
+        console.print_json(json.dumps({"run_dir": str(run_dir), "attempts": final.done,
+                                       "correct": final.correct, "errors": final.errors}))
     else:
         console.print(f"{final.done} attempts stored in {run_dir}; `verimath report {run_dir}` for metrics",
                       highlight=False)
     if final.errors:
-        err_console.print(f"[bold red]error:[/] {final.errors} attempts could not be made (stored as errors, not "
-                          f"as wrong answers); rerun the same command to retry them", highlight=False)
+        err_console.print(f"[bold red]error:[/] {final.errors} attempts could not be made (stored as errors, "
+                          f"not as wrong answers); rerun the same command to retry them", highlight=False)
         raise typer.Exit(1)
 
 
@@ -501,7 +504,7 @@ def export_command(
 
 @app.command("runs")
 def runs_command(
-    folder: Path = typer.Argument(Path("."), help="Folder searched (with its subfolders) for run directories."),
+    folder: Path = typer.Argument(Path("."), help="Folder searched, with its subfolders, for runs."),
     json_out: bool = typer.Option(False, "--json", help="Print the list as JSON."),
 ) -> None:
     """List the runs under a folder: model, strategy, dataset, problems, samples, accuracy, errors, date."""

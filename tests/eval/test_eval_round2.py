@@ -1,5 +1,5 @@
-"""`verimath eval` round 2, end to end against the scripted OpenAI-compatible server on loopback: errors are their
-own outcome, input is checked before anything is created, sampling matches the metric, traces are
+"""`verimath eval` round 2, end to end against the scripted OpenAI-compatible server on loopback: errors are
+their own outcome, input is checked before anything is created, sampling matches the metric, traces are
 reproducible and exported, solve's controls exist on eval, runs are compared and listed."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def report(run):
     return json.loads(out.stdout)
 
 
-# -- errors are their own outcome -------------------------------------------------------------------------------
+# -- errors are their own outcome ----------------------------------------------------------------------------
 def test_an_unreachable_server_is_an_error_not_wrong_answers_and_the_next_run_retries(tmp_path):
     data, run = dataset(tmp_path, 5), tmp_path / "run"
     down = cli(*eval_args(data, "http://127.0.0.1:9/v1", run, "--limit", "5"))
@@ -109,7 +109,7 @@ def test_model_side_failures_stay_wrong_answers(tmp_path):
     assert (report(run)["samples"], report(run)["errors"]) == (4, 0)
 
 
-# -- input validation up front: exit 2, nothing created ---------------------------------------------------------
+# -- input validation up front: exit 2, nothing created ------------------------------------------------------
 @pytest.mark.parametrize(("setup", "more", "expected"), [
     ("duplicates", (), "'q1' (2 times)"),
     ("plain", ("--filter", "level=7"), "--filter level=7 matches none of the 6 rows"),
@@ -130,7 +130,7 @@ def test_bad_selections_are_refused_before_anything_is_created(tmp_path, setup, 
             assert fixed.returncode == 0 and json.loads(fixed.stdout)["attempts"] == 6
 
 
-# -- sampling matches the metric ---------------------------------------------------------------------------------
+# -- sampling matches the metric -----------------------------------------------------------------------------
 def test_several_samples_without_a_temperature_sample_at_the_documented_default(tmp_path):
     from verimath.strategies import SAMPLING_TEMPERATURE
 
@@ -145,7 +145,7 @@ def test_several_samples_without_a_temperature_sample_at_the_documented_default(
                                                     "chosen_by": "default for n > 1"}
 
 
-# -- reproducible traces, exported -------------------------------------------------------------------------------
+# -- reproducible traces, exported ---------------------------------------------------------------------------
 def test_stored_messages_are_exactly_what_was_sent_few_shot_turns_included(tmp_path):
     data, run = dataset(tmp_path, 3), tmp_path / "run"
     with testing.ScriptedServer(right) as server:
@@ -165,20 +165,21 @@ def test_stored_messages_are_exactly_what_was_sent_few_shot_turns_included(tmp_p
         assert row["timings"]["wall_s"] > 0 and row["timings"]["model_s"] > 0
 
 
-# -- parity of controls ------------------------------------------------------------------------------------------
+# -- parity of controls --------------------------------------------------------------------------------------
 def test_eval_has_solve_s_controls(tmp_path):
     data = dataset(tmp_path, 2)
     with testing.ScriptedServer(right) as server:
         out = cli(*eval_args(data, server.base_url, tmp_path / "completion", "--mode", "completion",
-                             "--num-fewshot", "0", "--api-key-env", "VERIMATH_TEST_KEY", "--max-tokens", "64"),
+                             "--num-fewshot", "0", "--api-key-env", "VERIMATH_TEST_KEY",
+                             "--max-tokens", "64"),
                   env={**os.environ, "VERIMATH_TEST_KEY": "sk-test"})
         assert out.returncode == 0, out.stderr
         assert {r.kind for r in server.requests} == {"completion"}
         assert all(r.prompt.count("User:") == 1 for r in server.requests)  # no few-shot turns
     tir = dataset(tmp_path, 1, name="t.jsonl")
     with testing.ScriptedServer(lambda req: "```python\nprint(1)\n```") as server:
-        out = cli(*eval_args(tir, server.base_url, tmp_path / "tir", "--max-rounds", "2", "--cell-timeout", "3",
-                             "--time-limit", "60", strategy="tir"))
+        out = cli(*eval_args(tir, server.base_url, tmp_path / "tir", "--max-rounds", "2",
+                             "--cell-timeout", "3", "--time-limit", "60", strategy="tir"))
         assert out.returncode == 0, out.stderr
         assert len(server.requests) == 2  # two rounds, then the attempt ends without an answer
     identity = json.loads((tmp_path / "tir" / "manifest.json").read_text())["identity"]
@@ -202,7 +203,7 @@ def test_hub_datasets_take_a_split(tmp_path):
     assert identity["dataset"]["split"] == "train"
 
 
-# -- compare and list --------------------------------------------------------------------------------------------
+# -- compare and list ----------------------------------------------------------------------------------------
 def test_report_compares_two_runs_and_runs_lists_them(tmp_path):
     data = dataset(tmp_path, 6)
 

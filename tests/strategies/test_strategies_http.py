@@ -129,12 +129,13 @@ def test_http_errors_about_the_request_are_recorded_on_the_attempt(executor, sta
     assert model.stats.failures == 1
 
 
-@pytest.mark.parametrize(("status", "tries", "says"), [(500, 3, "failed after 3 tries"), (503, 3, "503"),
-                                                       (404, 1, "HTTP 404 (model not found)"), (401, 1, "401")])
+@pytest.mark.parametrize(("status", "tries", "says"), [
+    (500, 3, "failed after 3 tries"), (503, 3, "503"), (404, 1, "HTTP 404 (model not found)"),
+    (401, 1, "401")])
 def test_an_unavailable_model_raises_instead_of_making_an_attempt(executor, status, tries, says):
-    with ScriptedServer(lambda req: HTTPFailure(status, "broken")) as server:
-        with pytest.raises(ModelUnavailable, match=re.escape(says)):
-            run(get_strategy("tir"), server, executor, max_retries=2)
+    with ScriptedServer(lambda req: HTTPFailure(status, "broken")) as server, \
+            pytest.raises(ModelUnavailable, match=re.escape(says)):
+        run(get_strategy("tir"), server, executor, max_retries=2)
     assert len(server.requests) == tries
 
 
@@ -287,7 +288,8 @@ def test_num_fewshot_keeps_the_first_examples_and_strategies_without_code_need_n
     with ScriptedServer(lambda req: "\\boxed{43}") as server:
         attempt, model = run(get_strategy("cot", num_fewshot=1), server, None)
         assert attempt.answer == "43"
-        assert [m["role"] for m in server.requests[0].messages].count("user") == 2  # one example, the question
+        # one example, then the question
+        assert [m["role"] for m in server.requests[0].messages].count("user") == 2
         with pytest.raises(InputError, match="needs a code executor"):
             asyncio.run(get_strategy("tir").attempt(QUESTION, model, None))
     with pytest.raises(InputError, match="num_fewshot must be between 0 and 2"):

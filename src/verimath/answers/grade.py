@@ -38,8 +38,8 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (the run store's, and any wire's)."""
-        return {"correct": self.correct, "extracted": self.extracted, "method": self.method, "reason": self.reason,
-                "elapsed": self.elapsed}
+        return {"correct": self.correct, "extracted": self.extracted, "method": self.method,
+                "reason": self.reason, "elapsed": self.elapsed}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Verdict:

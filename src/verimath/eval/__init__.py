@@ -3,11 +3,12 @@
 Owns the run store (SQLite in WAL mode plus ``manifest.json``: resumable, crash-safe, refuses a changed
 configuration, caches execution results by content hash, keeps infrastructure errors apart from answers and
 retries them), the runner (asyncio with bounded concurrency behind an ``Executor`` Protocol), grading and
-re-grading of stored answers, and reading runs back: reports (terminal tables, JSON, a self-contained HTML page
-with plots and a trace browser), the samples as JSONL, two runs compared, the runs under a folder listed.
+re-grading of stored answers, and reading runs back: reports (terminal tables, JSON, a self-contained HTML
+page with plots and a trace browser), the samples as JSONL, two runs compared, the runs under a folder listed.
 
 Uses ``strategies`` (``Attempt``, ``Strategy``), ``sandbox`` (``ExecResult``), ``answers`` (``Verdict``) and
-``scaling`` (metrics); ``models``, ``problems`` and the sandbox itself are imported only when ``evaluate`` runs.
+``scaling`` (metrics); ``models``, ``problems`` and the sandbox itself are imported only when ``evaluate``
+runs.
 """
 
 from __future__ import annotations

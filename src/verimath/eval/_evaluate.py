@@ -1,7 +1,7 @@
 """``verimath eval`` as a library call: a dataset file, a model spec and a strategy name in, a resumable run
 directory out. Checks the selection before anything is created, resolves names through ``verimath.problems``,
-``verimath.models``, ``verimath.strategies`` and ``verimath.sandbox`` (imported at call time, so that reading a
-run back needs none of them), and streams the problems to the runner."""
+``verimath.models``, ``verimath.strategies`` and ``verimath.sandbox`` (imported at call time, so that reading
+a run back needs none of them), and streams the problems to the runner."""
 
 from __future__ import annotations
 
@@ -109,8 +109,9 @@ class _Selection:
 
         c = self._config
         return load_dataset(c.dataset, question_field=c.question_field, answer_field=c.answer_field,
-                            id_field=c.id_field, limit=c.limit if limit else None, shuffle=c.shuffle, seed=c.seed,
-                            filters=list(c.filters) if filters else None, split=c.split, config=c.subset)
+                            id_field=c.id_field, limit=c.limit if limit else None, shuffle=c.shuffle,
+                            seed=c.seed, filters=list(c.filters) if filters else None, split=c.split,
+                            config=c.subset)
 
     def _check(self) -> int:
         """One pass over the selection: every row well formed, ids unique, something selected."""
@@ -121,8 +122,8 @@ class _Selection:
         if repeated:
             named = ", ".join(f"{pid!r} ({k} times)" for pid, k in repeated[:3])
             more = f" and {len(repeated) - 3} more" if len(repeated) > 3 else ""
-            raise InputError(f"problem ids must be unique, but {named}{more} repeat; choose another --id-field",
-                             file=self._config.dataset, field=self._config.id_field)
+            raise InputError(f"problem ids must be unique, but {named}{more} repeat; choose another "
+                             f"--id-field", file=self._config.dataset, field=self._config.id_field)
         if not ids:
             raise InputError(self._why_empty(), file=self._config.dataset)
         return sum(ids.values())
@@ -138,7 +139,8 @@ class _Selection:
         for problem in self._load(filters=False, limit=False):
             rows += 1
             seen.update(problem.metadata)
-            seen.update(k for k in ("parent_id", "perturbation", "template_id") if getattr(problem, k) is not None)
+            seen.update(k for k in ("parent_id", "perturbation", "template_id")
+                        if getattr(problem, k) is not None)
         for item in c.filters:
             key = item.partition("=")[0].strip()
             if key not in seen:
@@ -176,7 +178,8 @@ def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None 
     model = load_model(config.model, base_url=config.base_url, api_key_env=config.api_key_env)
     grader = default_grader(config.grader_budget)
     digest = _file_hash(config.dataset)
-    identity: dict[str, Any] = {  # a file is identified by its content (it may move), a hub dataset by its name
+    # a file is identified by its content (it may move), a hub dataset by its name
+    identity: dict[str, Any] = {
         "dataset": {"sha256": digest} if digest else {"name": config.dataset, "split": config.split,
                                                       "subset": config.subset},
         "fields": {"question": config.question_field, "answer": config.answer_field, "id": config.id_field},
@@ -200,5 +203,6 @@ def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None 
             sandbox = stack.enter_context(Sandbox(limits=limits))
             code = CachingExecutor(sandbox, store, salt=repr(sandbox.limits))
         return asyncio.run(run_eval(store, problems, n=config.n, strategy=strategy, model=model,
-                                    code_executor=code, grader=grader, executor=LocalExecutor(config.concurrency),
-                                    on_progress=on_progress, retry_errors=config.retry_errors))
+                                    code_executor=code, grader=grader,
+                                    executor=LocalExecutor(config.concurrency), on_progress=on_progress,
+                                    retry_errors=config.retry_errors))

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # types only: reading a run back (reports) needs no model or 
     from verimath.strategies import Attempt, CodeExecutor, ExecSession, Strategy
 
 EARLY_STOP = 3
-"""A run whose first this many attempts (or all, when fewer) fail with one same error stops with that error."""
+"""A run whose first this many attempts (or all, when fewer) fail with one same error stops with it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +79,8 @@ def exec_failures(attempt: Attempt) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """Where a run stands: attempts graded (this session and before), correct ones, errors (attempts that could
-    not be made), and the total to do."""
+    """Where a run stands: attempts graded (this session and before), correct ones, errors (attempts that
+    could not be made), and the total to do."""
 
     done: int
     correct: int
@@ -102,7 +102,8 @@ async def run_eval(store: RunStore, problems: Iterable[StoredProblem], *, n: int
     strategy stops the run; what finished is kept, and running again resumes."""
     counts = store.counts(below=n)
     kept = 0 if retry_errors else counts.errors
-    state = Progress(counts.attempts, counts.correct, len(problems) * n if isinstance(problems, Sized) else 0, kept)
+    total = len(problems) * n if isinstance(problems, Sized) else 0
+    state = Progress(counts.attempts, counts.correct, total, kept)
 
     def jobs() -> Iterator[Job]:
         for problem in problems:
@@ -119,9 +120,10 @@ async def run_eval(store: RunStore, problems: Iterable[StoredProblem], *, n: int
         except ModelUnavailable as exc:
             return AttemptRecord.failure(job.problem.id, job.sample, str(exc), time.perf_counter() - start)
         verdict = await asyncio.to_thread(grader, attempt.answer, job.problem.gold)  # a slow check must not stall
-        return AttemptRecord(job.problem.id, job.sample, attempt.answer, verdict.correct, grader.version, verdict,
-                             attempt.verification, attempt.error, exec_failures(attempt),
-                             attempt.usage.total_tokens, attempt.code_calls, attempt.wall_s, attempt.to_dict())
+        return AttemptRecord(job.problem.id, job.sample, attempt.answer, verdict.correct, grader.version,
+                             verdict, attempt.verification, attempt.error, exec_failures(attempt),
+                             attempt.usage.total_tokens, attempt.code_calls, attempt.wall_s,
+                             attempt.to_dict())
 
     if on_progress:
         on_progress(state)
@@ -146,11 +148,11 @@ async def run_eval(store: RunStore, problems: Iterable[StoredProblem], *, n: int
 
 
 def _stopped(failures: list[str]) -> str:
-    return (f"{failures[0]} (the first {len(failures)} attempts all failed this way, so the run stopped; they "
-            f"are stored as errors and the next run of this command retries them)")
+    return (f"{failures[0]} (the first {len(failures)} attempts all failed this way, so the run stopped; "
+            f"they are stored as errors and the next run of this command retries them)")
 
 
-# -- execution cache ---------------------------------------------------------------------------------------------
+# -- execution cache -----------------------------------------------------------------------------------------
 class CachingExecutor:
     """Wraps a code executor so that results are cached in the run store by content hash: a one-shot cell by
     its code, a session cell by every cell of the session up to it. A session opens its real session only on a

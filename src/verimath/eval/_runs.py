@@ -1,5 +1,6 @@
 """Runs as wholes: listing the runs under a folder, exporting a run's samples as JSONL, comparing two runs on
-the problems they share (paired bootstrap intervals of each metric's difference, and the problems that flip)."""
+the problems they share (paired bootstrap intervals of each metric's difference, and the problems that
+flip)."""
 
 from __future__ import annotations
 
@@ -36,10 +37,10 @@ class RunInfo:
     """When the last session started (UTC)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "model": self.model, "strategy": self.strategy, "dataset": self.dataset,
-                "problems": self.problems, "samples": self.samples,
-                "accuracy": None if math.isnan(self.accuracy) else round(self.accuracy, 6), "errors": self.errors,
-                "date": self.date}
+        return {"path": str(self.path), "model": self.model, "strategy": self.strategy,
+                "dataset": self.dataset, "problems": self.problems, "samples": self.samples,
+                "accuracy": None if math.isnan(self.accuracy) else round(self.accuracy, 6),
+                "errors": self.errors, "date": self.date}
 
 
 def list_runs(folder: str | Path) -> list[RunInfo]:
@@ -63,7 +64,8 @@ def list_runs(folder: str | Path) -> list[RunInfo]:
 def runs_table(infos: list[RunInfo]) -> Table:
     table = Table(title=f"{len(infos)} runs")
     for col in ("run", "model", "strategy", "dataset", "problems", "samples", "accuracy %", "errors", "date"):
-        table.add_column(col, justify="right" if col in ("problems", "samples", "accuracy %", "errors") else "left")
+        numeric = col in ("problems", "samples", "accuracy %", "errors")
+        table.add_column(col, justify="right" if numeric else "left")
     for r in infos:
         table.add_row(str(r.path), r.model, r.strategy, r.dataset, str(r.problems), str(r.samples),
                       "—" if math.isnan(r.accuracy) else f"{100 * r.accuracy:.1f}", str(r.errors), r.date)
@@ -85,7 +87,8 @@ def export_samples(run_dir: str | Path, out: IO[str]) -> int:
                        "error": r.error, "errored": r.errored,
                        "timings": {"wall_s": r.wall_s, "model_s": attempt.get("model_s"),
                                    "exec_s": attempt.get("exec_s")},
-                       "tokens": r.tokens, "model_calls": attempt.get("model_calls"), "code_calls": r.code_calls}
+                       "tokens": r.tokens, "model_calls": attempt.get("model_calls"),
+                       "code_calls": r.code_calls}
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 rows += 1
     return rows

@@ -1,9 +1,9 @@
 """The run store: one SQLite database (WAL) per run directory, plus a human-readable ``manifest.json``.
 
 One row per finished attempt, committed as it finishes, keyed by (problem, sample index): a rerun skips what is
-stored, a crash (even SIGKILL) loses only the attempts in flight, and nothing is counted twice. An attempt that
-could not be made (the model unreachable) is stored as an *error* row, which a rerun replaces unless told to
-keep it. The manifest's
+stored, a crash (even SIGKILL) loses only the attempts in flight, and nothing is counted twice. An attempt
+that could not be made (the model unreachable) is stored as an *error* row, which a rerun replaces unless told
+to keep it. The manifest's
 *identity* (dataset hash, model, strategy and its settings, prompts, grader, selection) fingerprints the run;
 opening a run directory with a different identity is refused. Each invocation appends a *session* (every
 argument, versions, host, time) to the manifest. Execution results are cached by content hash.
@@ -39,8 +39,8 @@ CREATE TABLE IF NOT EXISTS attempts (
 CREATE TABLE IF NOT EXISTS exec_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-_COLUMNS = ("problem_id, sample, answer, correct, grader, verdict, verification, error, exec_failures, tokens, "
-            "code_calls, wall_s, attempt, finished, errored")
+_COLUMNS = ("problem_id, sample, answer, correct, grader, verdict, verification, error, exec_failures, "
+            "tokens, code_calls, wall_s, attempt, finished, errored")
 DB_NAME = "run.sqlite"
 MANIFEST_NAME = "manifest.json"
 
@@ -92,8 +92,9 @@ class StoredProblem:
 
 @dataclass(frozen=True, slots=True)
 class AttemptRecord:
-    """One finished attempt: a row of the store. Either graded, or an error (``errored``): the attempt could not
-    be made at all (connection, HTTP status, timeout after retries, model not found), ``error`` says why."""
+    """One finished attempt: a row of the store. Either graded, or an error (``errored``): the attempt could
+    not be made at all (connection, HTTP status, timeout after retries, model not found); ``error`` says
+    why."""
 
     problem_id: str
     sample: int
@@ -119,8 +120,8 @@ class AttemptRecord:
     @classmethod
     def failure(cls, problem_id: str, sample: int, message: str, wall_s: float) -> AttemptRecord:
         """The record of an attempt that could not be made."""
-        return cls(problem_id, sample, None, False, "", Verdict(False, None, "error", message, 0.0), None, message,
-                   0, 0, 0, wall_s, {}, errored=True)
+        return cls(problem_id, sample, None, False, "", Verdict(False, None, "error", message, 0.0), None,
+                   message, 0, 0, 0, wall_s, {}, errored=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +163,8 @@ class RunStore:
         conn.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes (SIGKILL) in WAL mode
         conn.executescript(_SCHEMA)
         if "errored" not in {row[1] for row in conn.execute("PRAGMA table_info(attempts)")}:
-            conn.execute("ALTER TABLE attempts ADD COLUMN errored INTEGER NOT NULL DEFAULT 0")  # runs made before
+            # a run made before errors were stored apart
+            conn.execute("ALTER TABLE attempts ADD COLUMN errored INTEGER NOT NULL DEFAULT 0")
         store = cls(run_dir, conn)
         if identity is not None:
             store._claim(dict(identity), dict(session or {}))
@@ -233,15 +235,17 @@ class RunStore:
             self._conn.execute(
                 f"INSERT INTO attempts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.problem_id, record.sample, record.answer, int(record.correct), record.grader,
-                 json.dumps(record.verdict.to_dict()), record.verification, record.error, record.exec_failures,
-                 record.tokens, record.code_calls, record.wall_s, json.dumps(record.attempt, default=str),
+                 json.dumps(record.verdict.to_dict()), record.verification, record.error,
+                 record.exec_failures, record.tokens, record.code_calls, record.wall_s,
+                 json.dumps(record.attempt, default=str),
                  time.time(), int(record.errored)))
 
     def counts(self, *, below: int | None = None) -> Counts:
         """What is stored; with ``below``, only attempts of sample index < below."""
         problems = self._conn.execute("SELECT COUNT(*) FROM problems").fetchone()[0]
         attempts, correct, errors = self._conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(correct), 0), COALESCE(SUM(errored), 0) FROM attempts WHERE sample < ?",
+            "SELECT COUNT(*), COALESCE(SUM(correct), 0), COALESCE(SUM(errored), 0) FROM attempts "
+            "WHERE sample < ?",
             (below if below is not None else 2**62,)).fetchone()
         return Counts(problems, attempts - errors, correct, errors)
 
@@ -251,8 +255,8 @@ class RunStore:
         column = "a.attempt" if with_attempt else "'{}'"
         rows = self._conn.execute(
             "SELECT p.id, p.position, p.question, p.gold, p.metadata, a.sample, a.answer, a.correct, a.grader, "
-            "a.verdict, a.verification, a.error, a.exec_failures, a.tokens, a.code_calls, a.wall_s, a.errored, "
-            f"{column} "
+            "a.verdict, a.verification, a.error, a.exec_failures, a.tokens, a.code_calls, a.wall_s, "
+            f"a.errored, {column} "
             "FROM problems p JOIN attempts a ON a.problem_id = p.id ORDER BY p.position, a.sample")
         current: StoredProblem | None = None
         batch: list[AttemptRecord] = []
@@ -261,10 +265,11 @@ class RunStore:
                 if current is not None:
                     yield current, batch
                 current, batch = StoredProblem(pid, pos, q, gold, json.loads(meta)), []
-            sample, answer, correct, grader, verdict, verification, error, fails, tokens, calls, wall, bad, att = rest
+            sample, answer, correct, grader, verdict, verification, error, fails, tokens, calls, *tail = rest
+            wall, errored, att = tail
             batch.append(AttemptRecord(pid, sample, answer, bool(correct), grader,
-                                       Verdict.from_dict(json.loads(verdict)), verification, error, fails, tokens,
-                                       calls, wall, json.loads(att), bool(bad)))
+                                       Verdict.from_dict(json.loads(verdict)), verification, error, fails,
+                                       tokens, calls, wall, json.loads(att), bool(errored)))
         if current is not None:
             yield current, batch
 

@@ -26,9 +26,9 @@ class Model(Protocol):
         ...
 
     async def generate(self, request: Request) -> list[Completion]:
-        """Return ``request.sampling.n`` completions; raise ``ModelUnavailable`` when the model cannot be asked
-        (connection, HTTP status, timeout after retries, engine failure), ``ModelError`` when this request
-        failed for good."""
+        """Return ``request.sampling.n`` completions; raise ``ModelUnavailable`` when the model cannot be
+        asked (connection, HTTP status, timeout after retries, engine failure), ``ModelError`` when this
+        request failed for good."""
         ...
 
     def generate_sync(self, request: Request) -> list[Completion]:

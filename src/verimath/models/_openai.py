@@ -102,7 +102,8 @@ class OpenAIModel(Backend):
                     raise ModelError(f"{self.name}: HTTP {exc.status_code}: {_short(exc)}") from exc
                 if exc.status_code not in _RETRYABLE_STATUS:
                     what = " (model not found)" if exc.status_code == 404 else ""
-                    raise ModelUnavailable(f"{self.name}: HTTP {exc.status_code}{what}: {_short(exc)}") from exc
+                    raise ModelUnavailable(
+                        f"{self.name}: HTTP {exc.status_code}{what}: {_short(exc)}") from exc
                 failure, retry_after = exc, _retry_after(exc)
             except self._openai.OpenAIError as exc:
                 raise ModelError(f"{self.name}: {_short(exc)}") from exc

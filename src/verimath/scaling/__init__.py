@@ -6,8 +6,8 @@ scores; best-of-k by score), percentile-bootstrap confidence intervals, per-grou
 accounting with accuracy-versus-compute curves, the run's one headline metric (``HEADLINE``, pass@1), and
 robustness metrics over problems' lineage (originals vs variants, drop per perturbation type, worst case per
 template or parent, spread across instantiation sets). Pure computation, no I/O. Imports only
-``verimath.answers`` (for the default answer equivalence); must not import ``eval``, ``strategies``, ``models``
-or ``sandbox``.
+``verimath.answers`` (for the default answer equivalence); must not import ``eval``, ``strategies``,
+``models`` or ``sandbox``.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ class CurvePoint:
 
 HEADLINE = "pass@1"
 """The one number a run is summed up by: pass@1, the mean over problems of the share of a problem's samples
-that are correct (the expected accuracy of one sample, using every sample drawn rather than only the first)."""
+that are correct (the expected accuracy of one sample, using every sample drawn, not only the first)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,8 +63,9 @@ class CodeStep:
         return self.result.status
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "code": self.code, "result": self.result.to_dict(), "feedback": self.feedback,
-                "label": self.label, "t_s": self.t_s, "duration_s": self.duration_s}
+        return {"kind": self.kind, "code": self.code, "result": self.result.to_dict(),
+                "feedback": self.feedback, "label": self.label, "t_s": self.t_s,
+                "duration_s": self.duration_s}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CodeStep:
@@ -101,7 +102,7 @@ class Attempt:
     """Why the attempt has no answer or ended early (a model failure, a time limit, no final answer)."""
     messages: tuple[Message, ...] = ()
     """The conversation exactly as the model was given it: system prompt, few-shot turns, the question, then
-    every reply and cell output in order (each request sent was a prefix of it). Enough to replay the attempt."""
+    every reply and cell output in order (each request sent was a prefix of it): enough to replay it."""
 
     @property
     def overhead_s(self) -> float:

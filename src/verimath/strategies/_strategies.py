@@ -85,8 +85,8 @@ class _Base:
 
     async def attempt(self, question: str, model: Model, executor: CodeExecutor | None = None) -> Attempt:
         """One attempt at ``question``. Model failures, time limits and missing answers are recorded on the
-        Attempt (``error``). Raises ``InputError`` for an empty question and ``ModelUnavailable`` when the model
-        cannot be asked (no attempt was made: nothing to record as an answer)."""
+        Attempt (``error``). Raises ``InputError`` for an empty question and ``ModelUnavailable`` when the
+        model cannot be asked (no attempt was made: nothing to record as an answer)."""
         if not isinstance(question, str) or not question.strip():
             raise InputError("the question is empty", field="question")
         if executor is None and self.uses_code:
