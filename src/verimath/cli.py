@@ -516,7 +516,7 @@ def runs_command(
     if json_out:
         print(json.dumps([r.to_dict() for r in infos], indent=1))
     else:
-        console.print(runs_table(infos))
+        console.print(runs_table(infos, folder))
 
 
 @app.command()

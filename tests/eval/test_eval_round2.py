@@ -186,21 +186,25 @@ def test_eval_has_solve_s_controls(tmp_path):
     assert identity["cell_timeout_s"] == 3.0 and identity["strategy_settings"]["max_rounds"] == 2
 
 
-def test_hub_datasets_take_a_split(tmp_path):
+def test_hub_datasets_take_a_split_and_a_subset(tmp_path):
     pytest.importorskip("datasets")
     hub = tmp_path / "hub"
-    hub.mkdir()
-    dataset(hub, 2, name="train.jsonl")
-    dataset(hub, 5, name="test.jsonl")
+    for subset, sizes in (("small", (2, 3)), ("large", (4, 5))):
+        (hub / subset).mkdir(parents=True)
+        dataset(hub / subset, sizes[0], name="train.jsonl")
+        dataset(hub / subset, sizes[1], name="test.jsonl")
+    (hub / "README.md").write_text("---\nconfigs:\n" + "".join(
+        f"- config_name: {c}\n  data_files:\n  - split: train\n    path: {c}/train.jsonl\n"
+        f"  - split: test\n    path: {c}/test.jsonl\n" for c in ("small", "large")) + "---\n")
     env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
     with testing.ScriptedServer(right) as server:
-        for split, count in (("train", 2), ("test", 5)):
-            out = cli(*eval_args(f"hf:{hub}", server.base_url, tmp_path / split, "--split", split, "--json"),
-                      env=env)
+        for subset, split, count in (("small", "train", 2), ("small", "test", 3), ("large", "test", 5)):
+            out = cli(*eval_args(f"hf:{hub}", server.base_url, tmp_path / f"{subset}-{split}", "--split", split,
+                                 "--subset", subset, "--json"), env=env)
             assert out.returncode == 0, out.stderr
             assert json.loads(out.stdout)["attempts"] == count
-    identity = json.loads((tmp_path / "train" / "manifest.json").read_text())["identity"]
-    assert identity["dataset"]["split"] == "train"
+    identity = json.loads((tmp_path / "small-train" / "manifest.json").read_text())["identity"]
+    assert (identity["dataset"]["split"], identity["dataset"]["subset"]) == ("train", "small")
 
 
 # -- compare and list ----------------------------------------------------------------------------------------
@@ -235,4 +239,5 @@ def test_report_compares_two_runs_and_runs_lists_them(tmp_path):
     assert (b["model"], b["strategy"], b["dataset"], b["samples"], b["accuracy"], b["errors"]) == (
         "openai:scripted", "cot", str(data), 12, 0.5, 0)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b["date"])
-    assert "openai:scripted" in cli("runs", runs).stdout
+    table = cli("runs", runs, env={**os.environ, "COLUMNS": "160"})
+    assert table.returncode == 0 and re.search(r"\bb\b.*openai:scripted.*cot.*d\.jsonl.*12.*50\.0", table.stdout)

@@ -61,13 +61,15 @@ def list_runs(folder: str | Path) -> list[RunInfo]:
     return infos
 
 
-def runs_table(infos: list[RunInfo]) -> Table:
-    table = Table(title=f"{len(infos)} runs")
+def runs_table(infos: list[RunInfo], folder: str | Path) -> Table:
+    """The runs as a terminal table, paths relative to ``folder`` and datasets by file name."""
+    table = Table(title=f"{len(infos)} runs in {folder}")
     for col in ("run", "model", "strategy", "dataset", "problems", "samples", "accuracy %", "errors", "date"):
         numeric = col in ("problems", "samples", "accuracy %", "errors")
         table.add_column(col, justify="right" if numeric else "left")
     for r in infos:
-        table.add_row(str(r.path), r.model, r.strategy, r.dataset, str(r.problems), str(r.samples),
+        path = r.path.relative_to(folder) if r.path.is_relative_to(folder) else r.path
+        table.add_row(str(path), r.model, r.strategy, Path(r.dataset).name, str(r.problems), str(r.samples),
                       "—" if math.isnan(r.accuracy) else f"{100 * r.accuracy:.1f}", str(r.errors), r.date)
     return table
 
