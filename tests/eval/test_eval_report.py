@@ -136,3 +136,16 @@ def test_outcome_reads_lineage_from_stored_metadata():
                  "perturbation": "distractor"}
     assert outcome("m-noop#0/distractor", perturbed, 1.0) == Outcome(
         "m-noop#0/distractor", 1.0, template="m", parent="m-noop#0", kind="distractor")
+
+
+def test_a_run_compared_with_itself_differs_by_nothing_and_nothing_flips(tmp_path):
+    from verimath.eval import compare_runs
+
+    evaluate(str(tmp_path), 12, 3)
+    report = build_report(tmp_path)
+    same = compare_runs(report, report)
+    assert same.shared == 12 and same.gained == same.lost == ()
+    assert {d.metric for d in same.differences} >= {"pass@1", "first-sample accuracy", "pass@3", "maj@3"}
+    assert all((d.delta, d.low, d.high) == (0.0, 0.0, 0.0) and d.a == d.b for d in same.differences)
+    assert report.summary.headline == report.summary.pass_at_k[1]
+    assert report.to_dict()["headline"]["metric"] == "pass@1" and report.to_dict()["errors"] == 0
