@@ -199,8 +199,8 @@ def test_hub_datasets_take_a_split_and_a_subset(tmp_path):
     env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
     with testing.ScriptedServer(right) as server:
         for subset, split, count in (("small", "train", 2), ("small", "test", 3), ("large", "test", 5)):
-            out = cli(*eval_args(f"hf:{hub}", server.base_url, tmp_path / f"{subset}-{split}", "--split", split,
-                                 "--subset", subset, "--json"), env=env)
+            out = cli(*eval_args(f"hf:{hub}", server.base_url, tmp_path / f"{subset}-{split}",
+                                 "--split", split, "--subset", subset, "--json"), env=env)
             assert out.returncode == 0, out.stderr
             assert json.loads(out.stdout)["attempts"] == count
     identity = json.loads((tmp_path / "small-train" / "manifest.json").read_text())["identity"]
@@ -240,4 +240,5 @@ def test_report_compares_two_runs_and_runs_lists_them(tmp_path):
         "openai:scripted", "cot", str(data), 12, 0.5, 0)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b["date"])
     table = cli("runs", runs, env={**os.environ, "COLUMNS": "160"})
-    assert table.returncode == 0 and re.search(r"\bb\b.*openai:scripted.*cot.*d\.jsonl.*12.*50\.0", table.stdout)
+    assert table.returncode == 0
+    assert re.search(r"\bb\b.*openai:scripted.*cot.*d\.jsonl.*12.*50\.0", table.stdout)

@@ -139,4 +139,5 @@ def test_an_error_row_is_replaced_by_the_retried_attempt_and_counted_apart(tmp_p
         [(_, [record])] = list(store.attempts())
         assert record.verdict == verdict and not record.errored
         with pytest.raises(sqlite3.IntegrityError):  # a graded attempt is never stored twice
-            store.add_attempt(AttemptRecord(problem.id, 0, "2", False, "g", verdict, None, None, 0, 3, 0, 0.2, {}))
+            store.add_attempt(AttemptRecord(problem.id, 0, "2", False, "g", verdict, None, None, 0, 3, 0, 0.2,
+                                            {}))
