@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS exec_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL
 
 _COLUMNS = ("problem_id, sample, answer, correct, grader, verdict, verification, error, exec_failures, "
             "tokens, code_calls, wall_s, attempt, finished, errored")
+_UPSERT = (f"INSERT INTO attempts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+           "ON CONFLICT (problem_id, sample) DO UPDATE SET "
+           + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.replace(" ", "").split(",")[2:])
+           + " WHERE attempts.errored = 1")
+"""One statement: insert an attempt, or replace the error stored for its sample (a graded one stays)."""
 DB_NAME = "run.sqlite"
 MANIFEST_NAME = "manifest.json"
 
@@ -228,17 +233,15 @@ class RunStore:
 
     def add_attempt(self, record: AttemptRecord) -> None:
         """Store a finished attempt, committed at once; it replaces an error stored for the same sample.
-        Storing the same (problem, sample) twice otherwise is an error."""
-        with self._transaction():
-            self._conn.execute("DELETE FROM attempts WHERE problem_id=? AND sample=? AND errored=1",
-                               (record.problem_id, record.sample))
-            self._conn.execute(
-                f"INSERT INTO attempts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.problem_id, record.sample, record.answer, int(record.correct), record.grader,
-                 json.dumps(record.verdict.to_dict()), record.verification, record.error,
-                 record.exec_failures, record.tokens, record.code_calls, record.wall_s,
-                 json.dumps(record.attempt, default=str),
-                 time.time(), int(record.errored)))
+        Storing the same (problem, sample) twice otherwise is an ``sqlite3.IntegrityError``."""
+        with self._lock:
+            cursor = self._conn.execute(_UPSERT, (
+                record.problem_id, record.sample, record.answer, int(record.correct), record.grader,
+                json.dumps(record.verdict.to_dict()), record.verification, record.error, record.exec_failures,
+                record.tokens, record.code_calls, record.wall_s, json.dumps(record.attempt, default=str),
+                time.time(), int(record.errored)))
+        if cursor.rowcount != 1:
+            raise sqlite3.IntegrityError(f"sample {record.sample} of {record.problem_id!r} is already stored")
 
     def counts(self, *, below: int | None = None) -> Counts:
         """What is stored; with ``below``, only attempts of sample index < below."""
