@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -321,8 +322,8 @@ def main() -> None:
     one-line messages with their exit codes."""
     try:
         app()
-    except VerimathError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    except VerimathError as exc:  # the message is plain text: no markup, no :emoji: codes (openai:m:)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, emoji=False)
         sys.exit(exc.exit_code)
     except OSError as exc:  # a file system failure (unwritable --out, disk full) is the user's to fix: one line
         where = f"{exc.filename}: " if exc.filename else ""
@@ -387,20 +388,27 @@ def eval_command(
                         strategy_options={k: v for k, v in options.items() if v is not None})
     columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TextColumn("accuracy {task.fields[acc]}"),
                TextColumn("{task.fields[errors]}"), TimeRemainingColumn())
-    with Progress(*columns, console=err_console, transient=json_out) as bar:
-        task = bar.add_task("eval", total=None, acc="—", errors="")
+    bar = Progress(*columns, console=err_console, transient=json_out)
+    task = bar.add_task("eval", total=None, acc="—", errors="")
+    shown = []  # the bar appears with the first progress: a refused input leaves only its one-line error
 
-        def show(p: Any) -> None:
-            bar.update(task, completed=p.done + p.errors, total=p.total or None,
-                       acc=f"{100 * p.correct / p.done:.1f}%" if p.done else "—",
-                       errors=f"[red]{p.errors} errors[/]" if p.errors else "")
+    def show(p: Any) -> None:
+        if not shown:
+            bar.start()
+            shown.append(True)
+        bar.update(task, completed=p.done + p.errors, total=p.total or None,
+                   acc=f"{100 * p.correct / p.done:.1f}%" if p.done else "—",
+                   errors=f"[red]{p.errors} errors[/]" if p.errors else "")
 
-        try:
-            final = evaluate(config, show, invocation=sys.argv)
-        except KeyboardInterrupt:
-            err_console.print(f"interrupted; finished attempts are stored — rerun the same command to resume "
-                              f"({run_dir})")
-            raise typer.Exit(130) from None
+    try:
+        final = evaluate(config, show, invocation=sys.argv)
+    except KeyboardInterrupt:
+        bar.stop()
+        err_console.print(f"interrupted; finished attempts are stored — rerun the same command to resume "
+                          f"({run_dir})")
+        raise typer.Exit(130) from None
+    finally:
+        bar.stop()
     if json_out:
         console.print_json(json.dumps({"run_dir": str(run_dir), "attempts": final.done,
                                        "correct": final.correct, "errors": final.errors}))
@@ -444,10 +452,13 @@ def report_command(
     if json_out:
         print(json.dumps(report.to_dict(), indent=1))
         return
-    for table in summary_tables(report.summary, report.errors):
-        console.print(table)
+    if report.summary.problems:
+        for table in summary_tables(report.summary, report.errors):
+            console.print(table)
+    else:
+        console.print(f"no graded attempts in {run_dir} yet", highlight=False)
     for message, count in report.error_messages.items():
-        console.print(f"[red]{count} errors:[/] {message}", highlight=False)
+        console.print(f"[red]{count} errors:[/] {escape(message)}", highlight=False, emoji=False)
     for table in robustness_tables(report.robustness) if report.robustness is not None else ():
         console.print(table)
     if html is not None:
