@@ -166,7 +166,7 @@ def interval_chart(kind: str, title: str, rows: Sequence[Row], *, signed: bool =
     """One horizontal row per category, labels on the left and the value with its 95% CI written on the right.
     Fractions (``signed=False``) are bars from 0 on a 0–100 axis; signed differences are dots with whiskers
     around a zero line on an axis spanning at least ``-min_span..min_span`` (drawn in points)."""
-    width, label_w, value_w, top, row_h = 760.0, 170.0, 210.0, 40.0, 24.0
+    width, label_w, value_w, top, row_h = 800.0, 170.0, 260.0, 40.0, 24.0
     left, right = label_w, width - value_w
     bottom = top + row_h * len(rows)
     height = bottom + 34
