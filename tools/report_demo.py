@@ -1,13 +1,14 @@
 """Make the README's report screenshot: a MATH-500 run against a simulated model, its HTML report, and a PNG.
 
-The model is verimath's scripted OpenAI-compatible server on loopback (``verimath.models.testing``), answering
-each question with its gold answer in ``\\boxed{}`` with a probability that falls with the MATH level (0.9 at
-level 1 to 0.3 at level 5), else with one of a few wrong answers — a stand-in with realistic spread, so the page
-shows every part (LaTeX, votes that differ from pass@k, breakdowns). It goes through the real CLI: ``verimath
-eval`` (strategy ``cot``, real HTTP, real grader, real store) and ``verimath report --html``; then headless
-Chromium takes the screenshot.
+The model is verimath's scripted OpenAI-compatible server on loopback (``verimath.models.testing``),
+answering each question with its gold answer in ``\\boxed{}`` with a probability that falls with the MATH
+level (0.9 at level 1 to 0.3 at level 5), else with one of a few wrong answers — a stand-in with a realistic
+spread, so the page shows every part (LaTeX, votes that differ from pass@k, breakdowns). It goes through the
+real CLI: ``verimath eval`` (strategy ``cot``, real HTTP, real grader, real store) and ``verimath report
+--html``; then headless Chromium takes the screenshot.
 
-    python tools/report_demo.py [--data ../shared/data/math500.jsonl] [--out runs/report-demo] [--png docs/report.png]
+    python tools/report_demo.py [--data ../shared/data/math500.jsonl] [--out runs/report-demo] \\
+        [--png docs/report.png]
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def responder(rows: list[dict[str, object]], seed: int):
         level = int(str(row.get("level", 3))) if str(row.get("level", "3")).isdigit() else 3
         gold = str(row["answer"])
         answer = gold if rng.random() < _RIGHT.get(level, 0.5) else rng.choice(["0", "1", f"{gold} + 1"])
-        return f"Working through the problem step by step gives the result.\n\nThe answer is $\\boxed{{{answer}}}$."
+        return f"Working through it step by step gives the result.\n\nThe answer is $\\boxed{{{answer}}}$."
 
     return respond
 
@@ -57,15 +58,17 @@ def main() -> None:
     with ScriptedServer(responder(rows, seed=0)) as server:
         subprocess.run([*verimath, "eval", "--dataset", str(args.data), "--limit", str(args.limit),
                         "--model", "openai:simulated", "--base-url", server.base_url, "--strategy", "cot",
-                        "-n", str(args.n), "--temperature", "0.7", "--concurrency", "1", "--run-dir", str(args.out)],
-                       check=True, env=env)
+                        "-n", str(args.n), "--temperature", "0.7", "--concurrency", "1",
+                        "--run-dir", str(args.out)], check=True, env=env)
     page = args.out / "report.html"
-    subprocess.run([*verimath, "report", str(args.out), "--html", str(page)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*verimath, "report", str(args.out), "--html", str(page)], check=True,
+                   stdout=subprocess.DEVNULL)
     args.png.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--hide-scrollbars", f"--user-data-dir={args.out / 'chromium'}", "--window-size=1100,1500",
-                    f"--screenshot={args.png.resolve()}", page.resolve().as_uri()], check=True,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--hide-scrollbars",
+                    f"--user-data-dir={args.out / 'chromium'}", "--window-size=1100,1500",
+                    f"--screenshot={args.png.resolve()}", page.resolve().as_uri()],
+                   check=True, stderr=subprocess.DEVNULL)
     print(f"{page}\n{args.png}")
 
 

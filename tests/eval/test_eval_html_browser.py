@@ -22,10 +22,11 @@ from verimath.eval import StoredProblem, build_report, render_html
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
-needs_chromium = pytest.mark.skipif(CHROMIUM is None,
-                                    reason="headless Chromium is not installed (Debian: apt-get install chromium)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="headless Chromium is not installed (Debian: apt-get install chromium)")
 
-BROWSER_OWN_HOSTS = ("accounts.google.com", "update.googleapis.com", "clients2.google.com", "redirector.gvt1.com")
+BROWSER_OWN_HOSTS = ("accounts.google.com", "update.googleapis.com", "clients2.google.com",
+                     "redirector.gvt1.com")
 """Chromium's own background services (sign-in, component updates, network time), not the page's requests."""
 
 LAYOUT_CHECK = """<script>window.addEventListener('load',()=>{const overlaps=[],outside=[];
@@ -160,8 +161,8 @@ def test_robustness_section_renders_with_its_figures(tmp_path, proxy):
 
 @needs_chromium
 def test_many_categories_leave_no_colliding_labels(tmp_path, proxy):
-    items = [StoredProblem(f"t{j:03d}#0", j, f"What is {j} mod 3?", str(j % 3), {"template_id": f"tpl-{j:03d}"})
-             for j in range(137)]
+    items = [StoredProblem(f"t{j:03d}#0", j, f"What is {j} mod 3?", str(j % 3),
+                           {"template_id": f"tpl-{j:03d}"}) for j in range(137)]
     run = tmp_path / "run"
     evaluate(str(run), 0, 1, items=items)
     page = rendered(render_html(build_report(run), run), tmp_path, proxy)

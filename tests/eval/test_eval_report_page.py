@@ -1,11 +1,12 @@
-"""The HTML report as a page to publish, read back without a browser: one headline metric, a run-specific title
-and header, numbers written out (not only in tooltips), figures only where they inform, round ticks, honest
-scales, distinguishable lines, many categories ranked in a table, infrastructure errors counted apart, LaTeX
-marked for the bundled typesetter and nothing fetched. (Layout and typesetting are checked in Chromium by
+"""The HTML report as a page to publish, read back without a browser: one headline metric, a run-specific
+title and header, numbers written out (not only in tooltips), figures only where they inform, round ticks,
+honest scales, distinguishable lines, many categories ranked in a table, infrastructure errors counted apart,
+LaTeX marked for the bundled typesetter and nothing fetched. (Layout and typesetting are checked in Chromium by
 ``test_eval_html_browser.py``.)"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -77,8 +78,8 @@ def test_numbers_are_written_in_the_page_not_only_in_tooltips(tmp_path):
             assert f"{percent(e.value)} [{percent(e.low)}, {percent(e.high)}]" in page.text
     for label, group in s.groups["level"].items():
         e = group.pass_at_k[1]
-        assert f"{label} {percent(e.value)}% [{percent(e.low)}, {percent(e.high)}] · {group.problems} problems" \
-            in page.text
+        row = f"{label} {percent(e.value)}% [{percent(e.low)}, {percent(e.high)}] · {group.problems} problems"
+        assert row in page.text
     legend = page.figure("accuracy-vs-k").texts_of("legend")
     assert f"pass@k {percent(s.pass_at_k[3].value)}%" in legend
 
@@ -96,7 +97,7 @@ def test_tick_labels_are_round_numbers(tmp_path):
     evaluate(str(tmp_path), 12, 4, strategy=FirstSampleWrong())
     page, report = page_of(tmp_path)
     tokens = [p.tokens for p in report.summary.curve]
-    assert any(t != round(t) for t in tokens)  # mean tokens per problem are not round: the old axis read 13.1667
+    assert any(t != round(t) for t in tokens)  # not round numbers of tokens: the old axis read 12.1667
     for figure in page.figures:
         assert not long_decimals([t for _, t in figure.texts]), figure.kind
     ticks = page.figure("accuracy-vs-k").texts_of("tick")
@@ -108,7 +109,7 @@ def test_nice_ticks_cover_the_range_in_round_equal_steps(low, span):
     high = low + span
     ticks = nice_ticks(low, high)
     assert 2 <= len(ticks) <= 11
-    steps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    steps = [b - a for a, b in itertools.pairwise(ticks)]
     assert max(steps) - min(steps) <= 1e-6 * max(steps)
     assert ticks[0] <= low + 1e-6 * steps[0] and ticks[-1] >= high - 1e-6 * steps[0]
     mantissa = float(f"{min(steps):e}".split("e")[0])
@@ -131,7 +132,7 @@ def test_coinciding_lines_stay_distinguishable(tmp_path):
         xs = sorted(s_["points"][i][0] for s_ in series.values())
         ys = {s_["points"][i][1] for s_ in series.values()}
         assert len(ys) == 1  # same value...
-        assert min(b - a for a, b in zip(xs, xs[1:], strict=False)) >= 4  # ...drawn side by side, not on top
+        assert min(b - a for a, b in itertools.pairwise(xs)) >= 4  # ...drawn side by side, not on top
 
 
 def test_many_categories_are_ranked_in_a_table_not_crammed_under_one_axis(tmp_path):
@@ -141,11 +142,12 @@ def test_many_categories_are_ranked_in_a_table_not_crammed_under_one_axis(tmp_pa
     page, report = page_of(tmp_path)
     html = render_html(report, tmp_path)
     assert "group-template_id" not in page.kinds()  # before: 137 bars and 137 colliding labels
-    assert "lowest 10" in page.text and "highest 10" in page.text and "all 137 template_id values" in page.text
-    view = re.search(r'<div class="ranked-view" data-key="template_id">.*?</div></div>', html + "</div>", re.S)
-    full = re.search(r'<table class="ranked all">.*?</table>', html[html.index('data-key="template_id"'):], re.S)
+    assert "lowest 10" in page.text and "highest 10" in page.text
+    assert "all 137 template_id values" in page.text
+    view = html[html.index('<div class="ranked-view" data-key="template_id">'):]
+    full = re.search(r'<table class="ranked all">.*?</table>', view, re.S)
     rows = re.findall(r"<tr><td>(template-\d+)</td><td>\d+</td><td><b>([\d.]+)</b>", full.group(0))
-    assert view and len(rows) == 137 and len({label for label, _ in rows}) == 137
+    assert len(rows) == 137 and len({label for label, _ in rows}) == 137
     values = [float(v) for _, v in rows]
     assert values == sorted(values) and values[0] == 0.0 and values[-1] == 100.0
     lowest = re.search(r'<table class="ranked lowest">.*?</table>', html, re.S).group(0)
@@ -154,7 +156,8 @@ def test_many_categories_are_ranked_in_a_table_not_crammed_under_one_axis(tmp_pa
 
 def test_a_small_drop_is_drawn_on_an_axis_of_at_least_ten_points():
     svg = interval_chart("drop", "drop", [Row("noop", 0.01, -0.02, 0.04)], signed=True, unit="")
-    ticks = {text: float(x) for x, text in re.findall(r'<text x="([\d.]+)"[^>]*class="tick">([+\-\d.]+)<', svg)}
+    found = re.findall(r'<text x="([\d.]+)"[^>]*class="tick">([+\-\d.]+)<', svg)
+    ticks = {text: float(x) for x, text in found}
     assert min(map(float, ticks)) <= -10 and max(map(float, ticks)) >= 10
     zero, ten = ticks["0"], ticks["+10"]
     dot = float(re.search(r'<circle cx="([\d.]+)"', svg).group(1))
@@ -169,7 +172,8 @@ def test_robustness_section_states_the_drop_on_an_honest_axis(tmp_path):
     values = [float(t) for t in drop.texts_of("tick")]
     assert min(values) <= -10 and max(values) >= 10
     for kind, d in report.robustness.by_kind.items():
-        assert f"{100 * d.drop.value:+.1f} [{100 * d.drop.low:+.1f}, {100 * d.drop.high:+.1f}]" in page.text, kind
+        e = d.drop
+        assert f"{100 * e.value:+.1f} [{100 * e.low:+.1f}, {100 * e.high:+.1f}]" in page.text, kind
 
 
 def test_errors_row_reads_zero_for_runs_without_infrastructure_errors(tmp_path):
@@ -246,8 +250,8 @@ def run_and_report(tmp_path, model: str) -> tuple[Any, Page]:
         return f"So $x = \\boxed{{{i if i % 2 == 0 else i + 1}}}$."
 
     with testing.ScriptedServer(respond) as server:
-        done = cli("eval", "--dataset", data, "--model", model, "--base-url", server.base_url, "--strategy", "cot",
-                   "-n", 2, "--temperature", "0.5", "--run-dir", run)
+        done = cli("eval", "--dataset", data, "--model", model, "--base-url", server.base_url,
+                   "--strategy", "cot", "-n", 2, "--temperature", "0.5", "--run-dir", run)
     assert done.returncode == 0, done.stderr
     page = run / "report.html"
     shown = cli("report", run, "--html", page)
@@ -258,7 +262,7 @@ def run_and_report(tmp_path, model: str) -> tuple[Any, Page]:
 def test_title_and_header_name_the_run(tmp_path):
     run, page = run_and_report(tmp_path, "openai:alpha-7b")
     _, other = run_and_report(tmp_path, "openai:beta-1b")
-    assert page.title != other.title and "verimath report" != page.title.strip()  # before: the same title
+    assert page.title != other.title and page.title.strip() != "verimath report"  # before: the same title
     assert page.title.startswith("openai:alpha-7b · cot · algebra.jsonl — pass@1 50.0%")
     manifest = json.loads((run / "manifest.json").read_text())
     session = manifest["sessions"][0]

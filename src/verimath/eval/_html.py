@@ -5,8 +5,9 @@ settings), the headline metric — pass@1, the mean over problems of the share o
 correct, the one number every report (terminal, JSON, HTML) leads with — a table of every metric by k with 95%
 CIs, infrastructure errors counted apart, figures only where they carry information (accuracy against k when
 there is more than one k), breakdowns by metadata (a chart with CIs for a few categories, a ranked table for
-many), a robustness section when problems carry lineage, and a sample browser with each attempt's trace. LaTeX
-in questions and answers is typeset by the vendored KaTeX (see ``_tex``), included only in pages that have math.
+many), a robustness section when problems carry lineage, and a sample browser with each attempt's trace.
+LaTeX in questions and answers is typeset by the vendored KaTeX (see ``_tex``), included only in pages that
+have math.
 """
 
 from __future__ import annotations
@@ -109,12 +110,13 @@ def _pct(x: float, *, sign: bool = False) -> str:
     return "—" if x != x else f"{100 * x:{'+' if sign else ''}.1f}"
 
 
-def _with_ci(e: Estimate | None, *, sign: bool = False) -> str:
+def _with_ci(e: Estimate | None, *, sign: bool = False, unit: str = "") -> str:
+    """``value [low, high]`` in percent (or points, signed), the value in bold."""
     if e is None or e.value != e.value:
         return "—"
     ci = (f' <span class="ci">[{_pct(e.low, sign=sign)}, {_pct(e.high, sign=sign)}]</span>'
           if e.low == e.low and e.high == e.high else "")
-    return f"<b>{_pct(e.value, sign=sign)}</b>{ci}"
+    return f"<b>{_pct(e.value, sign=sign)}{unit}</b>{ci}"
 
 
 def _bar(fraction: float) -> str:
@@ -127,8 +129,8 @@ def _dataset_name(path: str) -> str:
 
 
 def _title(facts: RunFacts, main: Estimate) -> str:
-    return (f"{facts.model} · {facts.strategy} · {_dataset_name(facts.dataset)} — pass@1 {_pct(main.value)}% — "
-            f"verimath report")
+    return (f"{facts.model} · {facts.strategy} · {_dataset_name(facts.dataset)} — "
+            f"pass@1 {_pct(main.value)}% — verimath report")
 
 
 def _header(facts: RunFacts, summary: Summary, attempts: Attempts) -> str:
@@ -138,8 +140,10 @@ def _header(facts: RunFacts, summary: Summary, attempts: Attempts) -> str:
     sessions = (f"{escape(facts.started)} (last of {facts.sessions} sessions {escape(facts.last_session)})"
                 if facts.sessions > 1 else escape(facts.started))
     rows = (("model", escape(facts.model)), ("strategy", escape(facts.strategy)),
-            ("dataset", f'{escape(facts.dataset)} <span class="muted">sha256 {escape(facts.dataset_sha256)}</span>'),
-            ("samples", f"{summary.problems} problems × {facts.samples} per problem = {summary.samples} samples"),
+            ("dataset", f'{escape(facts.dataset)} <span class="muted">sha256 {escape(facts.dataset_sha256)}'
+                        f'</span>'),
+            ("samples", f"{summary.problems} problems × {facts.samples} per problem = {summary.samples} "
+                        f"samples"),
             ("sampling", sampling), ("run", sessions),
             ("versions", f"verimath {escape(facts.verimath)} · grader {escape(facts.grader)}"),
             ("fingerprint", f'<span class="muted">{escape(facts.fingerprint)}</span>'))
@@ -148,15 +152,16 @@ def _header(facts: RunFacts, summary: Summary, attempts: Attempts) -> str:
     return (f'<header><h1>{escape(facts.model)} · {escape(facts.strategy)} · '
             f'{escape(_dataset_name(facts.dataset))}</h1>'
             f'<div class="headline" id="headline"><span class="big">{_pct(main.value)}%</span> '
-            f'<span class="metric">pass@1</span> <span class="ci">95% CI [{_pct(main.low)}, {_pct(main.high)}]'
-            f'</span><div class="muted">pass@1: the mean over problems of the share of each problem\'s samples '
-            f'graded correct (with one sample, plain accuracy)</div>{errors}</div>'
+            f'<span class="metric">pass@1</span> <span class="ci">95% CI [{_pct(main.low)}, '
+            f'{_pct(main.high)}]</span><div class="muted">pass@1: the mean over problems of the share of '
+            f'each problem\'s samples graded correct (with one sample, plain accuracy)</div>{errors}</div>'
             f'<table class="facts">{"".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)}</table>'
             f'</header>')
 
 
 def _metric_rows(summary: Summary) -> list[tuple[str, str, Mapping[int, Estimate]]]:
-    rows = [("pass@k", "some sample of k is correct (unbiased estimator over all samples)", summary.pass_at_k),
+    rows = [("pass@k", "some sample of k is correct (unbiased estimator over all samples)",
+             summary.pass_at_k),
             ("maj@k", "the majority answer of k samples is correct (ties split)", summary.maj_at_k)]
     rows += [(f"weighted@k ({name})", f"the vote weighted by {name} is correct", by_k)
              for name, by_k in summary.weighted_at_k.items()]
@@ -168,19 +173,24 @@ def _metric_rows(summary: Summary) -> list[tuple[str, str, Mapping[int, Estimate
 def _metrics(summary: Summary, attempts: Attempts) -> str:
     ks = list(summary.pass_at_k)
     head = "".join(f"<th>k = {k}</th>" for k in ks)
-    body = "".join(f'<tr data-metric="{escape(name)}"><th>{escape(name)}<div class="muted">{escape(note)}</div>'
-                   f'</th>{"".join(f"<td>{_with_ci(by_k.get(k))}</td>" for k in ks)}</tr>'
+
+    def row(key: str, name: str, note: str, cells: str) -> str:
+        return (f'<tr data-metric="{escape(key)}"><th>{escape(name)}<div class="muted">{note}</div></th>'
+                f'{cells}</tr>')
+
+    body = "".join(row(name, name, escape(note), "".join(f"<td>{_with_ci(by_k.get(k))}</td>" for k in ks))
                    for name, note, by_k in _metric_rows(summary))
-    ties = "".join(f"<td>{_pct(summary.tie_at_k.get(k, math.nan))}</td>" for k in ks)
-    body += f'<tr data-metric="ties"><th>tied votes<div class="muted">a plain vote tied at the top</div></th>{ties}</tr>'
+    body += row("ties", "tied votes", "a plain vote tied at the top",
+                "".join(f"<td>{_pct(summary.tie_at_k.get(k, math.nan))}</td>" for k in ks))
     if len({e.problems for e in summary.pass_at_k.values()}) > 1:
-        body += f'<tr><th>problems</th>{"".join(f"<td>{e.problems}</td>" for e in summary.pass_at_k.values())}</tr>'
-    errors = (f'<tr data-metric="errors"><th>errors<div class="muted">attempts that could not be made, not '
-              f'counted as wrong answers</div></th><td colspan="{len(ks)}">{attempts.errors} of {attempts.stored} '
-              f'attempts ({_pct(attempts.errors / attempts.stored if attempts.stored else math.nan)}%)</td></tr>')
+        body += row("problems", "problems", "with at least k samples",
+                    "".join(f"<td>{e.problems}</td>" for e in summary.pass_at_k.values()))
+    share = _pct(attempts.errors / attempts.stored if attempts.stored else math.nan)
+    body += row("errors", "errors", "attempts that could not be made, not counted as wrong answers",
+                f'<td colspan="{len(ks)}">{attempts.errors} of {attempts.stored} attempts ({share}%)</td>')
     per = summary.compute.per_sample()
-    return (f'<h2>Metrics</h2><table class="metrics" id="metrics"><tr><th>% (95% bootstrap CI)</th>{head}</tr>'
-            f'{body}{errors}</table><p class="muted">Per sample: {per["tokens"]:.0f} tokens, '
+    return (f'<h2>Metrics</h2><table class="metrics" id="metrics"><tr><th>% (95% bootstrap CI)</th>{head}'
+            f'</tr>{body}</table><p class="muted">Per sample: {per["tokens"]:.0f} tokens, '
             f'{per["code_calls"]:.2f} code calls, {per["wall_s"]:.2f} s. CIs are percentile bootstraps over '
             f'problems.</p>')
 
@@ -208,13 +218,15 @@ def _ranked(key: str, rows: Sequence[tuple[str, str, float]], head: Sequence[str
 
     def table(part: Sequence[tuple[str, str, float]], cls: str) -> str:
         return (f'<table class="ranked {cls}">{header}'
-                + "".join(f"<tr><td>{escape(label)}</td>{cells}</tr>" for label, cells, _ in part) + "</table>")
+                + "".join(f"<tr><td>{escape(label)}</td>{cells}</tr>" for label, cells, _ in part)
+                + "</table>")
 
     if len(ordered) <= 2 * RANKED_SHOWN:
         return f'<div class="ranked-view" data-key="{escape(key)}">{table(ordered, "all")}</div>'
-    return (f'<div class="ranked-view" data-key="{escape(key)}"><div class="side"><h4>lowest {RANKED_SHOWN}</h4>'
-            f'{table(ordered[:RANKED_SHOWN], "lowest")}</div><div class="side"><h4>highest {RANKED_SHOWN}</h4>'
-            f'{table(ordered[-RANKED_SHOWN:][::-1], "highest")}</div><details><summary>all {len(ordered)} '
+    return (f'<div class="ranked-view" data-key="{escape(key)}"><div class="side"><h4>lowest {RANKED_SHOWN}'
+            f'</h4>{table(ordered[:RANKED_SHOWN], "lowest")}</div><div class="side"><h4>highest '
+            f'{RANKED_SHOWN}</h4>{table(ordered[-RANKED_SHOWN:][::-1], "highest")}</div><details>'
+            f'<summary>all {len(ordered)} '
             f'{escape(key)} values, lowest first</summary>{table(ordered, "all")}</details></div>')
 
 
@@ -233,9 +245,10 @@ def _breakdowns(summary: Summary) -> str:
             main = headline(g)
             extra = "".join(f"<td>{_pct(m[kmax].value) if kmax in m else '—'}</td>"
                             for m in (g.pass_at_k, g.maj_at_k)) if kmax > 1 else ""
-            cells.append((label, f"<td>{g.problems}</td><td>{_with_ci(main)}</td>{extra}<td>{_bar(main.value)}</td>",
-                          main.value))
-        head = [key, "problems", "pass@1 % [95% CI]", *((f"pass@{kmax} %", f"maj@{kmax} %") if kmax > 1 else ()), ""]
+            cells.append((label, f"<td>{g.problems}</td><td>{_with_ci(main)}</td>{extra}"
+                                 f"<td>{_bar(main.value)}</td>", main.value))
+        at_kmax = (f"pass@{kmax} %", f"maj@{kmax} %") if kmax > 1 else ()
+        head = [key, "problems", "pass@1 % [95% CI]", *at_kmax, ""]
         parts.append(f"<h3>{escape(title)} ({len(groups)} values, ranked)</h3>{_ranked(key, cells, head)}")
     return f'<h2>Breakdowns</h2><div id="breakdowns">{"".join(parts)}</div>' if parts else ""
 
@@ -247,30 +260,34 @@ def _robustness(r: Robustness | None) -> str:
         return ""
     parts = []
     if r.originals is not None and r.variants is not None and r.drop is not None:
-        parts.append(f"<p>originals {_with_ci(r.originals)}% · variants {_with_ci(r.variants)}% · drop "
-                     f"{_with_ci(r.drop, sign=True)} points</p>")
+        drop = _with_ci(r.drop, sign=True, unit=" points")
+        parts.append(f"<p>originals {_with_ci(r.originals, unit='%')} · variants "
+                     f"{_with_ci(r.variants, unit='%')} · drop {drop}</p>")
     if r.by_kind:
         rows = "".join(f"<tr><td>{escape(k)}</td><td>{d.problems}</td><td>{escape(compared_with(d))}</td>"
                        f"<td>{_with_ci(d.reference)}</td><td>{_with_ci(d.variant)}</td>"
                        f"<td>{_with_ci(d.drop, sign=True)}</td></tr>" for k, d in r.by_kind.items())
         parts.append(f'<table class="robust"><tr><th>kind</th><th>variants</th><th>compared with</th>'
                      f'<th>reference %</th><th>variant %</th><th>drop (points)</th></tr>{rows}</table>')
-        drops = [Row(k, d.drop.value, d.drop.low, d.drop.high, f"{d.problems} variants") for k, d in r.by_kind.items()]
-        parts.append(interval_chart("robustness-drop", "Accuracy drop by kind of variant (points; > 0: harder)",
-                                    drops, signed=True, unit=""))
+        drops = [Row(k, d.drop.value, d.drop.low, d.drop.high, f"{d.problems} variants")
+                 for k, d in r.by_kind.items()]
+        parts.append(interval_chart("robustness-drop", "Accuracy drop by kind of variant (points; > 0: "
+                                    "harder)", drops, signed=True, unit=""))
     if r.worst_case:
         rows = "".join(f"<tr><td>{escape(k)}</td><td>{e.problems}</td><td>{_with_ci(r.mean[k])}</td>"
                        f"<td>{_with_ci(e)}</td></tr>" for k, e in r.worst_case.items())
         parts.append(f'<table class="robust"><tr><th>group</th><th>groups</th><th>mean accuracy %</th>'
                      f'<th>worst case %</th></tr>{rows}</table>')
     if r.spread:
-        rows = "".join(f"<tr><td>{escape(k)}</td><td>{s.sets}</td><td>{_pct(s.mean)}</td><td>{_pct(s.std)}</td>"
-                       f"<td>{_pct(s.low)}–{_pct(s.high)}</td></tr>" for k, s in r.spread.items())
+        rows = "".join(f"<tr><td>{escape(k)}</td><td>{s.sets}</td><td>{_pct(s.mean)}</td>"
+                       f"<td>{_pct(s.std)}</td><td>{_pct(s.low)}–{_pct(s.high)}</td></tr>"
+                       for k, s in r.spread.items())
         parts.append(f'<table class="robust"><tr><th>spread across instantiation sets</th><th>sets</th>'
                      f'<th>mean %</th><th>std</th><th>min–max %</th></tr>{rows}</table>')
     if r.templates:
-        cells = [(t, f"<td>{g.problems}</td><td>{_pct(g.mean)}</td><td>{_bar(g.mean)}</td><td>{_pct(g.worst_case)}"
-                     f"</td><td>{_bar(g.worst_case)}</td>", g.worst_case) for t, g in r.templates.items()]
+        cells = [(t, f"<td>{g.problems}</td><td>{_pct(g.mean)}</td><td>{_bar(g.mean)}</td>"
+                     f"<td>{_pct(g.worst_case)}</td><td>{_bar(g.worst_case)}</td>", g.worst_case)
+                 for t, g in r.templates.items()]
         parts.append(f"<h3>Templates ranked by worst case ({len(cells)})</h3>"
                      + _ranked("template", cells, ["template", "problems", "mean %", "", "worst case %", ""]))
     return f'<h2>Robustness</h2><div id="robustness">{"".join(parts)}</div>'
@@ -317,7 +334,8 @@ def _sample(record: AttemptRecord) -> str:
             f'{"".join(_step(s) for s in steps if isinstance(s, Mapping))}</details>')
 
 
-def _problem(report: Report, problem_id: str, question: str, gold: str, records: Sequence[AttemptRecord]) -> str:
+def _problem(report: Report, problem_id: str, question: str, gold: str,
+             records: Sequence[AttemptRecord]) -> str:
     scores = report.problems[problem_id]
     names = sorted({n for c in scores.clusters for n in c.votes})
     head = "".join(f"<th>{escape(n)} votes</th>" for n in names)
@@ -329,39 +347,44 @@ def _problem(report: Report, problem_id: str, question: str, gold: str, records:
     kmax = scores.samples
     state = "right" if scores.maj_at[kmax] >= 0.5 else "wrong"
     return (f'<details class="problem {state}" data-text="{escape((problem_id + " " + question).lower())}">'
-            f'<summary><b>{escape(problem_id)}</b> · pass@1 {100 * scores.pass_at[1]:.0f}% of {scores.samples} '
-            f'samples · maj@{kmax} {100 * scores.maj_at[kmax]:.0f}%</summary>'
+            f'<summary><b>{escape(problem_id)}</b> · pass@1 {100 * scores.pass_at[1]:.0f}% of '
+            f'{scores.samples} samples · maj@{kmax} {100 * scores.maj_at[kmax]:.0f}%</summary>'
             f'<div class="q">{rich_text(question)}</div><div>gold: <b>{answer_html(gold)}</b></div>'
             f'<table class="clusters"><tr><th>answer cluster</th><th>votes</th>{head}<th>vote share</th>'
             f'<th>correct</th></tr>{rows}</table>{"".join(_sample(r) for r in records)}</details>')
 
 
-_CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
-h1{font-size:22px;margin:0 0 8px}h2{border-bottom:1px solid #ddd;padding-bottom:2px;margin-top:28px}
-.headline .big{font-size:34px;font-weight:700}.headline .metric{font-size:18px;font-weight:600}
-.ci{color:#666;font-size:12px}.muted{color:#777;font-size:12px}.errors{margin:4px 0}.errors.some{color:#b26b00;
-font-weight:600}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;
-text-align:left;vertical-align:top}table.metrics td{text-align:right;white-space:nowrap}table.facts th{width:110px}
+_CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;
+padding:0 16px}h1{font-size:22px;margin:0 0 8px}h2{border-bottom:1px solid #ddd;padding-bottom:2px;
+margin-top:28px}.headline .big{font-size:34px;font-weight:700}
+.headline .metric{font-size:18px;font-weight:600}
+.ci{color:#666;font-size:12px}.muted{color:#777;font-size:12px}.errors{margin:4px 0}
+.errors.some{color:#b26b00;font-weight:600}table{border-collapse:collapse;margin:8px 0}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+table.metrics td{text-align:right;white-space:nowrap}table.facts th{width:110px}
 table.facts td{word-break:break-all}svg.figure{display:block;margin:8px 0;max-width:100%;height:auto}
 svg text{font-size:12px;fill:#222}svg .t{font-size:14px;font-weight:600}svg .tick{fill:#555}.ax{stroke:#333}
-.grid{stroke:#eee}.bar{display:inline-block;width:90px;height:9px;
-background:#eee;vertical-align:middle}.bar span{display:block;height:100%;background:#0072b2}
+.grid{stroke:#eee}.bar{display:inline-block;width:90px;height:9px;background:#eee;vertical-align:middle}
+.bar span{display:block;height:100%;background:#0072b2}
 .ranked-view .side{display:inline-block;vertical-align:top;margin-right:24px}.ranked-view h4{margin:6px 0 0}
-pre{background:#f6f6f6;padding:6px;white-space:pre-wrap;margin:4px 0}.right{color:#1a7f37}.wrong{color:#c62828}
-.error{color:#b26b00}details{margin:4px 0}details.problem{border:1px solid #ddd;padding:4px 8px;color:#222}
-details.problem.right>summary{color:#1a7f37}details.problem.wrong>summary{color:#c62828}
-details.sample{margin-left:16px;color:#222}.q{margin:6px 0}.cell{margin-left:16px;border-left:3px solid #ccc;
-padding-left:6px}.cell.code{border-color:#0072b2}.lab{font-size:12px;color:#666}.err{color:#c62828}
-.st{font-weight:600}"""
+pre{background:#f6f6f6;padding:6px;white-space:pre-wrap;margin:4px 0}.right{color:#1a7f37}
+.wrong{color:#c62828}.error{color:#b26b00}details{margin:4px 0}
+details.problem{border:1px solid #ddd;padding:4px 8px;color:#222}details.problem.right>summary{color:#1a7f37}
+details.problem.wrong>summary{color:#c62828}details.sample{margin-left:16px;color:#222}.q{margin:6px 0}
+.cell{margin-left:16px;border-left:3px solid #ccc;padding-left:6px}.cell.code{border-color:#0072b2}
+.lab{font-size:12px;color:#666}.err{color:#c62828}.st{font-weight:600}"""
 
 _JS = """window.__errors=[];window.addEventListener('error',e=>{window.__errors.push(String(e.message));
 document.body.dataset.errors=window.__errors.join('|')});
-function filt(){const q=document.getElementById('q').value.toLowerCase(),w=document.getElementById('w').checked;
-let shown=0;for(const d of document.querySelectorAll('details.problem')){const ok=d.dataset.text.includes(q)&&
-(!w||d.classList.contains('wrong'));d.style.display=ok?'':'none';shown+=ok}
+function filt(){const q=document.getElementById('q').value.toLowerCase();
+const w=document.getElementById('w').checked;let shown=0;
+for(const d of document.querySelectorAll('details.problem')){
+const ok=d.dataset.text.includes(q)&&(!w||d.classList.contains('wrong'));d.style.display=ok?'':'none';
+shown+=ok}
 document.getElementById('n').textContent=shown}
 document.addEventListener('DOMContentLoaded',()=>{filt();if(typeof typeset==='function')typeset();
-document.body.dataset.figures=document.querySelectorAll('svg.figure').length;document.body.dataset.ready='1'});"""
+document.body.dataset.figures=document.querySelectorAll('svg.figure').length;
+document.body.dataset.ready='1'});"""
 
 
 def render_html(report: Report, run_dir: str | Path, *, max_problems: int = 500) -> str:
@@ -380,9 +403,9 @@ def render_html(report: Report, run_dir: str | Path, *, max_problems: int = 500)
             f'{f"<h2>Figures</h2><div id={chr(34)}figures{chr(34)}>{figure}</div>" if figure else ""}'
             f'{_breakdowns(s)}{_robustness(report.robustness)}'
             f'<h2>Samples</h2><p><input id="q" placeholder="filter by id or text" oninput="filt()"> '
-            f'<label><input id="w" type="checkbox" onchange="filt()"> only problems the vote gets wrong</label> '
-            f'· <span id="n"></span> shown (of the first {len(problems)})</p><div id="browser">{"".join(problems)}'
-            f'</div>')
+            f'<label><input id="w" type="checkbox" onchange="filt()"> only problems the vote gets wrong'
+            f'</label> · <span id="n"></span> shown (of the first {len(problems)})</p>'
+            f'<div id="browser">{"".join(problems)}</div>')
     math_css, math_js = katex_assets() if 'class="tex"' in body else ("", "")
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

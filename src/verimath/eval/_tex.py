@@ -1,12 +1,15 @@
-"""Finding the LaTeX in a problem's text and turning it into MathML for the HTML report.
+"""Finding the LaTeX in a problem's text and marking it for the HTML report's typesetter.
 
-Math is delimited as in MATH-style datasets: ``$$…$$`` and ``\\[…\\]`` (display), ``$…$`` and ``\\(…\\)``
-(inline). A single ``$`` follows pandoc's rule — the opening one has a non-space character on its right, the
-closing one a non-space character on its left and no digit after it — so prices ("costs $5 and $6") stay text.
-Formulas are typeset in the page by the vendored KaTeX (``katex/``: script, CSS and fonts, all inlined into the
-page, so nothing is fetched). It was chosen by measurement over server-side LaTeX-to-MathML (``latex2mathml``):
-both accept all 1,698 formulas of MATH-500's questions and answers, but Chromium draws that MathML without
-stretchy brackets, a ``cases`` brace or matrix delimiters, while KaTeX typesets them as LaTeX does.
+Math is delimited as in MATH-style datasets: ``$$…$$`` and ``\\[…\\]`` (display), ``$…$`` and
+``\\(…\\)`` (inline). A ``$…$`` pair is math when it follows pandoc's rule (a non-space character inside
+each dollar, no digit right after the closing one) or when its content reads as LaTeX (a command, a script,
+a brace), so prices ("costs $5 and $6") stay text while MATH's ``$ \\frac{47}{288} $`` is typeset.
+
+Formulas are typeset in the page by the vendored KaTeX (``katex/``: script, CSS and fonts, all inlined into
+the page, so nothing is fetched). It was chosen by measurement over server-side LaTeX-to-MathML
+(``latex2mathml`` 3.81): both accept all 1,698 formulas of MATH-500's questions and answers, but Chromium
+draws that MathML without stretchy brackets, a ``cases`` brace or matrix delimiters, while KaTeX typesets
+them as LaTeX does. It costs about 640 kB per page, so only pages with math include it.
 """
 
 from __future__ import annotations
@@ -78,8 +81,8 @@ def split_math(text: str) -> list[Segment]:
 
 
 def looks_like_latex(answer: str) -> bool:
-    """Whether a bare answer (no delimiters, as MATH's gold answers are) reads as LaTeX: a command, a script or
-    a brace group."""
+    """Whether a bare answer (no delimiters, as MATH's gold answers are) reads as LaTeX: a command, a script
+    or a brace group."""
     return bool(_LATEX_HINT.search(answer))
 
 
@@ -102,10 +105,12 @@ def answer_html(answer: str) -> str:
 
 
 _KATEX = Path(__file__).with_name("katex")
-_FONT = re.compile(r'url\((fonts/[\w-]+)\.woff2\) format\("woff2"\)(?:,url\(fonts/[\w-]+\.woff\) format\("woff"\))?'
+_FONT = re.compile(r'url\((fonts/[\w-]+)\.woff2\) format\("woff2"\)'
+                   r'(?:,url\(fonts/[\w-]+\.woff\) format\("woff"\))?'
                    r'(?:,url\(fonts/[\w-]+\.ttf\) format\("truetype"\))?')
 
-_TYPESET = """function typeset(){let n=0,bad=0;const o={throwOnError:false,macros:{"\\\\mbox":"\\\\text{#1}"}};
+_TYPESET = """function typeset(){let n=0,bad=0;
+const o={throwOnError:false,strict:'ignore',macros:{"\\\\mbox":"\\\\text{#1}"}};
 for(const e of document.querySelectorAll('.tex')){try{katex.render(e.textContent,e,
 Object.assign({displayMode:e.dataset.display==='1'},o));e.classList.replace('tex','texed');n++;
 if(e.querySelector('.katex-error'))bad++}catch(err){bad++}}document.body.dataset.math=n;
