@@ -1,4 +1,5 @@
-"""Make the README's report screenshot: a MATH-500 run against a simulated model, its HTML report, and a PNG.
+"""Make the README's report screenshots: a MATH-500 run against a simulated model, its HTML report, and PNGs
+of its top and of its sample browser.
 
 The model is verimath's scripted OpenAI-compatible server on loopback (``verimath.models.testing``),
 answering each question with its gold answer in ``\\boxed{}`` with a probability that falls with the MATH
@@ -63,13 +64,23 @@ def main() -> None:
     page = args.out / "report.html"
     subprocess.run([*verimath, "report", str(args.out), "--html", str(page)], check=True,
                    stdout=subprocess.DEVNULL)
+    # The sample browser, its first problem and first sample opened, everything above it hidden.
+    html = page.read_text(encoding="utf-8")
+    html = html.replace('<details class="problem', '<details open class="problem', 1)
+    html = html.replace('<details class="sample', '<details open class="sample', 1)
+    samples = args.out / "samples.html"
+    samples.write_text(html.replace("</head>", "<style>body>*{display:none}#samples,#samples~*{display:block}"
+                                               "</style></head>", 1), encoding="utf-8")
     args.png.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                    "--disable-background-networking", "--hide-scrollbars",
-                    f"--user-data-dir={args.out / 'chromium'}", "--window-size=1100,1500",
-                    f"--screenshot={args.png.resolve()}", page.resolve().as_uri()],
-                   check=True, stderr=subprocess.DEVNULL)
-    print(f"{page}\n{args.png}")
+    shots = ((page, args.png, 1500), (samples, args.png.with_name(f"{args.png.stem}-samples.png"), 660))
+    for source, png, height in shots:
+        subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                        "--disable-background-networking", "--hide-scrollbars", "--virtual-time-budget=5000",
+                        f"--user-data-dir={args.out / 'chromium'}", f"--window-size=1100,{height}",
+                        f"--screenshot={png.resolve()}", source.resolve().as_uri()],
+                       check=True, stderr=subprocess.DEVNULL)
+        print(png)
+    print(page)
 
 
 if __name__ == "__main__":

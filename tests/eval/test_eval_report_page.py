@@ -1,8 +1,8 @@
 """The HTML report as a page to publish, read back without a browser: one headline metric, a run-specific
 title and header, numbers written out (not only in tooltips), figures only where they inform, round ticks,
 honest scales, distinguishable lines, many categories ranked in a table, infrastructure errors counted apart,
-LaTeX marked for the bundled typesetter and nothing fetched. (Layout and typesetting are checked in Chromium by
-``test_eval_html_browser.py``.)"""
+LaTeX marked for the bundled typesetter and nothing fetched. (Layout and typesetting are checked in Chromium
+by ``test_eval_html_browser.py``.)"""
 
 from __future__ import annotations
 

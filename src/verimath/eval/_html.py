@@ -347,8 +347,8 @@ def _problem(report: Report, problem_id: str, question: str, gold: str,
     kmax = scores.samples
     state = "right" if scores.maj_at[kmax] >= 0.5 else "wrong"
     return (f'<details class="problem {state}" data-text="{escape((problem_id + " " + question).lower())}">'
-            f'<summary><b>{escape(problem_id)}</b> · pass@1 {100 * scores.pass_at[1]:.0f}% of '
-            f'{scores.samples} samples · maj@{kmax} {100 * scores.maj_at[kmax]:.0f}%</summary>'
+            f'<summary><b>{escape(problem_id)}</b> · {round(scores.pass_at[1] * kmax)} of {kmax} samples right '
+            f'· maj@{kmax} {100 * scores.maj_at[kmax]:.0f}%</summary>'
             f'<div class="q">{rich_text(question)}</div><div>gold: <b>{answer_html(gold)}</b></div>'
             f'<table class="clusters"><tr><th>answer cluster</th><th>votes</th>{head}<th>vote share</th>'
             f'<th>correct</th></tr>{rows}</table>{"".join(_sample(r) for r in records)}</details>')
@@ -402,7 +402,7 @@ def render_html(report: Report, run_dir: str | Path, *, max_problems: int = 500)
     body = (f'{_header(facts, s, attempts)}{_metrics(s, attempts)}'
             f'{f"<h2>Figures</h2><div id={chr(34)}figures{chr(34)}>{figure}</div>" if figure else ""}'
             f'{_breakdowns(s)}{_robustness(report.robustness)}'
-            f'<h2>Samples</h2><p><input id="q" placeholder="filter by id or text" oninput="filt()"> '
+            f'<h2 id="samples">Samples</h2><p><input id="q" placeholder="filter by id or text" oninput="filt()"> '
             f'<label><input id="w" type="checkbox" onchange="filt()"> only problems the vote gets wrong'
             f'</label> · <span id="n"></span> shown (of the first {len(problems)})</p>'
             f'<div id="browser">{"".join(problems)}</div>')
