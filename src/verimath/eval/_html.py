@@ -334,9 +334,12 @@ def _sample(record: AttemptRecord) -> str:
             f'{"".join(_step(s) for s in steps if isinstance(s, Mapping))}</details>')
 
 
-def _problem(report: Report, problem_id: str, question: str, gold: str,
-             records: Sequence[AttemptRecord]) -> str:
-    scores = report.problems[problem_id]
+def _votes(report: Report, problem_id: str) -> tuple[str, str, str]:
+    """(state, summary, clusters table) of a problem's graded samples; a problem whose attempts were all
+    infrastructure errors has no scores (and no vote)."""
+    scores = report.problems.get(problem_id)
+    if scores is None:
+        return "error", "no graded sample", ""
     names = sorted({n for c in scores.clusters for n in c.votes})
     head = "".join(f"<th>{escape(n)} votes</th>" for n in names)
     rows = "".join(
@@ -344,14 +347,22 @@ def _problem(report: Report, problem_id: str, question: str, gold: str,
         + "".join(f"<td>{c.votes.get(n, 0):.2f}</td>" for n in names)
         + f'<td>{100 * c.share:.0f}%</td><td>{"✔" if c.correct else "✘"}</td></tr>'
         for c in sorted(scores.clusters, key=lambda c: -c.size))
-    kmax = scores.samples
-    state = "right" if scores.maj_at[kmax] >= 0.5 else "wrong"
+    k = scores.samples
+    summary = f"{round(scores.pass_at[1] * k)} of {k} samples right · maj@{k} {100 * scores.maj_at[k]:.0f}%"
+    table = (f'<table class="clusters"><tr><th>answer cluster</th><th>votes</th>{head}<th>vote share</th>'
+             f'<th>correct</th></tr>{rows}</table>')
+    return ("right" if scores.maj_at[k] >= 0.5 else "wrong"), summary, table
+
+
+def _problem(report: Report, problem_id: str, question: str, gold: str,
+             records: Sequence[AttemptRecord]) -> str:
+    state, summary, clusters = _votes(report, problem_id)
+    errors = sum(bool(getattr(r, "errored", False)) for r in records)
+    summary += f" · {errors} infrastructure error{'s' if errors > 1 else ''}" if errors else ""
     return (f'<details class="problem {state}" data-text="{escape((problem_id + " " + question).lower())}">'
-            f'<summary><b>{escape(problem_id)}</b> · {round(scores.pass_at[1] * kmax)} of {kmax} samples right '
-            f'· maj@{kmax} {100 * scores.maj_at[kmax]:.0f}%</summary>'
+            f'<summary><b>{escape(problem_id)}</b> · {summary}</summary>'
             f'<div class="q">{rich_text(question)}</div><div>gold: <b>{answer_html(gold)}</b></div>'
-            f'<table class="clusters"><tr><th>answer cluster</th><th>votes</th>{head}<th>vote share</th>'
-            f'<th>correct</th></tr>{rows}</table>{"".join(_sample(r) for r in records)}</details>')
+            f'{clusters}{"".join(_sample(r) for r in records)}</details>')
 
 
 _CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;
@@ -370,7 +381,8 @@ svg text{font-size:12px;fill:#222}svg .t{font-size:14px;font-weight:600}svg .tic
 pre{background:#f6f6f6;padding:6px;white-space:pre-wrap;margin:4px 0}.right{color:#1a7f37}
 .wrong{color:#c62828}.error{color:#b26b00}details{margin:4px 0}
 details.problem{border:1px solid #ddd;padding:4px 8px;color:#222}details.problem.right>summary{color:#1a7f37}
-details.problem.wrong>summary{color:#c62828}details.sample{margin-left:16px;color:#222}.q{margin:6px 0}
+details.problem.wrong>summary{color:#c62828}
+details.problem.error>summary{color:#b26b00}details.sample{margin-left:16px;color:#222}.q{margin:6px 0}
 .cell{margin-left:16px;border-left:3px solid #ccc;padding-left:6px}.cell.code{border-color:#0072b2}
 .lab{font-size:12px;color:#666}.err{color:#c62828}.st{font-weight:600}"""
 
@@ -399,11 +411,11 @@ def render_html(report: Report, run_dir: str | Path, *, max_problems: int = 500)
                 break
             problems.append(_problem(report, problem.id, problem.question, problem.gold, records))
     figure = _accuracy_vs_k(s)
-    body = (f'{_header(facts, s, attempts)}{_metrics(s, attempts)}'
-            f'{f"<h2>Figures</h2><div id={chr(34)}figures{chr(34)}>{figure}</div>" if figure else ""}'
+    figures = f'<h2>Figures</h2><div id="figures">{figure}</div>' if figure else ""
+    body = (f'{_header(facts, s, attempts)}{_metrics(s, attempts)}{figures}'
             f'{_breakdowns(s)}{_robustness(report.robustness)}'
-            f'<h2 id="samples">Samples</h2><p><input id="q" placeholder="filter by id or text" oninput="filt()"> '
-            f'<label><input id="w" type="checkbox" onchange="filt()"> only problems the vote gets wrong'
+            f'<h2 id="samples">Samples</h2><p><input id="q" placeholder="filter by id or text" '
+            f'oninput="filt()"> <label><input id="w" type="checkbox" onchange="filt()"> only problems the vote gets wrong'
             f'</label> · <span id="n"></span> shown (of the first {len(problems)})</p>'
             f'<div id="browser">{"".join(problems)}</div>')
     math_css, math_js = katex_assets() if 'class="tex"' in body else ("", "")
