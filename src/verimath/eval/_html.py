@@ -415,8 +415,8 @@ def render_html(report: Report, run_dir: str | Path, *, max_problems: int = 500)
     body = (f'{_header(facts, s, attempts)}{_metrics(s, attempts)}{figures}'
             f'{_breakdowns(s)}{_robustness(report.robustness)}'
             f'<h2 id="samples">Samples</h2><p><input id="q" placeholder="filter by id or text" '
-            f'oninput="filt()"> <label><input id="w" type="checkbox" onchange="filt()"> only problems the vote '
-            f'gets wrong</label> · <span id="n"></span> shown (of the first {len(problems)})</p>'
+            f'oninput="filt()"> <label><input id="w" type="checkbox" onchange="filt()"> only problems '
+            f'the vote gets wrong</label> · <span id="n"></span> shown (of the first {len(problems)})</p>'
             f'<div id="browser">{"".join(problems)}</div>')
     math_css, math_js = katex_assets() if 'class="tex"' in body else ("", "")
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
