@@ -172,18 +172,20 @@ def test_many_categories_leave_no_colliding_labels(tmp_path, proxy):
 
 @needs_chromium
 def test_latex_of_math500_is_typeset_offline(tmp_path, proxy, shared_data):
-    from eval_doubles import FakeAttempt
-
+    from verimath.models import Usage
     from verimath.problems import load_dataset
+    from verimath.strategies import Attempt, MessageStep
 
     rows = list(load_dataset(shared_data / "math500.jsonl", limit=60))
     gold = {p.question: p.answer for p in rows}
 
     class Oracle:
         name = "oracle"
+        uses_code = False
 
-        async def attempt(self, question, model, executor):
-            return FakeAttempt(gold[question], question)
+        async def attempt(self, question, model, executor=None):
+            return Attempt("oracle", question, gold[question], (MessageStep("user", question, "question"),),
+                           Usage(10, 5), model_calls=1)
 
     items = [StoredProblem(p.id, i, p.question, p.answer, dict(p.metadata)) for i, p in enumerate(rows)]
     run = tmp_path / "run"

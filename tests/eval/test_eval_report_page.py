@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from eval_doubles import FakeAttempt, evaluate, lineage_problems
+from eval_doubles import evaluate, lineage_problems
 from hypothesis import given
 from hypothesis import strategies as st
 from report_page import Page, long_decimals, percent
@@ -24,7 +24,8 @@ from report_page import Page, long_decimals, percent
 from verimath.eval import RunStore, StoredProblem, build_report, render_html
 from verimath.eval._charts import Row, interval_chart, nice_ticks, tick_label
 from verimath.eval._tex import answer_html, split_math
-from verimath.models import testing
+from verimath.models import Usage, testing
+from verimath.strategies import Attempt, MessageStep
 
 
 def page_of(run) -> tuple[Page, Any]:
@@ -36,13 +37,11 @@ def gold_of(question: str) -> str:
     return str(int(question.split()[2]) % 3)  # eval_doubles' questions: "What is {i} mod 3?"
 
 
-@dataclass(frozen=True, slots=True)
-class Wordy(FakeAttempt):
-    """An attempt whose token count depends on its question, so mean tokens per problem are not round."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**FakeAttempt.to_dict(self), "usage": {"prompt_tokens": 10 + len(self.question) % 7,
-                                                       "completion_tokens": 0}}
+def attempt_of(question: str, answer: str | None) -> Attempt:
+    """A real ``Attempt`` whose token count depends on its question, so mean tokens per problem are not round
+    numbers."""
+    return Attempt("scripted", question, answer, (MessageStep("user", question, "question"),),
+                   Usage(10 + len(question) % 7, 0), model_calls=1, wall_s=0.01)
 
 
 @dataclass
@@ -51,11 +50,12 @@ class FirstSampleWrong:
     attempt is sample 0): first-sample accuracy 0, pass@1 (n-1)/n."""
 
     name: str = "first-wrong"
+    uses_code: bool = False
     seen: Counter[str] = field(default_factory=Counter)
 
-    async def attempt(self, question: str, model: Any, executor: Any) -> FakeAttempt:
+    async def attempt(self, question: str, model: Any, executor: Any = None) -> Attempt:
         self.seen[question] += 1
-        return Wordy("wrong" if self.seen[question] == 1 else gold_of(question), question)
+        return attempt_of(question, "wrong" if self.seen[question] == 1 else gold_of(question))
 
 
 def test_the_headline_is_pass_at_1_over_every_sample_the_same_number_as_the_table_and_json(tmp_path):
@@ -191,9 +191,11 @@ def test_infrastructure_errors_are_counted_apart_from_wrong_answers(tmp_path):
     evaluate(str(tmp_path), 6, 2)
     with RunStore.open(tmp_path) as store:
         store.add_attempt(AttemptRecord.failure("p0", 2, "connection refused", 0.1))
-    page, _ = page_of(tmp_path)
-    assert "1 of 13 attempts were infrastructure errors" in page.text
-    assert "connection refused" in page.text
+    page, report = page_of(tmp_path)
+    assert "1 of 13 attempts were infrastructure errors 1 × connection refused" in page.text
+    assert "0 of 13 attempts" not in page.text and "1 of 13 attempts (7.7%)" in page.text  # the errors row
+    summary = re.search(r"<b>p0</b> · (.*?)</summary>", render_html(report, tmp_path)).group(1)
+    assert re.fullmatch(r"\d of 2 samples right · maj@2 \d+% · 1 infrastructure error", summary)
 
 
 def test_page_is_self_contained_and_includes_katex_only_with_math(tmp_path):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -94,16 +95,18 @@ class Attempts:
 
     stored: int
     errors: int
+    messages: Mapping[str, int]
+    """The most frequent error messages, with their counts."""
 
 
 def count_attempts(run_dir: str | Path) -> Attempts:
     """Stored attempts and errors (records flagged ``errored``; runs from before that flag have none)."""
-    stored = errors = 0
+    stored, messages = 0, Counter[str]()
     with RunStore.open(run_dir) as store:
         for _, records in store.attempts(with_attempt=False):
             stored += len(records)
-            errors += sum(bool(getattr(r, "errored", False)) for r in records)
-    return Attempts(stored, errors)
+            messages.update(str(r.error) for r in records if getattr(r, "errored", False))
+    return Attempts(stored, sum(messages.values()), dict(messages.most_common(5)))
 
 
 def _pct(x: float, *, sign: bool = False) -> str:
@@ -147,8 +150,11 @@ def _header(facts: RunFacts, summary: Summary, attempts: Attempts) -> str:
             ("sampling", sampling), ("run", sessions),
             ("versions", f"verimath {escape(facts.verimath)} · grader {escape(facts.grader)}"),
             ("fingerprint", f'<span class="muted">{escape(facts.fingerprint)}</span>'))
+    messages = "".join(f"<li>{count} × {escape(str(message))}</li>"
+                       for message, count in attempts.messages.items())
     errors = (f'<div class="errors{" some" if attempts.errors else ""}" id="errors">'
-              f'{attempts.errors} of {attempts.stored} attempts were infrastructure errors</div>')
+              f'{attempts.errors} of {attempts.stored} attempts were infrastructure errors'
+              f'{f"<ul>{messages}</ul>" if messages else ""}</div>')
     return (f'<header><h1>{escape(facts.model)} · {escape(facts.strategy)} · '
             f'{escape(_dataset_name(facts.dataset))}</h1>'
             f'<div class="headline" id="headline"><span class="big">{_pct(main.value)}%</span> '
