@@ -383,7 +383,8 @@ table.facts td{word-break:break-all}svg.figure{display:block;margin:8px 0;max-wi
 svg text{font-size:12px;fill:#222}svg .t{font-size:14px;font-weight:600}svg .tick{fill:#555}.ax{stroke:#333}
 .grid{stroke:#eee}.bar{display:inline-block;width:90px;height:9px;background:#eee;vertical-align:middle}
 .bar span{display:block;height:100%;background:#0072b2}
-.ranked-view .side{display:inline-block;vertical-align:top;margin-right:24px}.ranked-view h4{margin:6px 0 0}
+.ranked-view{display:flex;flex-wrap:wrap;column-gap:24px}.ranked-view>details{flex-basis:100%}
+.ranked-view h4{margin:6px 0 0}
 pre{background:#f6f6f6;padding:6px;white-space:pre-wrap;margin:4px 0}.right{color:#1a7f37}
 .wrong{color:#c62828}.error{color:#b26b00}details{margin:4px 0}
 details.problem{border:1px solid #ddd;padding:4px 8px;color:#222}details.problem.right>summary{color:#1a7f37}
