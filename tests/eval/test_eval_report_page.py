@@ -67,6 +67,7 @@ def test_the_headline_is_pass_at_1_over_every_sample_the_same_number_as_the_tabl
     table = re.search(r'<tr data-metric="pass@k">.*?</tr>', render_html(report, tmp_path), re.S).group(0)
     assert re.findall(r"<td><b>([\d.]+)</b>", table)[0] == percent(0.75)  # the k = 1 column
     assert "0.0% pass@1" not in page.text
+    assert page.text.count("3 of 4 samples right") == 8  # each problem in the sample browser
 
 
 def test_numbers_are_written_in_the_page_not_only_in_tooltips(tmp_path):

@@ -354,7 +354,8 @@ def _votes(report: Report, problem_id: str) -> tuple[str, str, str]:
         + f'<td>{100 * c.share:.0f}%</td><td>{"✔" if c.correct else "✘"}</td></tr>'
         for c in sorted(scores.clusters, key=lambda c: -c.size))
     k = scores.samples
-    summary = f"{round(scores.pass_at[1] * k)} of {k} samples right · maj@{k} {100 * scores.maj_at[k]:.0f}%"
+    right = sum(c.size for c in scores.clusters if c.correct)
+    summary = f"{right} of {k} samples right · maj@{k} {100 * scores.maj_at[k]:.0f}%"
     table = (f'<table class="clusters"><tr><th>answer cluster</th><th>votes</th>{head}<th>vote share</th>'
              f'<th>correct</th></tr>{rows}</table>')
     return ("right" if scores.maj_at[k] >= 0.5 else "wrong"), summary, table
