@@ -99,8 +99,8 @@ def _stroke(color: str, dash: str) -> str:
 
 
 def _svg(kind: str, width: float, height: float, body: list[str]) -> str:
-    return (f'<svg class="figure" data-kind="{escape(kind)}" viewBox="0 0 {width:.0f} {height:.0f}" '
-            f'width="{width:.0f}" height="{height:.0f}" xmlns="http://www.w3.org/2000/svg">'
+    return (f'<svg class="figure" data-kind="{escape(kind)}" role="img" viewBox="0 0 {width:.0f} '
+            f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" xmlns="http://www.w3.org/2000/svg">'
             f'{"".join(body)}</svg>')
 
 
