@@ -22,7 +22,7 @@ from typing import Any
 
 from verimath.errors import SandboxUnavailable
 from verimath.sandbox._incell.harden import host_namespaces
-from verimath.sandbox._incell.zygote import recv_msg, send_msg
+from verimath.sandbox._incell.wire import recv_msg, send_msg
 
 INCELL = Path(__file__).resolve().parent / "_incell"
 CELL_INCELL = "/opt/verimath/_incell"
@@ -51,6 +51,7 @@ _ROOT_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVER
 BACKENDS = ("bwrap", "unshare", "none")
 START_TIMEOUT_S = 120.0
 REPLY_GRACE_S = 10.0
+REPLY_BYTES = 1 << 20  # a reply's size beyond its captured output
 
 
 class CellLost(Exception):
@@ -237,6 +238,7 @@ class Cell:
                 mine,
                 {
                     "work": work,
+                    "work_bytes": WORK_BYTES if backend == "bwrap" else None,
                     "uid": UID,
                     "gid": GID,
                     "drop_uid": drop_uid,
@@ -265,11 +267,14 @@ class Cell:
         lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
         return lines[-1] if lines else f"exit code {self._proc.poll()}"
 
-    def _receive(self, timeout: float) -> dict[str, Any]:
+    def _receive(self, timeout: float, max_bytes: int = REPLY_BYTES) -> dict[str, Any]:
+        """The zygote's next reply, parsed with bounds (size, depth); anything else kills the cell."""
         self._sock.settimeout(timeout)
         try:
-            reply, _ = recv_msg(self._sock)
-        except (OSError, EOFError, ValueError) as exc:
+            reply, _ = recv_msg(self._sock, max_bytes=max_bytes)
+            if not isinstance(reply, dict):
+                raise ValueError(f"a reply must be an object, got {type(reply).__name__}")
+        except Exception as exc:
             self.kill()
             raise CellLost(str(exc) or type(exc).__name__) from exc
         return reply
@@ -284,7 +289,9 @@ class Cell:
         except OSError as exc:
             self.kill()
             raise CellLost(str(exc)) from exc
-        reply = self._receive(timeout_s + REPLY_GRACE_S)
+        output = msg.get("limits", {}).get("output_bytes", 0)
+        # Two capped streams, each at most six bytes of JSON per byte of output, plus the rest.
+        reply = self._receive(timeout_s + REPLY_GRACE_S, 12 * output + REPLY_BYTES)
         self.runs += 1
         reply.setdefault("elapsed_s", time.monotonic() - start)
         return reply

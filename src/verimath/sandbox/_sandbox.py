@@ -11,12 +11,13 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from verimath.errors import BudgetExceeded, SandboxUnavailable
 from verimath.sandbox._cell import Cell, CellLost, pick_backend
 from verimath.sandbox._types import ExecError, ExecResult, Isolation, Limits
 
+T = TypeVar("T")
 _LOST = ExecError("SandboxError", "the sandbox cell died while running this code; it has been replaced")
 
 
@@ -137,26 +138,29 @@ class Sandbox:
         self,
         msg: dict[str, Any],
         limits: Limits,
+        read: Callable[[Cell, dict[str, Any]], T],
         pinned: Cell | None = None,
-        on_reply: Callable[[Cell, dict[str, Any]], None] | None = None,
-    ) -> dict[str, Any]:
+    ) -> T:
+        """One request on a cell, its reply read by ``read`` while the cell is still held: whatever fails —
+        the cell, the reply, reading it — the cell is killed and replaced, never kept out of the pool."""
         cell = self._acquire(pinned)
         try:
             reply = cell.request({**msg, "limits": limits.to_wire()}, limits.timeout_s)
-        except CellLost:
+            value = read(cell, reply)
+        except BaseException as exc:
             self._release(cell, anomaly=True)
+            if isinstance(exc, Exception) and not isinstance(exc, CellLost):
+                raise CellLost(f"malformed reply from the cell: {type(exc).__name__}: {exc}") from exc
             raise
-        if on_reply is not None:
-            on_reply(cell, reply)
         self._release(cell, anomaly=bool(reply.get("anomaly")))
-        return reply
+        return value
 
     # -- public API
     def run(self, code: str, *, limits: Limits | None = None) -> ExecResult:
         """Run ``code`` in a fresh process forked from a warm cell; nothing it does outlives the run."""
         lim = limits or self.limits
         try:
-            return ExecResult.from_dict(self._call({"op": "run", "code": code}, lim))
+            return self._call({"op": "run", "code": code}, lim, _result)
         except CellLost:
             return ExecResult("killed", error=_LOST)
 
@@ -206,13 +210,14 @@ class Session:
         self._id: int | None = None
         self._cell: Cell | None = None
 
-        def opened(cell: Cell, reply: dict[str, Any]) -> None:
+        def opened(cell: Cell, reply: dict[str, Any]) -> dict[str, Any]:
             if "session" in reply:
-                self._id, self._cell = reply["session"], cell
-                cell.sessions.add(reply["session"])
+                self._id, self._cell = int(reply["session"]), cell
+                cell.sessions.add(self._id)
+            return reply
 
         try:
-            reply = sandbox._call({"op": "open"}, limits, on_reply=opened)
+            reply = sandbox._call({"op": "open"}, limits, opened)
         except CellLost as exc:
             raise SandboxUnavailable("the sandbox cell died while opening a session") from exc
         if self._id is None:
@@ -222,18 +227,18 @@ class Session:
         if self._cell is None:
             return ExecResult("killed", error=ExecError("SandboxError", "the session is closed or was lost"))
         try:
-            reply = self._sandbox._call(
-                {"op": "srun", "session": self._id, "code": code}, self.limits, pinned=self._cell
+            result = self._sandbox._call(
+                {"op": "srun", "session": self._id, "code": code}, self.limits, _session_result, self._cell
             )
         except CellLost:
             self._cell = None
             return ExecResult(
                 "killed", error=ExecError("SandboxError", "the session's cell died; its state is lost")
             )
-        if "error" in reply and "status" not in reply:
+        if result is None:
             self._cell = None
-            return ExecResult("killed", error=ExecError("SandboxError", str(reply["error"])))
-        return ExecResult.from_dict(reply)
+            return ExecResult("killed", error=ExecError("SandboxError", "the session is closed or was lost"))
+        return result
 
     async def arun(self, code: str) -> ExecResult:
         import asyncio
@@ -245,7 +250,7 @@ class Session:
         if cell is None or cell.dead:
             return
         try:
-            self._sandbox._call({"op": "sclose", "session": self._id}, self.limits, pinned=cell)
+            self._sandbox._call({"op": "sclose", "session": self._id}, self.limits, _ignore, cell)
         except (CellLost, SandboxUnavailable):
             pass
         finally:
@@ -258,3 +263,18 @@ class Session:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _result(cell: Cell, reply: dict[str, Any]) -> ExecResult:
+    return ExecResult.from_dict(reply)
+
+
+def _session_result(cell: Cell, reply: dict[str, Any]) -> ExecResult | None:
+    """The cell's result, or None when the zygote no longer has the session."""
+    if "status" not in reply and "error" in reply:
+        return None
+    return ExecResult.from_dict(reply)
+
+
+def _ignore(cell: Cell, reply: dict[str, Any]) -> None:
+    return None
