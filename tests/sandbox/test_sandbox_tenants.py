@@ -333,3 +333,18 @@ def test_modify_ldt_and_memfd_secret_are_refused(sandbox: Sandbox):
     )
     r = within(lambda: sandbox.run(code))
     assert (r.status, r.stdout) == ("ok", "[(-1, 1), (-1, 1)]\n"), r
+
+
+# -- the soak ----------------------------------------------------------------------------------------------------
+SOAK_S, SOAK_USERS = 30, 6
+
+
+def test_soak_many_users_with_a_hostile_job_every_few_runs():
+    """Users mixing sessions and one-shot runs, every fourth run an attack (``_soak.py``): every victim's
+    result is right, and no run waits longer than its deadline plus a fixed margin."""
+    soak = Contained("auto", "_soak.py", str(SOAK_S), str(SOAK_USERS))
+    report = soak.hello
+    soak.close()
+    assert report["stuck_users"] == 0, report
+    assert report["counts"]["hostile"] >= SOAK_USERS and report["counts"]["run"] >= SOAK_USERS, report
+    assert report["wrong"] == [] and report["late"] == [] and report["raised"] == [], report

@@ -51,7 +51,7 @@ class Sandbox:
         self._cond = threading.Condition()
         self._idle: list[Cell] = []
         self._all: list[Cell] = []
-        self._waiting = 0
+        self._queue: list[_Waiter] = []
         self._closed = False
         # Cells die with the thread that started them (PR_SET_PDEATHSIG), so one long-lived thread starts all.
         self._spawner = ThreadPoolExecutor(1, thread_name_prefix="verimath-sandbox-spawn")
@@ -75,31 +75,42 @@ class Sandbox:
 
     # -- the pool
     def _acquire(self, pinned: Cell | None = None) -> Cell:
+        """A free cell (``pinned``, if given), first come first served: a caller never takes a cell that an
+        earlier waiter could take, so no run waits behind later ones (its wait is bounded by the runs ahead)."""
         with self._cond:
             if self._closed:
                 raise SandboxUnavailable("the sandbox is closed")
-            if not self._idle and self._max_waiting is not None and self._waiting >= self._max_waiting:
-                raise BudgetExceeded(f"sandbox queue is full ({self._waiting} callers waiting)")
-            self._waiting += 1
+            if not self._idle and self._max_waiting is not None and len(self._queue) >= self._max_waiting:
+                raise BudgetExceeded(f"sandbox queue is full ({len(self._queue)} callers waiting)")
+            me = _Waiter(pinned)
+            self._queue.append(me)
             try:
                 while True:
                     if self._closed:
                         raise SandboxUnavailable("the sandbox is closed")
                     if not self._all:
                         raise SandboxUnavailable("no sandbox cell is left: restarting them failed")
-                    if pinned is not None:
-                        if pinned.dead:
-                            raise CellLost("the session's cell is gone")
-                        if pinned in self._idle:
-                            self._idle.remove(pinned)
-                            return pinned
-                    elif self._idle:
-                        # Prefer cells without sessions, so one-shot runs do not queue behind session cells.
-                        self._idle.sort(key=lambda c: len(c.sessions))
-                        return self._idle.pop(0)
+                    if pinned is not None and pinned.dead:
+                        raise CellLost("the session's cell is gone")
+                    cell = self._free_cell_for(me)
+                    if cell is not None:
+                        self._idle.remove(cell)
+                        return cell
                     self._cond.wait()
             finally:
-                self._waiting -= 1
+                self._queue.remove(me)
+
+    def _free_cell_for(self, me: _Waiter) -> Cell | None:
+        earlier = self._queue[: self._queue.index(me)]
+        if me.pinned is not None:
+            candidates = [me.pinned] if me.pinned in self._idle else []
+        else:
+            # Prefer cells without sessions, so one-shot runs do not queue behind session cells.
+            candidates = sorted(self._idle, key=lambda c: len(c.sessions))
+        for cell in candidates:
+            if not any(w.pinned is None or w.pinned is cell for w in earlier):
+                return cell
+        return None
 
     def _release(self, cell: Cell, *, anomaly: bool = False) -> None:
         if anomaly or cell.dead or (cell.runs >= self._recycle_after and not cell.sessions):
@@ -263,6 +274,15 @@ class Session:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class _Waiter:
+    """A caller waiting for a cell (compared by identity), ``pinned`` to its session's cell if it has one."""
+
+    __slots__ = ("pinned",)
+
+    def __init__(self, pinned: Cell | None) -> None:
+        self.pinned = pinned
 
 
 def _result(cell: Cell, reply: dict[str, Any]) -> ExecResult:
