@@ -165,6 +165,14 @@ def test_a_session_keeps_a_bounded_number_of_files(sandbox: Sandbox):
     victim_is_served(sandbox)
 
 
+def test_a_running_job_is_stopped_at_its_file_quota(sandbox: Sandbox):
+    """Inodes on the cell's tmpfs are kernel memory no size limit counts (3 million files in 13 s)."""
+    flood = "for i in range(60000):\n    open(f'f{i}', 'w').close()\nprint('made them all')"
+    r = within(lambda: sandbox.run(flood, limits=Limits(timeout_s=30)))
+    assert r.status == "killed" and r.error is not None and r.error.type == "DiskQuota", r
+    victim_is_served(sandbox)
+
+
 # -- 4. the zygote survives any job ----------------------------------------------------------------------------
 STOP_READING = "import socket, time\nsocket.recv_fds = lambda *args: time.sleep(3600)\nsocket.socket.recv = socket.recv_fds"
 ATTACKS = {

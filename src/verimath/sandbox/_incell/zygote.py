@@ -18,6 +18,7 @@ import contextlib
 import ctypes
 import gc
 import json
+import math
 import os
 import select
 import signal
@@ -39,6 +40,10 @@ HOLDER_SEND_S = 5.0  # a session holder that does not take its cell within this 
 SESSION_FILES = 4096
 SESSION_SHARE, SESSIONS_SHARE = 8, 2
 SESSION_BYTES_UNSIZED = 32 << 20  # per session, where the work area has no size of its own
+#: Files one running job may add to the work area (inodes on a tmpfs are kernel memory that no size limit
+#: counts); checked every ``WATCH_S`` while a job runs, so a job stops within about that much of the limit.
+JOB_FILES = 4 * SESSION_FILES
+WATCH_S = 0.05
 _libc = ctypes.CDLL(None, use_errno=True)
 
 WARMUP = """
@@ -89,6 +94,7 @@ class _Collected:
     res: bytearray = field(default_factory=bytearray)
     truncated: bool = False
     timed_out: bool = False
+    over: str | None = None  # why the job was stopped for taking too much of the work area
 
 
 def _signal_name(sig: int) -> str:
@@ -176,8 +182,11 @@ class Zygote:
         linger: float | None = None,
     ) -> _Collected:
         """Read stdout/stderr (capped) and the result until all close — or, with ``linger``, until the result
-        pipe closes plus that many seconds — killing the job at its deadline."""
+        pipe closes plus that many seconds — killing the job at its deadline, or as soon as it takes more of
+        the work area than :meth:`_space_left` allows (checked every ``WATCH_S`` while it runs)."""
         got = _Collected()
+        baseline = self._work_used()
+        next_watch = time.monotonic() + WATCH_S if baseline is not None else math.inf
         cap = lim["output_bytes"]
         deadline = time.monotonic() + lim["timeout_s"]
         hard_stop: float | None = None
@@ -196,7 +205,13 @@ class Zygote:
                 hard_stop = now + 1.0
             if hard_stop is not None and now >= hard_stop:
                 break
-            wait = (hard_stop if hard_stop is not None else deadline) - now
+            if now >= next_watch and got.over is None and not got.timed_out:
+                got.over = self._over_quota(baseline)  # type: ignore[arg-type]
+                next_watch = now + WATCH_S
+                if got.over is not None:
+                    on_timeout()
+                    hard_stop = now + 1.0
+            wait = min((hard_stop if hard_stop is not None else deadline), next_watch) - now
             for fd, ev in poller.poll(max(wait, 0) * 1000):
                 if fd == notify:
                     allowed = self.gate[1] if self.gate is not None else None
@@ -223,12 +238,29 @@ class Zygote:
             os.close(fd)
         return got
 
+    def _work_used(self) -> tuple[int, int] | None:
+        """Bytes and inodes in use on the cell's work area, where it is a file system of its own (a tmpfs:
+        then only the running job and the sessions' kept files are on it)."""
+        if not self.cfg.get("work_bytes"):
+            return None
+        st = os.statvfs(self.cfg["work"])
+        return (st.f_blocks - st.f_bfree) * st.f_frsize, st.f_files - st.f_ffree
+
+    def _over_quota(self, baseline: tuple[int, int]) -> str | None:
+        used = self._work_used()
+        assert used is not None
+        if used[1] - baseline[1] > JOB_FILES:
+            return f"the job created more than {JOB_FILES} files"
+        return None
+
     @staticmethod
     def _outcome(
         got: _Collected, exit_info: tuple[int, float] | None, lim: dict[str, Any], duration: float
     ) -> dict[str, Any]:
         result = job.read_result(bytes(got.res))
-        if got.timed_out:
+        if got.over is not None:
+            result = job.failure("killed", "DiskQuota", got.over)
+        elif got.timed_out:
             result = job.failure("timeout", "Timeout", f"wall-clock limit of {lim['timeout_s']} s exceeded")
         elif exit_info is not None and os.WIFSIGNALED(exit_info[0]):
             sig, cpu = os.WTERMSIG(exit_info[0]), exit_info[1]
