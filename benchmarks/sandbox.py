@@ -1,6 +1,7 @@
 """Benchmark of ``verimath.sandbox``: latency of ``print(1+1)`` and of a SymPy ``solve`` in warm cells, side by
 side with a fresh ``python -c`` per run (measured in the same process, same moment), session
-open time, throughput on all cores, and memory per cell. Prints a table and writes ``benchmarks/results/sandbox.json``.
+open time, throughput on all cores, and memory per cell. Prints a table and writes
+``benchmarks/results/sandbox.json``.
 
     python benchmarks/sandbox.py [--quick]
 """

@@ -554,6 +554,7 @@ def exec_(
 def _terminal_safe(text: str) -> str:
     """``text`` with every control character but newline and tab written as an escape (``\\x1b``), so a
     sandboxed program's output cannot drive the user's terminal (move the cursor, retitle it, hide lines)."""
-    return "".join(
-        ch if ch in "\n\t" or not (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0) else ascii(ch)[1:-1] for ch in text
-    )
+    def control(ch: str) -> bool:
+        return ch not in "\n\t" and (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0)
+
+    return "".join(ascii(ch)[1:-1] if control(ch) else ch for ch in text)

@@ -53,7 +53,10 @@ def test_exec_bad_limit_is_a_usage_error():
 
 def test_exec_escapes_control_characters_for_the_terminal():
     """A sandboxed program must not drive the user's terminal (escape sequences, bells, carriage returns)."""
-    code = "import sys\nprint('\\x1b]0;owned\\x07\\x1b[2Jred\\r')\nsys.stderr.write('\\x1b[8m')\nraise ValueError('\\x1b[5m')"
+    code = (
+        "import sys\nprint('\\x1b]0;owned\\x07\\x1b[2Jred\\r')\n"
+        "sys.stderr.write('\\x1b[8m')\nraise ValueError('\\x1b[5m')"
+    )
     out = run_cli("exec", "-", "--no-json", stdin=code)
     assert out.returncode == 1
     for stream in (out.stdout, out.stderr):

@@ -71,7 +71,9 @@ def test_read_result_keeps_a_valid_result():
     assert got is not None and got["status"] == "error" and len(got["error"]["message"]) == job.MESSAGE_CAP
 
 
-def test_tree_walks_measure_and_remove_a_deep_unreadable_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_tree_walks_measure_and_remove_a_deep_unreadable_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     top = tmp_path / "job"
     top.mkdir()
     monkeypatch.chdir(top)  # restored after the test

@@ -76,7 +76,8 @@ class Sandbox:
     # -- the pool
     def _acquire(self, pinned: Cell | None = None) -> Cell:
         """A free cell (``pinned``, if given), first come first served: a caller never takes a cell that an
-        earlier waiter could take, so no run waits behind later ones (its wait is bounded by the runs ahead)."""
+        earlier waiter could take, so no run waits behind later ones (its wait is bounded by the runs
+        ahead)."""
         with self._cond:
             if self._closed:
                 raise SandboxUnavailable("the sandbox is closed")

@@ -118,9 +118,9 @@ class ExecResult:
         if status not in STATUSES:
             raise InputError(f"unknown status {status!r}", field="status")
         err = data.get("error")
-        if err is not None and not (
-            isinstance(err, dict) and all(isinstance(err.get(k, ""), str) for k in ("type", "message", "traceback"))
-        ):
+        fields = ("type", "message", "traceback")
+        strings = isinstance(err, dict) and all(isinstance(err.get(k, ""), str) for k in fields)
+        if err is not None and not strings:
             raise InputError(f"must be null or an object of strings, got {type(err).__name__}", field="error")
         texts = {k: data.get(k, "") for k in ("stdout", "stderr")}
         if not all(isinstance(v, str) for v in texts.values()):
@@ -129,9 +129,7 @@ class ExecResult:
             status=status,
             stdout=texts["stdout"],
             stderr=texts["stderr"],
-            error=ExecError(str(err.get("type", "")), str(err.get("message", "")), str(err.get("traceback", "")))
-            if err
-            else None,
+            error=ExecError(*(err.get(k, "") for k in fields)) if err else None,
             duration_ms=float(data.get("duration_ms", 0.0)),
             truncated=bool(data.get("truncated", False)),
         )

@@ -2,8 +2,8 @@
 
 Owns entering a job process (hardening layers, limits, directory, fresh random state, stdio), running the
 code (:func:`execute`, total: no exception of the job's making escapes it), the one-shot child's life from
-fork to ``_exit``, and :func:`read_result`, the zygote's bounded, schema-checked reading of what a job wrote to
-its result pipe. Imports only the standard library and its siblings.
+fork to ``_exit``, and :func:`read_result`, the zygote's bounded, schema-checked reading of what a job wrote
+to its result pipe. Imports only the standard library and its siblings.
 """
 
 from __future__ import annotations
