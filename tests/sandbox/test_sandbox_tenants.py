@@ -8,6 +8,8 @@ containment (``contained`` fixture); the rest need no more than the sandbox itse
 
 from __future__ import annotations
 
+import glob
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -144,6 +146,62 @@ def test_memfd_memory_cannot_bypass_the_memory_limit(contained: Contained):
     held = int(re.search(r"held (\d+) MiB", result.stdout).group(1)) if "held" in result.stdout else 0
     assert held <= 64, f"the job held {held} MiB of memfd memory under a 64 MiB limit: {result}"
     assert after.ok
+
+
+def _memory_cgroups_here() -> str | None:
+    """Where this process could make memory cgroups (v2 or v1), tried independently of the sandbox."""
+    with open("/proc/self/cgroup") as f:
+        own = {ctl: path for _, ctl, path in (line.rstrip("\n").split(":", 2) for line in f)}
+    places = []
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers") and "" in own:
+        places.append(("/sys/fs/cgroup" + own[""].rstrip("/"), "memory.max"))
+    for ctl, path in own.items():
+        if "memory" in ctl.split(","):
+            places.append(("/sys/fs/cgroup/memory" + path.rstrip("/"), "memory.limit_in_bytes"))
+    for place, limit in places:
+        probe = os.path.join(place, f"verimath-test-probe-{os.getpid()}")
+        try:
+            os.mkdir(probe)
+        except OSError:
+            continue
+        usable = os.path.exists(os.path.join(probe, limit))
+        os.rmdir(probe)
+        if usable:
+            return place
+    return None
+
+
+def test_a_cells_files_and_kernel_memory_are_counted_in_its_own_cgroup():
+    """tmpfs pages, page tables, inodes: memory no rlimit counts has a ceiling where the machine allows."""
+    place = _memory_cgroups_here()
+    if place is None:
+        pytest.skip("this machine lets this process make no memory cgroup")
+    hold = "open('held', 'wb').write(b'x' * (48 << 20))\nimport time\ntime.sleep(3)"
+    with Sandbox(limits=Limits(timeout_s=10), cells=1, warm=False) as sb:
+        assert "memory-cgroup" in sb.isolation.layers
+        (group,) = glob.glob(os.path.join(place, f"verimath-cell-{os.getpid()}-*"))
+        usage = next(os.path.join(group, u) for u in ("memory.current", "memory.usage_in_bytes")
+                     if os.path.exists(os.path.join(group, u)))
+
+        def used() -> int:
+            with open(usage) as f:
+                return int(f.read())
+
+        before = used()
+        job = threading.Thread(target=lambda: sb.run(hold), daemon=True)
+        job.start()
+        peak = before
+        while job.is_alive():
+            peak = max(peak, used())
+            job.join(0.1)
+    assert peak - before >= 40 << 20, f"the cell's cgroup did not see its job's tmpfs file: {before} -> {peak}"
+    assert not os.path.exists(group) or within(lambda: _gone(group), 10)
+
+
+def _gone(path: str) -> bool:
+    while os.path.exists(path):
+        threading.Event().wait(0.1)
+    return True
 
 
 def test_one_session_cannot_fill_the_space_of_other_users(sandbox: Sandbox):

@@ -59,7 +59,8 @@ class Sandbox:
         spawned: list[Cell] = []
         try:
             for _ in range(n):
-                spawned.append(self._spawner.submit(Cell, self._backend, warm=warm).result())
+                cell = self._spawner.submit(Cell, self._backend, warm=warm, memory_mb=self.limits.memory_mb)
+                spawned.append(cell.result())
             started = [cell.wait_ready() for cell in spawned]
         except SandboxUnavailable:
             for cell in spawned:
@@ -129,7 +130,9 @@ class Sandbox:
 
         def start() -> None:
             try:
-                fresh: Cell | None = self._spawner.submit(Cell, self._backend, warm=self._warm).result()
+                fresh: Cell | None = self._spawner.submit(
+                    Cell, self._backend, warm=self._warm, memory_mb=self.limits.memory_mb
+                ).result()
                 fresh.wait_ready()  # type: ignore[union-attr]
             except (SandboxUnavailable, RuntimeError):  # RuntimeError: the spawner is shut down (closing)
                 fresh = None
