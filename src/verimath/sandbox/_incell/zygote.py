@@ -109,6 +109,8 @@ def _failure_reply(message: str) -> dict[str, Any]:
 
 
 class Zygote:
+    """Serves one cell's requests: one-shot runs, sessions (open, run a cell, close), exit."""
+
     def __init__(self, ctl: socket.socket, cfg: dict[str, Any]) -> None:
         self.ctl, self.cfg = ctl, cfg
         self.layers = harden.probe(cfg["drop_uid"]) + harden.probe_cell(
@@ -177,7 +179,7 @@ class Zygote:
         err_r: int,
         res_r: int,
         lim: dict[str, Any],
-        on_timeout: Callable[[], None],
+        stop: Callable[[], None],
         notify: int | None = None,
         linger: float | None = None,
     ) -> _Collected:
@@ -201,7 +203,7 @@ class Zygote:
             now = time.monotonic()
             if not got.timed_out and now >= deadline:
                 got.timed_out = True
-                on_timeout()
+                stop()
                 hard_stop = now + 1.0
             if hard_stop is not None and now >= hard_stop:
                 break
@@ -209,7 +211,7 @@ class Zygote:
                 got.over = self._over_quota(baseline)  # type: ignore[arg-type]
                 next_watch = now + WATCH_S
                 if got.over is not None:
-                    on_timeout()
+                    stop()
                     hard_stop = now + 1.0
             wait = min((hard_stop if hard_stop is not None else deadline), next_watch) - now
             for fd, ev in poller.poll(max(wait, 0) * 1000):
