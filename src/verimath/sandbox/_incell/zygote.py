@@ -500,6 +500,8 @@ def main() -> None:
     _libc.prctl(job.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the supervisor's end is our end
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     os.makedirs(cfg["work"], exist_ok=True)
+    if os.geteuid() == 0:  # jobs (another uid) may cross the work area to their directory, never list it
+        os.chmod(cfg["work"], 0o711)
     if cfg["warm"]:
         for name in PRELOAD:
             with contextlib.suppress(ImportError):  # numpy and SymPy are welcome, not required
