@@ -11,15 +11,14 @@ Imports only the standard library.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
-import threading
 import time
 
 ROOT = "/sys/fs/cgroup"
 #: What a cell needs beyond its jobs: the zygote, forker and spares (shared warm pages are charged once).
 BASE_BYTES = 512 << 20
+REMOVE_WAIT_S = 2.0
 _names = itertools.count()
 
 
@@ -100,19 +99,17 @@ class MemoryCgroup:
         return True
 
     def remove(self) -> None:
-        """Remove the group once its processes are gone (they die with the cell, not always at once)."""
-
-        def rmdir() -> None:
-            for _ in range(100):
-                try:
-                    os.rmdir(self.path)
+        """Remove the group once its processes are gone: they die with the cell, within milliseconds of it
+        but not at once, so this waits up to ``REMOVE_WAIT_S`` (an empty group left behind costs nothing but
+        a directory; a group with a process in it cannot be removed)."""
+        deadline = time.monotonic() + REMOVE_WAIT_S
+        while True:
+            try:
+                os.rmdir(self.path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                if time.monotonic() >= deadline:
                     return
-                except FileNotFoundError:
-                    return
-                except OSError:
-                    time.sleep(0.05)
-
-        with contextlib.suppress(OSError):
-            os.rmdir(self.path)
-            return
-        threading.Thread(target=rmdir, name="verimath-sandbox-cgroup", daemon=True).start()
+                time.sleep(0.01)
