@@ -649,9 +649,20 @@ def exec_(
     if as_json if as_json is not None else not sys.stdout.isatty():
         print(json.dumps(result.to_dict()))
     else:
-        sys.stdout.write(result.stdout)
-        sys.stderr.write(result.stderr)
+        from rich.markup import escape
+
+        sys.stdout.write(_terminal_safe(result.stdout))
+        sys.stderr.write(_terminal_safe(result.stderr))
         if result.error is not None:
-            err_console.print(f"[bold red]{result.status}:[/] {result.error.type}: {result.error.message}",
-                              highlight=False)
+            what = _terminal_safe(f"{result.error.type}: {result.error.message}")
+            err_console.print(f"[bold red]{result.status}:[/] {escape(what)}", highlight=False)
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _terminal_safe(text: str) -> str:
+    """``text`` with every control character but newline and tab written as an escape (``\\x1b``), so a
+    sandboxed program's output cannot drive the user's terminal (move the cursor, retitle it, hide lines)."""
+    def control(ch: str) -> bool:
+        return ch not in "\n\t" and (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0)
+
+    return "".join(ascii(ch)[1:-1] if control(ch) else ch for ch in text)
