@@ -38,6 +38,7 @@ from verimath.answers.values import (
     Tuple,
     Union,
     Value,
+    symbols,
 )
 
 
@@ -55,7 +56,6 @@ class Match:
 
 _DPS = 50
 _DPS_RECHECK = 110
-_REL_TOL = Fraction(1, 10**40)
 _MIN_DECIMAL_DIGITS = 3
 _POINT_DPS = 30
 _POINTS_WANTED = 4
@@ -443,7 +443,7 @@ def _identity(a: Node, b: Node, budget: Budget) -> Match:
         return _no("exact", "different exact values")
     except (NotExact, Undefined):
         pass
-    names = sorted(_symbols(a) | _symbols(b))
+    names = sorted(symbols(a) | symbols(b))
     if not names:
         return _constants(a, b, budget)
     if len(names) > len(POINTS[0]):
@@ -519,7 +519,7 @@ def _sign(n: Node) -> int:
 
 def _proportional(fa: Node, fb: Node, budget: Budget, *, positive: bool) -> Match:
     """Whether ``fa = c * fb`` for a constant c != 0 (c > 0 when ``positive``): equations and inequalities."""
-    names = sorted(_symbols(fa) | _symbols(fb))
+    names = sorted(symbols(fa) | symbols(fb))
     if not names:
         return _identity(fa, fb, budget)
     if len(names) > len(POINTS[0]):
@@ -554,19 +554,6 @@ def _proportional(fa: Node, fb: Node, budget: Budget, *, positive: bool) -> Matc
     if good >= 2:
         return _yes("relation", "proportional where defined")
     return _no("relation", "too few points where both sides are defined")
-
-
-def _symbols(node: object) -> set[str]:
-    out: set[str] = set()
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Node):
-            if n.op == "sym":
-                out.add(n.args[0])  # type: ignore[arg-type]
-            else:
-                stack.extend(n.args)
-    return out
 
 
 def _symbolic_fallback(a: Node, b: Node, budget: Budget, why: str) -> Match:

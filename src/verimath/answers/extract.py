@@ -26,7 +26,6 @@ import re
 
 __all__ = ["extract"]
 
-_BOX_COMMANDS = ("\\boxed", "\\fbox")
 # A stated answer: the phrase, then an optional colon/"is", then the rest of the line.
 _STATED = re.compile(
     r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\banswer\s*:|^[ \t]*####|^[ \t]*A[ \t]*:)"

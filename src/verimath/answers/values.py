@@ -167,3 +167,17 @@ Value: TypeAlias = (
     Number | Expr | Tuple | Interval | Union | FiniteSet | Matrix | Relation | Text | Choice | SolutionList
 )
 Scalar: TypeAlias = Number | Expr
+
+
+def symbols(node: object) -> frozenset[str]:
+    """The names of the free variables in an expression tree."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Node):
+            if n.op == "sym":
+                out.add(n.args[0])  # type: ignore[arg-type]
+            else:
+                stack.extend(n.args)
+    return frozenset(out)
