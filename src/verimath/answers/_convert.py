@@ -7,6 +7,7 @@ Pure; imports only ``verimath.answers`` internals and ``verimath.errors``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from itertools import product as _cartesian
 
@@ -24,6 +25,7 @@ from verimath.answers.values import (
     Tuple,
     Union,
     Value,
+    is_name,
     symbols,
 )
 from verimath.errors import InputError
@@ -60,6 +62,9 @@ def _count_pm(node: object) -> int:
 def _scalar(node: Node) -> Number | Expr:
     """A numeric tree as a ``Number`` (exact rational or stated decimal) or an ``Expr``."""
     a = node.args
+    if node.op == "pct":  # 28\\%: the number 28, marked (inside arithmetic, % is a factor of 1/100)
+        inner = _scalar(a[0])  # type: ignore[arg-type]
+        return replace(inner, percent=True) if isinstance(inner, Number) and inner.base is None else inner
     if node.op == "num":
         return Number(a[0], *a[1:])  # type: ignore[arg-type]
     if node.op == "neg" and a[0].op == "num" and len(a[0].args) == 3:  # type: ignore[union-attr]
@@ -105,7 +110,7 @@ def to_value(node: Node) -> Value:
         for x in node.args:
             v = to_value(x)  # type: ignore[arg-type]
             items.extend(v.items if isinstance(v, SolutionList) else (v,))
-        return SolutionList(tuple(items))
+        return SolutionList(_grouped(items))
     k = _count_pm(node)
     if k:
         if k > 4:
@@ -113,6 +118,37 @@ def to_value(node: Node) -> Value:
         variants = [_choose_pm(node, list(signs)) for signs in _cartesian((True, False), repeat=k)]
         return SolutionList(tuple(_one(v) for v in variants))  # type: ignore[arg-type]
     return _one(node)
+
+
+def _grouped(items: list[Value]) -> tuple[Value, ...]:
+    """``p=5, q=2; p=7, q=2`` is two solutions (5, 2) and (7, 2): assignments to the same distinct names,
+    repeated, are grouped into tuples (names in alphabetical order). ``x_1 = 1, x_2 = 2`` stays two roots."""
+    names = [_assigned(v) for v in items]
+    if None in names:
+        return tuple(items)
+    first: list[str] = []
+    for name in names:
+        if name in first:
+            break
+        first.append(name)  # type: ignore[arg-type]
+    k = len(first)
+    stems = {name.split("_")[0] for name in first}
+    if k < 2 or len(stems) < k or len(items) % k or len(items) == k or any(
+            set(names[i:i + k]) != set(first) for i in range(0, len(items), k)):
+        return tuple(items)
+    groups = []
+    for i in range(0, len(items), k):
+        chunk = sorted(zip(names[i:i + k], items[i:i + k], strict=True), key=lambda pair: pair[0])
+        groups.append(Tuple(tuple(v.sides[1] for _, v in chunk)))  # type: ignore[union-attr]
+    return tuple(groups)
+
+
+def _assigned(v: Value) -> str | None:
+    """The name in ``name = value`` (a lone variable on the left, a constant on the right), else None."""
+    if (isinstance(v, Relation) and v.ops == ("=",) and isinstance(v.sides[0], Expr)
+            and v.sides[0].node.op == "sym" and not (isinstance(v.sides[1], Expr) and v.sides[1].symbols)):
+        return v.sides[0].node.args[0]  # type: ignore[return-value]
+    return None
 
 
 def _one(node: Node) -> Value:
@@ -138,14 +174,16 @@ def _one(node: Node) -> Value:
     if op == "matrix":
         return Matrix(tuple(tuple(_scalar_of(x) for x in row) for row in a))  # type: ignore[attr-defined]
     if op == "rel":
-        ops, sides = a[0], a[1:]
+        ops, sides = _settled(a[0], a[1:])  # type: ignore[arg-type]
+        if len(sides) == 1:
+            return _one(sides[0])  # type: ignore[arg-type]
         if ops == ("in",):
             return _one(sides[1])  # type: ignore[arg-type]
         if ops == ("=",) and any(_is_variable_tuple(x) for x in sides):  # (x, y) = (1, 2)
             return _one(sides[1] if _is_variable_tuple(sides[0]) else sides[0])  # type: ignore[arg-type]
-        if "in" in ops:  # type: ignore[operator]
+        if "in" in ops:
             raise _err("\\in inside a chain")
-        return Relation(ops, tuple(_scalar_of(x) for x in sides))  # type: ignore[arg-type]
+        return Relation(ops, tuple(_scalar_of(x) for x in sides))
     if op == "choice":
         return Choice(a[0])  # type: ignore[arg-type]
     if op == "sym" and len(a[0]) == 1 and a[0] in "ABCDEFGHIJ":  # type: ignore[operator]
@@ -153,6 +191,24 @@ def _one(node: Node) -> Value:
     if op == "list":
         return to_value(node)
     return _scalar(node)
+
+
+def _settled(ops: tuple[str, ...], sides: tuple[object, ...]) -> tuple[tuple[str, ...], tuple[object, ...]]:
+    """A chain of equalities read for its result: ``x = 5+5+1 = 11`` is ``x = 11``, ``\\frac12 = 0.5`` is
+    ``0.5``; an approximation after an exact value is dropped (``x = 1/3 \\approx 0.33`` is ``x = 1/3``)."""
+    if "≈" in ops and any(op != "≈" for op in ops):
+        while ops and ops[-1] == "≈":
+            ops, sides = ops[:-1], sides[:-1]
+    ops = tuple("=" if op == "≈" else op for op in ops)
+    if not ops or any(op != "=" for op in ops):
+        return ops, sides
+    if len(sides) > 2:
+        if is_name(sides[0]):
+            return ("=",), (sides[0], sides[-1])
+        return (), (sides[-1],)
+    if not any(symbols(x) for x in sides):  # a computation between constants: its result
+        return (), (sides[-1],)
+    return ops, sides
 
 
 def _is_variable_tuple(node: object) -> bool:

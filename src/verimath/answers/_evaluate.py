@@ -90,7 +90,14 @@ def exact(node: Node) -> Fraction:
     if op == "num":
         return a[0]  # type: ignore[return-value]
     if op == "add":
-        return sum((exact(x) for x in a), Fraction(0))  # type: ignore[arg-type]
+        total = Fraction(0)
+        for x in a:
+            total += exact(x)  # type: ignore[arg-type]
+            if _bits(total) > MAX_EXACT_BITS:
+                raise NotExact("sum too large")
+        return total
+    if op == "pct":
+        return exact(a[0]) / 100  # type: ignore[arg-type]
     if op == "mul":
         out = Fraction(1)
         for x in a:
@@ -104,7 +111,10 @@ def exact(node: Node) -> Fraction:
         d = exact(a[1])  # type: ignore[arg-type]
         if d == 0:
             raise Undefined("division by zero")
-        return exact(a[0]) / d  # type: ignore[arg-type]
+        quotient = exact(a[0]) / d  # type: ignore[arg-type]
+        if _bits(quotient) > MAX_EXACT_BITS:
+            raise NotExact("quotient too large")
+        return quotient
     if op == "pow":
         return _exact_pow(exact(a[0]), exact(a[1]))  # type: ignore[arg-type]
     if op == "fact":
@@ -186,6 +196,8 @@ def numeric(node: Node, env: dict[str, Any], ctx: MPContext) -> Any:
         return out
     if op == "neg":
         return -numeric(a[0], env, ctx)  # type: ignore[arg-type]
+    if op == "pct":
+        return numeric(a[0], env, ctx) / 100  # type: ignore[arg-type]
     if op == "div":
         d = numeric(a[1], env, ctx)  # type: ignore[arg-type]
         if d == 0:
@@ -201,6 +213,9 @@ def numeric(node: Node, env: dict[str, Any], ctx: MPContext) -> Any:
             raise Huge("infinite power")
         if abs(e) * (abs(ctx.mag(b)) + 1) > MAX_NUMERIC_BITS:
             raise Huge("power too large to evaluate")
+        odd_root = _odd_root_exponent(a[1])  # type: ignore[arg-type]
+        if odd_root is not None and ctx.im(b) == 0 and b < 0:  # x^{2/3} of a negative x: the real root
+            return _check_mag(ctx, (-1) ** (odd_root.numerator % 2) * ctx.power(-b, e))
         return _check_mag(ctx, ctx.power(b, e))
     if op in ("fact", "binom"):
         xs = [numeric(x, env, ctx) for x in a]  # type: ignore[arg-type]
@@ -212,6 +227,18 @@ def numeric(node: Node, env: dict[str, Any], ctx: MPContext) -> Any:
     if op == "func":
         return _func(a[0], [numeric(x, env, ctx) for x in a[1:]], ctx)  # type: ignore[arg-type]
     raise ValueError(f"cannot evaluate {op}")
+
+
+def _odd_root_exponent(node: Node) -> Fraction | None:
+    """The exponent when it is a rational with an odd denominator > 1 (``2/3``): real powers take the real
+    root, as ``\\sqrt[3]{x}^2`` does."""
+    if node.op not in ("div", "num", "neg"):
+        return None
+    try:
+        e = exact(node)
+    except (NotExact, Undefined):
+        return None
+    return e if e.denominator % 2 == 1 and e.denominator > 1 else None
 
 
 def _func(name: str, xs: list[Any], ctx: MPContext) -> Any:

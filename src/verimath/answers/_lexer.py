@@ -28,9 +28,14 @@ _REMOVE = re.compile(
     r"hspace\*?\{[^}]*\}|phantom\{[^}]*\})(?![a-zA-Z])|(?<!\\)\\[!,;:]"
 )
 _THIN_THOUSANDS = re.compile(r",\s*\\!\s*(?=\d{3}(?!\d))")
-_SPACE = re.compile(r"\\q?quad(?![a-zA-Z])|(?<!\\)\\ |~")
+_SPACE = re.compile(r"\\q?quad|(?<!\\)\\ |~")  # also the glued ``\\quadx`` of careless writers
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
-_PERCENT = re.compile(r"\\%|%|\\percent")
+_PERCENT = re.compile(r"\\%|%|\\percent(?![a-zA-Z])")
+# ``\\ldots`` in a list is part of the answer (``1, 2, 3, \\ldots`` is not ``1, 2, 3``): one token for all spellings.
+_DOTS = re.compile(r"\\[lc]?dots[bciom]?(?![a-zA-Z])|\.\.\.|…")
+_GROUP_COMMA = re.compile(r"\{\s*,\s*\}")
+# ``\\\\frac`` (a doubled backslash, from code that escaped LaTeX twice) means ``\\frac`` outside matrices.
+_DOUBLED_BACKSLASH = re.compile(r"\\\\(?=[a-zA-Z])")
 _DOLLAR = re.compile(r"\\\$|\$|\\textdollar")
 _FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
@@ -46,7 +51,7 @@ _TOKEN = re.compile(
     r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+(?![a-zA-Z]))?)"
     r"|(?P<cmd>\\[a-zA-Z]+|\\[{}|])"
     r"|(?P<word>[a-zA-Z]+)"
-    r"|(?P<op><=|>=|!=|==|\\\\|[+\-*/^_()\[\]{},;|!=<>&:'])"
+    r"|(?P<op><=|>=|!=|==|\\\\|[+\-*/^_()\[\]{},;|!=<>&:'%])"
     r"|(?P<uni>[≤≥≠±∓∞π√·×÷−–∪])"
 )
 
@@ -57,6 +62,7 @@ FUNCTIONS = frozenset(
     ["sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "arcsec", "arccsc", "arccot", "sinh", "cosh", "tanh", "log", "ln", "exp", "sqrt", "abs", "gcd", "lcm", "max", "min", "floor", "ceil"]
 )
 SEPARATORS = frozenset({"and", "or", "andor"})
+_PERCENT_WORDS = frozenset({"percent", "pct", "percentage"})
 _WORDS_SHORT = frozenset(
     ["yes", "no", "not", "none", "nil", "dne", "all", "the", "of", "to", "is", "are", "one", "two", "six", "ten", "odd", "and", "or", "am", "pm", "cm", "mm", "km", "kg", "mg", "ft", "yd", "mi", "lb", "lbs", "oz", "hr", "hrs", "min", "sec", "mph", "kph", "day", "units", "inch", "in", "cents", "usd", "sq", "deg", "rad", "per"]
 )
@@ -67,14 +73,16 @@ _CHOICE = re.compile(r"\(?\s*([A-J])\s*\)?\.?")
 def normalise(text: str) -> str:
     """Remove what never changes an answer's value: math delimiters, sizing, spacing, currency, degrees."""
     s = text.strip()
+    if "\\\\" in s and "\\begin" not in s:
+        s = _DOUBLED_BACKSLASH.sub(r"\\", s)
     for a, b in (("\\(", "\\)"), ("\\[", "\\]")):
         if s.startswith(a) and s.endswith(b):
             s = s[2:-2]
     s = _THIN_THOUSANDS.sub(",", s)  # 11,\! 111 is one number: spaces are insignificant in TeX math
     s = _SPACE.sub(" ", _REMOVE.sub("", s))
-    s = s.replace("{,}", "").replace("\\dots", "").replace("\\ldots", "").replace("\\cdots", "")
+    s = _DOTS.sub(r" \\ldots ", _GROUP_COMMA.sub("", s))
     s = _DEGREES.sub("", s)
-    s = _PERCENT.sub("", s)
+    s = _PERCENT.sub(" % ", s)
     s = _DOLLAR.sub("", s)
     s = _FRAC.sub(r"\\frac", s)
     s = _BINOM.sub(r"\\binom", s)
@@ -104,6 +112,8 @@ def _word_tokens(word: str, pos: int, text_mode: bool, out: list[Tok]) -> None:
     end = pos + len(word)
     if low in SEPARATORS:
         out.append(Tok("sep", low, pos, end))
+    elif low in _PERCENT_WORDS:
+        out.append(Tok("op", "%", pos, end))
     elif text_mode and len(word) > 1:
         out.append(Tok("word", low, pos, end))
     elif low in FUNCTIONS and not text_mode:
@@ -112,7 +122,7 @@ def _word_tokens(word: str, pos: int, text_mode: bool, out: list[Tok]) -> None:
         out.append(Tok("cmd", "\\pi", pos, end))
     elif low in ("inf", "infty", "infinity"):
         out.append(Tok("cmd", "\\infty", pos, end))
-    elif len(word) == 1:
+    elif len(word) == 1 or (word.isupper() and len(word) <= 3):  # x, or a name such as AB, NO
         out.append(Tok("id", word, pos, end))
     elif len(word) <= 3 and low not in _WORDS_SHORT and not word.isupper():
         out.extend(Tok("id", c, pos + k, pos + k + 1) for k, c in enumerate(word))

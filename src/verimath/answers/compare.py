@@ -8,7 +8,7 @@ Imports only ``verimath.answers`` internals and ``verimath.errors``; never impor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -38,6 +38,7 @@ from verimath.answers.values import (
     Tuple,
     Union,
     Value,
+    is_name,
     symbols,
 )
 
@@ -128,6 +129,10 @@ def _equiv(a: Value, b: Value, budget: Budget) -> Match:
         return _yes("identical")
     if _RANK[type(a)] > _RANK[type(b)]:
         a, b = b, a
+    if isinstance(a, Number) and isinstance(b, SolutionList) and b.decimal_comma is not None:
+        m = _numbers(a, b.decimal_comma)
+        if m.equal:
+            return _yes("decimal-comma", f"{b.decimal_comma.value} read with a decimal comma")
     if (isinstance(b, FiniteSet | SolutionList) and not isinstance(a, FiniteSet | SolutionList)
             and not (isinstance(a, Interval | Union) and isinstance(b, SolutionList))):  # "x<1 or x>2": a union
         return _collapses_to(b, a, budget)
@@ -240,10 +245,13 @@ def _matrix_vs_tuple(m: Matrix, t: Tuple, budget: Budget) -> Match:
 
 
 def _union_vs_list(parts: Sequence[Value], lst: SolutionList, budget: Budget) -> Match:
-    intervals = [_as_interval(x) for x in lst.items]
-    if any(iv is None for iv in intervals):
-        return _no("type", "a union against a list that is not of inequalities")
-    return _unordered(parts, intervals, budget, "union")  # type: ignore[arg-type]
+    intervals: list[Value] = []
+    for item in lst.items:
+        described = _as_set(item)
+        if described is None:
+            return _no("type", "a union against a list that is not of inequalities")
+        intervals.extend(described.parts if isinstance(described, Union) else (described,))
+    return _unordered(parts, intervals, budget, "union")
 
 
 # ------------------------------------------------------------------------------------------- relations
@@ -269,8 +277,8 @@ def _lone_symbol(v: Value) -> str | None:
     return None
 
 
-def _as_interval(v: Value) -> Interval | None:
-    """The interval a one-variable inequality describes (``x > 3``, ``-1 <= x < 2``), or None."""
+def _as_set(v: Value) -> Interval | Union | None:
+    """The set a one-variable inequality describes (``x > 3``, ``-1 <= x < 2``, ``1 \\le |z| \\le 2``), or None."""
     if not isinstance(v, Relation) or any(op in ("=", "!=") for op in v.ops):
         return None
     sides, ops = list(v.sides), list(v.ops)
@@ -278,7 +286,12 @@ def _as_interval(v: Value) -> Interval | None:
         sides.reverse()
         ops = [_FLIP[o] for o in reversed(ops)]
     if any(o in (">", ">=") for o in ops):
+        if len(ops) == 1 and _absolute_of_symbol(sides[0]) and not _has_symbols(sides[1]):  # a > |x|
+            return _as_set(Relation((_FLIP[ops[0]],), (sides[1], sides[0])))
         return None
+    absolute = _as_absolute_set(sides, ops)
+    if absolute is not None:
+        return absolute
     names = [_lone_symbol(s) for s in sides]
     if len(sides) == 2:
         if names[0] and not _has_symbols(sides[1]):
@@ -291,6 +304,38 @@ def _as_interval(v: Value) -> Interval | None:
     return None
 
 
+def _absolute_of_symbol(v: Value) -> bool:
+    return (isinstance(v, Expr) and v.node.op == "func" and v.node.args[0] == "abs"
+            and isinstance(v.node.args[1], Node) and v.node.args[1].op == "sym")
+
+
+def _negated(v: Value) -> Value:
+    if isinstance(v, Number):
+        return replace(v, value=-v.value)
+    return Expr(Node("neg", (_node(v),)), v.symbols if isinstance(v, Expr) else frozenset())
+
+
+def _as_absolute_set(sides: list[Value], ops: list[str]) -> Interval | Union | None:
+    """``|x| < a`` is ``(-a, a)``; ``a < |x|`` is ``(-inf, -a) U (a, inf)``; ``a <= |x| <= b`` two intervals
+    (``ops`` point upwards: ``<`` or ``<=``; bounds must be constants, lower ones positive numbers)."""
+    where = [k for k, side in enumerate(sides) if _absolute_of_symbol(side)]
+    if len(where) != 1 or any(_has_symbols(s) for k, s in enumerate(sides) if k != where[0]):
+        return None
+    k = where[0]
+    lower = (sides[k - 1], ops[k - 1] == "<=") if k > 0 else None
+    upper = (sides[k + 1], ops[k] == "<=") if k + 1 < len(sides) else None
+    if lower is not None and not (isinstance(lower[0], Number) and lower[0].value > 0):
+        return None
+    if lower is None:
+        assert upper is not None
+        return Interval(_negated(upper[0]), upper[0], upper[1], upper[1])
+    if upper is None:
+        return Union((Interval(_NEG_INF, _negated(lower[0]), False, lower[1]),
+                       Interval(lower[0], _INF, lower[1], False)))
+    return Union((Interval(_negated(upper[0]), _negated(lower[0]), upper[1], lower[1]),
+                  Interval(lower[0], upper[0], lower[1], upper[1])))
+
+
 def _has_symbols(v: Value) -> bool:
     return isinstance(v, Expr) and bool(v.symbols)
 
@@ -299,16 +344,21 @@ def _value_vs_relation(v: Number | Expr, r: Relation, budget: Budget) -> Match:
     """A bare value against ``var = value`` (either side of the equation)."""
     if r.ops == ("=",):
         for var_side, val_side in ((r.sides[0], r.sides[1]), (r.sides[1], r.sides[0])):
-            name = _lone_symbol(var_side)
-            if name and not (isinstance(val_side, Expr) and name in val_side.symbols):
+            names = {_lone_symbol(var_side)} if _lone_symbol(var_side) else _label_names(var_side)
+            if names and not (isinstance(val_side, Expr) and names & val_side.symbols):
                 return _equiv(v, val_side, budget)
-    return _no("type", "a value against a relation that is not `variable = value`")
+    return _no("type", "a value against a relation that is not `name = value`")
+
+
+def _label_names(v: Value) -> frozenset[str]:
+    """The names in a label such as ``AB``, ``|AB|``, ``S_{ABC}:S``, ``V_1:V_2`` (empty when not a label)."""
+    return v.symbols if isinstance(v, Expr) and is_name(v.node) else frozenset()
 
 
 def _relation_vs(r: Relation, b: Value, budget: Budget) -> Match:
     if isinstance(b, Relation):
         return _relations(r, b, budget)
-    iv = _as_interval(r)
+    iv = _as_set(r)
     if iv is not None and isinstance(b, Interval | Union | Tuple):
         return _equiv(iv, b, budget)
     return _no("type", f"a relation against a {type(b).__name__}")
@@ -327,7 +377,7 @@ def _node(v: Value) -> Node:
 
 def _relations(a: Relation, b: Relation, budget: Budget) -> Match:
     if len(a.ops) != len(b.ops):
-        ia, ib = _as_interval(a), _as_interval(b)
+        ia, ib = _as_set(a), _as_set(b)
         if ia is not None and ib is not None:
             return _equiv(ia, ib, budget)
         return _no("relation", "relations of different shapes")
@@ -359,6 +409,14 @@ def _scalars(a: Number | Expr, b: Number | Expr, budget: Budget) -> Match:
 
 
 def _numbers(a: Number, b: Number) -> Match:
+    if a.percent != b.percent:
+        if a.value == b.value:
+            return _yes("percent", "the same number, one with a percent sign")
+        pct, other = (a, b) if a.percent else (b, a)
+        fraction = replace(pct, value=pct.value / 100, percent=False,
+                           precision=None if pct.precision is None else pct.precision / 100)
+        m = _numbers(fraction, other)
+        return Match(m.equal, "percent", f"{pct} read as {fraction}" + ("" if m.equal else f": {m.reason}"))
     if (a.base or 10) != (b.base or 10):
         based, plain = (a, b) if a.base not in (None, 10) else (b, a)
         if plain.base not in (None, 10) or not plain.exact:

@@ -2,29 +2,39 @@
 
 ``extract(response)`` returns the text of the final answer (still LaTeX or plain text; ``parse`` reads it) or
 ``None`` when the response states none. Every rule is a linear scan or a regex without nested quantifiers, so a
-megabyte of garbage costs milliseconds, never a hang.
+megabyte of garbage costs milliseconds, never a hang. ``grade`` calls it only for a response: a text that parses
+whole as an answer (``1.5e3``, ``\\cos(0)``, ``x \\in [0, 1)``) is graded whole, never shrunk to a number.
 
 Rules, in order — the first that finds something wins, and within a rule the *last* occurrence wins, because
 models restate and correct themselves:
 
 1. Reasoning inside ``<think>…</think>`` is ignored (and with only a closing ``</think>``, what precedes it).
-2. ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces; also ``\\boxed 5``). Boxes joined only by commas, "and" or "or"
-   are one answer listed in parts (``\\boxed{1}, \\boxed{2}``) and are joined with ", ".
-3. A stated answer: "final answer is …", "the answer is …", "Answer: …", ``#### …``, a line starting ``A: …``.
+2. ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces; also ``\\boxed 5``). Boxes joined only by commas, "and", "or",
+   ``\\quad``, ``\\text{and}``, ``\\) and \\(`` or a label (``y_2 =``) are one answer listed in parts and are
+   joined with ", ".
+3. A stated answer: "final answer is …", "the answer is …", "Answer: …", ``#### …``, a line starting ``A: …``
+   (Minerva's "Final Answer: The final answer is $X$. I hope it is correct." reads ``X``); or a stated choice:
+   "The correct answer is D.", "The correct option is (D).", "Option D is correct.", "I choose (B)." — whichever
+   stands later. A stated answer that is prose ("The largest $n$ is 34.") yields the value it ends with.
 4. Markdown bold on the last line that has it (``**42**``), when it is not a heading such as ``**Step 1:**``.
 5. Choice letters: a last line that is only ``(C)`` / ``C)`` / ``C.``.
-6. Math on the final line: ``$…$``, ``\\(…\\)``, ``\\[…\\]``, ``$$…$$``.
-7. Only when nothing else is there: the last number in the text.
+6. Only when nothing else is there: the last value in the prose — the last math span (``$…$``, ``\\(…\\)``,
+   ``\\[…\\]``, ``$$…$$``) or run of math between words ("the probability is \\frac{3}{4}.") that holds a digit
+   or a command, else the last number. A digit inside a word (``AZYUK2A``) is not a number.
 
 Only the last 32 KiB of a response are read: final answers stand at the end, and this bounds the work on
-adversarial input. Pure and thread-safe; imports nothing from verimath.
+adversarial input. Pure and thread-safe; imports only ``verimath.answers.parse`` (to tell prose from an answer).
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["extract"]
+from verimath.answers.parse import parse
+from verimath.answers.values import Text
+from verimath.errors import InputError
+
+__all__ = ["extract", "is_bare_answer"]
 
 # A stated answer: the phrase, then an optional colon/"is", then the rest of the line.
 _STATED = re.compile(
@@ -32,21 +42,46 @@ _STATED = re.compile(
     r"[ \t:]*(?P<answer>[^\n]*)",
     re.IGNORECASE | re.MULTILINE,
 )
+_LETTER = r"\(?([A-J])\)?(?![\w])"
+_STATED_CHOICE = re.compile(
+    r"(?i:\b(?:correct|right|best|final)\s+(?:answer|option|choice)\s*(?:is|:|=|would\s+be)?\s*"
+    r"(?:option\s+|choice\s+)?)" + _LETTER
+    + r"|(?i:\b(?:option|choice)\s+)" + _LETTER + r"(?i:\s+is\s+(?:the\s+)?(?:correct|right|true))"
+    + r"|(?i:\bI\s+(?:choose|pick|select|go\s+with)\s+(?:option\s+|choice\s+)?)" + _LETTER
+)
 _BOLD = re.compile(r"\*\*(?P<answer>[^*\n]{1,200})\*\*")
 _CHOICE_LINE = re.compile(r"^\s*\(?(?P<letter>[A-J])\)?[.:]?\s*$")
-_MATH_DELIMITERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
-# The end of a sentence inside a stated answer: ". " or a final "." that is not a decimal point.
-_SENTENCE_END = re.compile(r"\.(?:\s|$)(?!\d)")
-_BOX_CONNECTOR = re.compile(r"[\s$,;]*(?:(?:and|or)[\s$,;]*)?", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![A-Za-z\d.])-?(?:\d[\d,]*(?:\.\d+)?(?:/\d+)?|\.\d+)(?!\d)")
+# The end of a sentence inside a stated answer: ". " or a final "." that is not a decimal point; a clause that
+# gives reasons ("5, since ...") is not part of the answer.
+_SENTENCE_END = re.compile(r"\.(?:\s|$)(?!\d)|,?\s+(?:since|because|which|as|where|given)\b", re.IGNORECASE)
+# What may stand between boxes that list one answer in parts.
+_BOX_CONNECTOR = re.compile(
+    r"(?:[\s$,;]|\\[()\[\]]|\\q?quad(?![a-zA-Z])|\\[,;:! ]|\b(?:and|or)\b"
+    r"|\\text\s*\{\s*(?:[\w()]+\s+){0,4}(?:and|or)?\s*\}|[A-Za-z]+\s+(?=(?:and|or)\b)"
+    r"|[A-Za-z](?:_\{?\w{1,4}\}?)?\s*=)*",
+    re.IGNORECASE,
+)
+_MAX_CONNECTOR_CHARS = 120
 _BRACE_TOKENS = re.compile(r"\\.|[{}]", re.DOTALL)
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
 # A final answer stands at the end of a response: the rules read only its last 32 KiB (after reasoning is
-# stripped), which bounds their work on megabytes of input; the math rule, riskier, reads only the last 4000.
+# stripped), which bounds their work on megabytes of input; the prose rule, riskier, reads only the last 4000.
 _TAIL_CHARS = 32_768
-_MATH_TAIL_CHARS = 4000
+_PROSE_TAIL_CHARS = 4000
 # GSM8K-style calculator annotations ``<<3*4=12>>`` are scratch work, never the answer.
 _CALCULATOR = re.compile(r"<<[^<>\n]{0,200}>>")
+# Math delimiters (an escaped ``\\$`` is a dollar sign, not a delimiter).
+_DELIMITER = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
+_CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
+# A word of prose: two or more letters (or letters then digits, AZYUK2A) not part of a command.
+_PROSE_WORD = re.compile(r"(?<![\\a-zA-Z0-9])[A-Za-z]+\d[A-Za-z0-9]*|(?<![\\a-zA-Z])[A-Za-z]{2,}(?![a-zA-Z])")
+_LETTERS = re.compile(r"[A-Za-z]")
+_VALUE_HINT = re.compile(r"\d|\\[a-zA-Z]")
+_MAX_PROSE_CANDIDATES = 8
+_MAX_BARE_WORDS = 3
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
+_RESPONSE_MARKS = ("\\boxed", "\\fbox", "####", "</think>", "answer", "Answer", "ANSWER", "**")
 
 
 def extract(response: str) -> str | None:
@@ -54,11 +89,33 @@ def extract(response: str) -> str | None:
     if not response:
         return None
     text = _strip_reasoning(response)[-_TAIL_CHARS:]
-    for rule in (_last_boxes, _last_stated, _last_bold, _last_choice, _last_math, _last_number):
+    boxes, statement = _last_boxes(text), _last_statement(text)
+    if boxes is not None and not (statement is not None and statement[0] > boxes[0]):
+        return boxes[1]
+    if statement is not None:  # also a "Final Answer: ..." written after the last box
+        return statement[1]
+    for rule in (_last_bold, _last_choice, _last_value):
         found = rule(text)
         if found:
             return found
     return None
+
+
+def is_bare_answer(text: str) -> bool:
+    """Whether ``text`` is an answer by itself rather than a response: it parses whole and is not prose."""
+    if any(mark in text for mark in _RESPONSE_MARKS) or _SENTENCE_BREAK.search(text):
+        return False
+    words = [w for w in _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", text)) if w.lower() not in ("and", "or")]
+    if len(words) > _MAX_BARE_WORDS:
+        return False
+    try:
+        value = parse(text)
+    except InputError:
+        return False
+    return not (isinstance(value, Text) and len(value.text.split()) > _MAX_BARE_WORDS)
+
+
+_TEXT_GROUPS = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|operatorname)\s*\{[^{}]*\}")
 
 
 def _strip_reasoning(text: str) -> str:
@@ -104,7 +161,8 @@ def _box_content(text: str, start: int, braces: dict[int, int]) -> tuple[str, in
     return (text[i + 1:close], close + 1) if close is not None else None
 
 
-def _last_boxes(text: str) -> str | None:
+def _last_boxes(text: str) -> tuple[int, str] | None:
+    """Where the last box (or boxes listing one answer) starts, and its content."""
     starts = [m.start() for m in re.finditer(r"\\(?:boxed|fbox)(?![a-zA-Z])", text)]
     if not starts:
         return None
@@ -119,32 +177,51 @@ def _last_boxes(text: str) -> str | None:
     # Boxes joined only by connectors (``\\boxed{1}, \\boxed{2}``, "and", "or") are one answer in parts.
     parts = [good[-1]]
     for box in reversed(good[:-1]):
-        if not _BOX_CONNECTOR.fullmatch(text[box[1]:parts[-1][0]]):
+        gap = text[box[1]:parts[-1][0]]
+        if len(gap) > _MAX_CONNECTOR_CHARS or not _BOX_CONNECTOR.fullmatch(gap):
             break
         parts.append(box)
-    return ", ".join(content for _, _, content in reversed(parts))
+    return parts[0][0], ", ".join(content for _, _, content in reversed(parts))
 
 
 def _clean(answer: str) -> str:
-    """Trim what surrounds a stated answer: sentence ends, markdown, math delimiters."""
+    """Trim what surrounds a stated answer: sentence ends, reasons, markdown, math delimiters."""
     answer = answer.strip()
     end = _SENTENCE_END.search(answer)
     if end is not None:
         answer = answer[:end.start()]
     answer = answer.strip().strip("*").strip()
     for left, right in (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")):
-        if len(answer) > len(left) + len(right) and answer.startswith(left) and answer.endswith(right):
+        if (len(answer) > len(left) + len(right) and answer.startswith(left) and answer.endswith(right)
+                and right not in answer[len(left):-len(right)]):
             answer = answer[len(left):-len(right)].strip()
             break
     return answer.rstrip(".,;: ").strip()
 
 
-def _last_stated(text: str) -> str | None:
+def _stated(text: str) -> tuple[int, str] | None:
+    """The last stated answer and where it stands; "Final Answer: The final answer is X" reads X."""
     for match in reversed(list(_STATED.finditer(text))):
-        answer = _clean(match.group("answer"))
+        answer = match.group("answer")
+        inner = _stated(answer)  # a statement inside a statement: the inner one is the answer
+        if inner is not None:
+            return match.start("answer") + inner[0], inner[1]
+        answer = _clean(answer)
         if answer:
-            return answer
+            if not is_bare_answer(answer):  # prose: the value it ends with
+                answer = _last_value(answer) or answer
+            return match.start(), answer
     return None
+
+
+def _last_statement(text: str) -> tuple[int, str] | None:
+    """The later of the last stated answer and the last stated choice, with where it stands."""
+    stated = _stated(text)
+    choices = list(_STATED_CHOICE.finditer(text))
+    if choices and (stated is None or choices[-1].start() > stated[0]):
+        last = choices[-1]
+        return last.start(), next(g for g in last.groups() if g)
+    return stated
 
 
 def _last_bold(text: str) -> str | None:
@@ -171,24 +248,43 @@ def _last_choice(text: str) -> str | None:
     return None
 
 
-def _last_math(text: str) -> str | None:
-    text = text.rstrip()[-_MATH_TAIL_CHARS:]
-    best: tuple[int, str] | None = None  # (where the span ends, its content)
-    for left, right in _MATH_DELIMITERS:
-        close = text.rfind(right)
-        if close < 0 or (right == "$" and text[close - 1:close] == "$"):  # ``$$`` is its own delimiter
+def _segments(text: str) -> list[tuple[bool, str]]:
+    """``text`` cut into (is_math, content) pieces at math delimiters; an unclosed span is prose."""
+    pieces: list[tuple[bool, str]] = []
+    prose_from = 0
+    opener: re.Match[str] | None = None
+    for match in _DELIMITER.finditer(text):
+        token = match.group()
+        if token == "\\$":
             continue
-        opening = text.rfind(left, 0, close - len(left) + 1 if left == right else close)
-        if opening >= 0 and (best is None or close > best[0]):
-            best = (close, text[opening + len(left):close])
-    # Only math on the final line counts: earlier math is working, not the answer.
-    if best is None or "\n" in text[best[0]:]:
-        return None
-    return _clean(best[1]) or None
+        if opener is None:
+            if token in _CLOSER:
+                pieces.append((False, text[prose_from:match.start()]))
+                opener = match
+        elif token == _CLOSER[opener.group()]:
+            pieces.append((True, text[opener.end():match.start()]))
+            opener, prose_from = None, match.end()
+    pieces.append((False, text[prose_from if opener is None else opener.start():]))
+    return pieces
 
 
-def _last_number(text: str) -> str | None:
-    numbers = _NUMBER.findall(text)
-    if not numbers:
-        return None
-    return numbers[-1].rstrip(",")
+def _last_value(text: str) -> str | None:
+    """The last value in prose: a math span or a run of math between words, else the last number."""
+    tried = 0
+    for is_math, piece in reversed(_segments(text[-_PROSE_TAIL_CHARS:])):
+        runs = [piece] if is_math else list(reversed(_PROSE_WORD.split(piece)))
+        for run in runs:
+            candidate = run.strip(" \t\n.,;:!?")
+            if not candidate or not _VALUE_HINT.search(candidate):
+                continue
+            if is_math:
+                return candidate
+            if "=" in candidate and not _LETTERS.search(candidate):  # 16 - 3 = 13: the computation's result
+                candidate = candidate.rsplit("=", 1)[1].strip()
+            tried += 1
+            if tried <= _MAX_PROSE_CANDIDATES and is_bare_answer(candidate):
+                return candidate
+            numbers = _NUMBER.findall(candidate)
+            if numbers:
+                return numbers[-1].rstrip(",")
+    return None

@@ -7,14 +7,16 @@ Imports only ``verimath.answers`` modules and ``verimath.errors``.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
 from verimath.answers._budget import MAX_ANSWER_CHARS, MAX_RESPONSE_CHARS, Budget
 from verimath.answers._lexer import normalise
-from verimath.answers.compare import equivalent
-from verimath.answers.extract import extract
+from verimath.answers.compare import Match, equivalent
+from verimath.answers.extract import extract, is_bare_answer
 from verimath.answers.parse import parse
+from verimath.answers.values import Number, Value
 from verimath.errors import BudgetExceeded, InputError
 
 
@@ -38,9 +40,11 @@ class Verdict:
 def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bool = True) -> Verdict:
     """Grade a model response against a gold answer within ``budget`` seconds; never raises.
 
-    ``prediction`` is a full model response whose final answer is found with ``extract`` (pass
-    ``extract_answer=False`` when it already is the bare answer). ``gold`` is the reference answer, bare or
-    itself wrapped in ``\\boxed{}``. The equivalence policy is ``equivalent``'s.
+    ``prediction`` is a full model response or a bare answer: a text that parses whole as an answer is graded
+    whole, otherwise its final answer is found with ``extract`` (pass ``extract_answer=False`` when it already
+    is the bare answer). ``gold`` is read the same way (bare, boxed, or a worked solution). The equivalence
+    policy is ``equivalent``'s; in addition a gold written with a base subscript (``1011_2``) accepts the same
+    digits without it (``1011``), as the question asked for that base.
     """
     start = time.perf_counter()
     extracted: str | None = None
@@ -53,14 +57,16 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
             return verdict(False, "error", "prediction and gold must be strings")
         deadline = Budget(budget)
         response = prediction[-MAX_RESPONSE_CHARS:]
-        extracted = extract(response) if extract_answer else response
+        extracted = _answer_in(response) if extract_answer else response
         if extracted is None:
             return verdict(False, "no-answer", "no final answer found in the prediction")
-        gold_answer = extract(gold) if "\\boxed" in gold or "\\fbox" in gold else gold
-        if gold_answer is None:
-            return verdict(False, "error", "the gold answer has an empty \\boxed{}")
+        gold_answer = _answer_in(gold) or gold
         if len(extracted) > MAX_ANSWER_CHARS:
             return verdict(False, "too-long", f"answer longer than {MAX_ANSWER_CHARS} characters")
+        for side, text in (("prediction", extracted), ("gold", gold_answer)):
+            control = _CONTROL.search(text)
+            if control is not None:
+                return verdict(False, "parse-error", f"{side}: control character U+{ord(control.group()):04X}")
         if normalise(extracted) == normalise(gold_answer):
             return verdict(True, "string")
         try:
@@ -71,7 +77,7 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
             value = parse(extracted)
         except InputError as e:
             return verdict(False, "parse-error", f"prediction: {e}")
-        match = equivalent(value, gold_value, budget=deadline)
+        match = _digits_of_based_gold(value, gold_value) or equivalent(value, gold_value, budget=deadline)
         return verdict(match.equal, match.method, match.reason)
     except BudgetExceeded as e:
         return verdict(False, "deadline", str(e))
@@ -79,3 +85,22 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
         return verdict(False, "error", "input nested too deeply")
     except Exception as e:  # the contract is "never an exception to the caller"
         return verdict(False, "error", f"{type(e).__name__}: {e}")
+
+
+# Control characters never belong to an answer (tab, newline and carriage return are spacing).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _answer_in(text: str) -> str | None:
+    """The answer a text states: all of it when it is a bare answer, else what ``extract`` finds."""
+    return text.strip() if is_bare_answer(text) else extract(text)
+
+
+def _digits_of_based_gold(value: Value, gold: Value) -> Match | None:
+    """A gold ``1011_2`` accepts ``1011``: the same digits, the base left implicit as the question set it."""
+    if not (isinstance(gold, Number) and gold.base not in (None, 10) and isinstance(value, Number)
+            and value.base is None and value.exact and value.value.denominator == 1 and value.value >= 0):
+        return None
+    if str(value.value.numerator) != gold.digits:
+        return None
+    return Match(True, "base", f"the digits of {gold.digits}_{gold.base}, the base left implicit")

@@ -30,6 +30,8 @@ from verimath.answers._convert import to_value
 from verimath.answers._lexer import FUNCTIONS, Tok, normalise, tokenize
 from verimath.answers.values import (
     Node,
+    Number,
+    SolutionList,
     Text,
     Value,
 )
@@ -38,7 +40,7 @@ from verimath.errors import InputError
 _RELOPS = {
     "=": "=", "==": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "!=": "!=",
     "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=", "\\geqslant": ">=",
-    "\\lt": "<", "\\gt": ">", "\\ne": "!=", "\\neq": "!=", "\\approx": "=", "\\in": "in", "\\equiv": "=",
+    "\\lt": "<", "\\gt": ">", "\\ne": "!=", "\\neq": "!=", "\\approx": "≈", "\\in": "in", "\\equiv": "=",
 }
 _GREEK = frozenset(
     ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega"]
@@ -176,6 +178,11 @@ class _Parser:
                 self.next()
                 d = self.unary()
                 factors = [Node("div", (_mul(factors), d))]
+            elif (t.kind == "num" and len(factors) == 1 and _is_int_lit(factors[0])
+                  and self.toks[self.i - 1].kind == "num" and self.at_plain_fraction()):  # mixed number 11 6/6
+                numerator = _number(self.next().text)
+                self.next()
+                factors = [Node("add", (factors[0], Node("div", (numerator, _number(self.next().text)))))]
             elif self.starts_factor(t):
                 prev = self.toks[self.i - 1]
                 f = self.power()
@@ -187,6 +194,12 @@ class _Parser:
             else:
                 break
         return _mul(factors)
+
+    def at_plain_fraction(self) -> bool:
+        """Whether the next tokens are ``p/q`` with integer literals (the fraction of a mixed number)."""
+        p, slash, q = self.peek(), self.peek(1), self.peek(2)
+        return (p.text.isdigit() and slash.kind == "op" and slash.text == "/" and q.kind == "num"
+                and q.text.isdigit() and self.peek(3).text not in ("^", "!", "_"))
 
     def starts_factor(self, t: Tok) -> bool:
         if t.kind == "id":
@@ -239,6 +252,9 @@ class _Parser:
             if self.at("op", "!"):
                 self.next()
                 node = Node("fact", (node,))
+            elif self.at("op", "%"):
+                self.next()
+                node = Node("pct", (node,))
             elif self.at("op", "_"):
                 self.next()
                 node = self.subscript(node, tok)
@@ -392,6 +408,8 @@ class _Parser:
             return Node("binom", (n, self.arg()))
         if c in _CONSTS:
             return Node("const", (_CONSTS[c],))
+        if c == "\\ldots":  # an ellipsis: an item of its own, equal only to another ellipsis
+            return Node("sym", ("…",))
         if c in ("\\emptyset", "\\varnothing"):
             return Node("set", ())
         if c == "\\{":
@@ -517,6 +535,7 @@ def _repeating(text: str, rep: str) -> Fraction:
     return base + Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(frac))
 
 
+_DECIMAL_COMMA = re.compile(r"(\d+),(\d+)")
 _TEXT_CMD = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|hbox)(?![a-zA-Z])")
 
 
@@ -524,6 +543,12 @@ def _text_value(text: str) -> Text:
     s = _TEXT_CMD.sub(" ", normalise(text))
     s = " ".join(s.replace("{", " ").replace("}", " ").split()).strip(" .").lower()
     return Text(s)
+
+
+def _is_decimal_comma(whole: str, frac: str) -> bool:
+    """``2,74``, ``0,111``, ``1000,99`` may be decimals; ``1,000`` is a thousand and ``3,5`` a list of two."""
+    thousands = len(frac) == 3 and len(whole) <= 3 and not whole.startswith("0")
+    return not thousands and (len(frac) >= 2 or whole == "0")
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -541,8 +566,15 @@ def parse(text: str) -> Value:
     s = normalise(text)
     if not s:
         raise _err("empty answer")
+    comma = _DECIMAL_COMMA.fullmatch(s)
+    if comma is not None and _is_decimal_comma(comma.group(1), comma.group(2)):
+        whole, frac = comma.group(1), comma.group(2)  # the numbers 2 and 74, or (against one number) 2.74
+        decimal = _number(f"{whole}.{frac}")
+        return SolutionList((Number(Fraction(int(whole))), Number(Fraction(int(frac)))),
+                            Number(*decimal.args))  # type: ignore[arg-type]
     toks = tokenize(s)
-    if toks and all(t.kind in ("word", "sep", "id") for t in toks) and any(t.kind == "word" for t in toks):
+    if toks and all(t.kind in ("word", "sep", "id") for t in toks) and any(
+            t.kind == "word" or len(t.text) > 1 for t in toks):  # "Friday", "NO", "AB": text
         return _text_value(s)
     try:
         return to_value(_Parser(toks).answer())
