@@ -171,8 +171,9 @@ def _one(node: Node) -> Value:
                 raise _err("\\cup of something that is not an interval or set")
             parts.append(v)
         return Union(tuple(parts))
-    if op == "matrix":
-        return Matrix(tuple(tuple(_scalar_of(x) for x in row) for row in a))  # type: ignore[attr-defined]
+    if op == "matrix" or (op in ("add", "mul", "neg") and _holds_matrix(node)):  # A + B, AB, 2A: computed
+        rows = _matrix_rows(node)
+        return Matrix(tuple(tuple(_scalar_of(x) for x in row) for row in rows))
     if op == "rel":
         ops, sides = _settled(a[0], a[1:])  # type: ignore[arg-type]
         if len(sides) == 1:
@@ -209,6 +210,47 @@ def _settled(ops: tuple[str, ...], sides: tuple[object, ...]) -> tuple[tuple[str
     if not any(symbols(x) for x in sides):  # a computation between constants: its result
         return (), (sides[-1],)
     return ops, sides
+
+
+def _holds_matrix(node: Node) -> bool:
+    return node.op == "matrix" or (node.op in ("add", "mul", "neg") and any(
+        isinstance(x, Node) and _holds_matrix(x) for x in node.args))
+
+
+Rows = tuple[tuple[Node, ...], ...]
+
+
+def _matrix_rows(node: Node) -> Rows:
+    """The entries of a matrix expression (sums, products, scalar multiples of matrices) as trees."""
+    if node.op == "matrix":
+        return node.args  # type: ignore[return-value]
+    if node.op == "neg":
+        return tuple(tuple(Node("neg", (x,)) for x in row) for row in _matrix_rows(node.args[0]))  # type: ignore[arg-type]
+    if node.op == "add":
+        if not all(isinstance(x, Node) and _holds_matrix(x) for x in node.args):
+            raise _err("a matrix plus a number")
+        terms = [_matrix_rows(x) for x in node.args]  # type: ignore[arg-type]
+        if len({(len(t), len(t[0])) for t in terms}) != 1:
+            raise _err("a sum of matrices of different shapes")
+        return tuple(tuple(Node("add", tuple(t[i][j] for t in terms)) for j in range(len(terms[0][0])))
+                     for i in range(len(terms[0])))
+    product: Rows | None = None
+    scalars: list[Node] = []
+    for factor in node.args:
+        if isinstance(factor, Node) and _holds_matrix(factor):
+            rows = _matrix_rows(factor)
+            product = rows if product is None else _matmul(product, rows)
+        else:
+            scalars.append(factor)  # type: ignore[arg-type]
+    assert product is not None
+    return tuple(tuple(Node("mul", (*scalars, x)) if scalars else x for x in row) for row in product)
+
+
+def _matmul(a: Rows, b: Rows) -> Rows:
+    if len(a[0]) != len(b):
+        raise _err(f"a {len(a)}x{len(a[0])} matrix times a {len(b)}x{len(b[0])} matrix")
+    return tuple(tuple(Node("add", tuple(Node("mul", (a[i][k], b[k][j])) for k in range(len(b))))
+                       for j in range(len(b[0]))) for i in range(len(a)))
 
 
 def _is_variable_tuple(node: object) -> bool:

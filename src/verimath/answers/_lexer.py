@@ -7,6 +7,7 @@ Imports nothing from verimath.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -70,6 +71,7 @@ _LETTERS = re.compile(r"[a-zA-Z]{2}|[a-zA-Z]\.")
 _CHOICE = re.compile(r"\(?\s*([A-J])\s*\)?\.?")
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalise(text: str) -> str:
     """Remove what never changes an answer's value: math delimiters, sizing, spacing, currency, degrees."""
     s = text.strip()

@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import re
 
+from verimath.answers._budget import MAX_ANSWER_CHARS
 from verimath.answers.parse import parse
 from verimath.answers.values import Text
 from verimath.errors import InputError
 
-__all__ = ["extract", "is_bare_answer"]
+__all__ = ["extract", "is_bare_answer", "looks_bare"]
 
 # A stated answer: the phrase, then an optional colon/"is", then the rest of the line.
 _STATED = re.compile(
@@ -49,6 +50,7 @@ _STATED_CHOICE = re.compile(
     + r"|(?i:\b(?:option|choice)\s+)" + _LETTER + r"(?i:\s+is\s+(?:the\s+)?(?:correct|right|true))"
     + r"|(?i:\bI\s+(?:choose|pick|select|go\s+with)\s+(?:option\s+|choice\s+)?)" + _LETTER
 )
+_FINAL_AFTER_BOX = re.compile(r"final\s+answer\s*(?:is|:)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(?P<answer>[^*\n]{1,200})\*\*")
 _CHOICE_LINE = re.compile(r"^\s*\(?(?P<letter>[A-J])\)?[.:]?\s*$")
 _NUMBER = re.compile(r"(?<![A-Za-z\d.])-?(?:\d[\d,]*(?:\.\d+)?(?:/\d+)?|\.\d+)(?!\d)")
@@ -57,12 +59,17 @@ _NUMBER = re.compile(r"(?<![A-Za-z\d.])-?(?:\d[\d,]*(?:\.\d+)?(?:/\d+)?|\.\d+)(?
 _SENTENCE_END = re.compile(r"\.(?:\s|$)(?!\d)|,?\s+(?:since|because|which|as|where|given)\b", re.IGNORECASE)
 # What may stand between boxes that list one answer in parts.
 _BOX_CONNECTOR = re.compile(
-    r"(?:[\s$,;]|\\[()\[\]]|\\q?quad(?![a-zA-Z])|\\[,;:! ]|\b(?:and|or)\b"
-    r"|\\text\s*\{\s*(?:[\w()]+\s+){0,4}(?:and|or)?\s*\}|[A-Za-z]+\s+(?=(?:and|or)\b)"
-    r"|[A-Za-z](?:_\{?\w{1,4}\}?)?\s*=)*",
+    r"(?:[\s$,;]|\\[()\[\]]|\\q?quad(?![a-zA-Z])|\\[,;:! ]|\b(?:and|or)\b|[A-Za-z]+\s+(?=(?:and|or)\b)"
+    r"|[A-Za-z]_\{?\w{1,4}\}?\s*=)*",
     re.IGNORECASE,
 )
+# ``\\quad \\text{and} \\quad`` between boxes lists parts of one answer; a bare ``\\text{ and }`` is MATH's way
+# of offering alternatives ("either point is correct"), read as the last box.
+_TEXT_CONNECTOR = re.compile(r"\\text\s*\{\s*(?:[\w()]+\s+){0,4}(?:and|or)?\s*\}", re.IGNORECASE)
 _MAX_CONNECTOR_CHARS = 120
+_CHOICE_TAIL_CHARS = 1000
+_CHOICE_WORDS = ("option", "choice", "choose", "pick", "select", "go with", "correct answer",
+                 "right answer", "best answer", "final answer")
 _BRACE_TOKENS = re.compile(r"\\.|[{}]", re.DOTALL)
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
 # A final answer stands at the end of a response: the rules read only its last 32 KiB (after reasoning is
@@ -89,10 +96,13 @@ def extract(response: str) -> str | None:
     if not response:
         return None
     text = _strip_reasoning(response)[-_TAIL_CHARS:]
-    boxes, statement = _last_boxes(text), _last_statement(text)
-    if boxes is not None and not (statement is not None and statement[0] > boxes[0]):
-        return boxes[1]
-    if statement is not None:  # also a "Final Answer: ..." written after the last box
+    boxes = _last_boxes(text)
+    if boxes is not None:
+        final = _FINAL_AFTER_BOX.search(text, boxes[0])  # Minerva's "Final Answer: ..." after a box wins
+        statement = _stated(text[final.start():]) if final is not None else None
+        return statement[1] if statement is not None and _VALUE_HINT.search(statement[1]) else boxes[1]
+    statement = _last_statement(text)
+    if statement is not None:
         return statement[1]
     for rule in (_last_bold, _last_choice, _last_value):
         found = rule(text)
@@ -101,12 +111,20 @@ def extract(response: str) -> str | None:
     return None
 
 
-def is_bare_answer(text: str) -> bool:
-    """Whether ``text`` is an answer by itself rather than a response: it parses whole and is not prose."""
-    if any(mark in text for mark in _RESPONSE_MARKS) or _SENTENCE_BREAK.search(text):
+def looks_bare(text: str) -> bool:
+    """Whether ``text`` looks like an answer by itself (short, no box or answer phrase, not sentences of prose);
+    cheap: nothing is parsed."""
+    if len(text) > MAX_ANSWER_CHARS or any(mark in text for mark in _RESPONSE_MARKS):
+        return False
+    if _SENTENCE_BREAK.search(text):
         return False
     words = [w for w in _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", text)) if w.lower() not in ("and", "or")]
-    if len(words) > _MAX_BARE_WORDS:
+    return len(words) <= _MAX_BARE_WORDS
+
+
+def is_bare_answer(text: str) -> bool:
+    """Whether ``text`` is an answer by itself rather than a response: it looks bare and parses whole."""
+    if not looks_bare(text):
         return False
     try:
         value = parse(text)
@@ -178,6 +196,8 @@ def _last_boxes(text: str) -> tuple[int, str] | None:
     parts = [good[-1]]
     for box in reversed(good[:-1]):
         gap = text[box[1]:parts[-1][0]]
+        if "quad" in gap:
+            gap = _TEXT_CONNECTOR.sub(" ", gap)
         if len(gap) > _MAX_CONNECTOR_CHARS or not _BOX_CONNECTOR.fullmatch(gap):
             break
         parts.append(box)
@@ -190,7 +210,7 @@ def _clean(answer: str) -> str:
     end = _SENTENCE_END.search(answer)
     if end is not None:
         answer = answer[:end.start()]
-    answer = answer.strip().strip("*").strip()
+    answer = answer.strip().strip("*").replace('\\"', '"').strip().strip('"').strip()
     for left, right in (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")):
         if (len(answer) > len(left) + len(right) and answer.startswith(left) and answer.endswith(right)
                 and right not in answer[len(left):-len(right)]):
@@ -217,7 +237,9 @@ def _stated(text: str) -> tuple[int, str] | None:
 def _last_statement(text: str) -> tuple[int, str] | None:
     """The later of the last stated answer and the last stated choice, with where it stands."""
     stated = _stated(text)
-    choices = list(_STATED_CHOICE.finditer(text))
+    offset = max(0, len(text) - _CHOICE_TAIL_CHARS)  # a stated choice ends a response
+    tail = text[offset:].lower()
+    choices = list(_STATED_CHOICE.finditer(text, offset)) if any(w in tail for w in _CHOICE_WORDS) else []
     if choices and (stated is None or choices[-1].start() > stated[0]):
         last = choices[-1]
         return last.start(), next(g for g in last.groups() if g)

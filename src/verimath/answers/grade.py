@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from verimath.answers._budget import MAX_ANSWER_CHARS, MAX_RESPONSE_CHARS, Budget
 from verimath.answers._lexer import normalise
 from verimath.answers.compare import Match, equivalent
-from verimath.answers.extract import extract, is_bare_answer
+from verimath.answers.extract import extract, looks_bare
 from verimath.answers.parse import parse
 from verimath.answers.values import Number, Value
 from verimath.errors import BudgetExceeded, InputError
@@ -57,10 +57,14 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
             return verdict(False, "error", "prediction and gold must be strings")
         deadline = Budget(budget)
         response = prediction[-MAX_RESPONSE_CHARS:]
-        extracted = _answer_in(response) if extract_answer else response
+        gold_answer = gold.strip() if looks_bare(gold) else extract(gold) or gold
+        bare = looks_bare(response)
+        if not extract_answer or (bare and normalise(response) == normalise(gold_answer)):
+            extracted = response
+        else:
+            extracted = response.strip() if bare and _parses(response) else extract(response)
         if extracted is None:
             return verdict(False, "no-answer", "no final answer found in the prediction")
-        gold_answer = _answer_in(gold) or gold
         if len(extracted) > MAX_ANSWER_CHARS:
             return verdict(False, "too-long", f"answer longer than {MAX_ANSWER_CHARS} characters")
         for side, text in (("prediction", extracted), ("gold", gold_answer)):
@@ -91,11 +95,6 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def _answer_in(text: str) -> str | None:
-    """The answer a text states: all of it when it is a bare answer, else what ``extract`` finds."""
-    return text.strip() if is_bare_answer(text) else extract(text)
-
-
 def _digits_of_based_gold(value: Value, gold: Value) -> Match | None:
     """A gold ``1011_2`` accepts ``1011``: the same digits, the base left implicit as the question set it."""
     if not (isinstance(gold, Number) and gold.base not in (None, 10) and isinstance(value, Number)
@@ -104,3 +103,11 @@ def _digits_of_based_gold(value: Value, gold: Value) -> Match | None:
     if str(value.value.numerator) != gold.digits:
         return None
     return Match(True, "base", f"the digits of {gold.digits}_{gold.base}, the base left implicit")
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse(text)
+    except InputError:
+        return False
+    return True

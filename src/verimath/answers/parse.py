@@ -202,7 +202,7 @@ class _Parser:
                 and q.text.isdigit() and self.peek(3).text not in ("^", "!", "_"))
 
     def starts_factor(self, t: Tok) -> bool:
-        if t.kind == "id":
+        if t.kind in ("id", "begin"):
             return True
         if t.kind == "cmd":
             return (t.text in _ATOM_CMDS or t.text[1:] in FUNCTIONS or t.text[1:] in _GREEK) and not (
