@@ -128,7 +128,7 @@ def exact(node: Node) -> Fraction:
         n, k = exact(a[0]), exact(a[1])  # type: ignore[arg-type]
         if n.denominator != 1 or k.denominator != 1 or n < 0:
             raise NotExact("binomial of non-integers")
-        if min(k, n - k) > MAX_FACTORIAL_EXACT:
+        if min(k, n - k) > MAX_FACTORIAL_EXACT or min(k, n - k) * _bits(n) > MAX_EXACT_BITS:
             raise NotExact("binomial too large to build")
         return Fraction(math.comb(int(n), int(k))) if k >= 0 else Fraction(0)
     if op == "func":
@@ -165,6 +165,10 @@ _FUNCS1 = {
     "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsec": "asec", "arccsc": "acsc", "arccot": "acot",
     "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "exp": "exp", "sqrt": "sqrt",
 }
+
+
+_PERIODIC_OR_EXPONENTIAL = frozenset({"sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh", "exp"})
+_MAX_ARGUMENT_BITS = 4096
 
 
 def _check_mag(ctx: MPContext, v: Any) -> Any:
@@ -243,6 +247,8 @@ def _odd_root_exponent(node: Node) -> Fraction | None:
 
 def _func(name: str, xs: list[Any], ctx: MPContext) -> Any:
     x = xs[0]
+    if name in _PERIODIC_OR_EXPONENTIAL and x and ctx.mag(x) > _MAX_ARGUMENT_BITS:
+        raise Huge(f"{name} of an argument too large to reduce")  # sin(10^{10^6}) needs a million digits of pi
     if name == "abs":
         return abs(x)
     if name in _FUNCS1:

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from verimath.answers import _symbolic
-from verimath.answers._budget import Budget
+from verimath.answers._budget import MAX_EXACT_BITS, Budget
 from verimath.answers._evaluate import (
     POINTS,
     Huge,
@@ -464,6 +464,8 @@ def _decimal_vs_expr(d: Number, e: Expr, budget: Budget) -> Match:
     if ctx.isinf(re_v) or ctx.isnan(re_v):
         return _no("decimal", "a decimal against an infinite value")
     sign, man, exp, _ = ctx.mpf(re_v)._mpf_
+    if abs(exp) > MAX_EXACT_BITS:
+        return _no("decimal", "the value is astronomically far from the decimal")
     exact_v = Fraction((-1) ** sign * man) * (Fraction(2) ** exp)
     return _decimal_rule(d, exact_v)
 

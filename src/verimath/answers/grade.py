@@ -59,7 +59,8 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
         response = prediction[-MAX_RESPONSE_CHARS:]
         gold_answer = gold.strip() if looks_bare(gold) else extract(gold) or gold
         bare = looks_bare(response)
-        if not extract_answer or (bare and normalise(response) == normalise(gold_answer)):
+        if not extract_answer or (bare and (_CONTROL.search(response) is not None  # garbage stays garbage
+                                            or normalise(response) == normalise(gold_answer))):
             extracted = response
         else:
             extracted = response.strip() if bare and _parses(response) else extract(response)

@@ -53,6 +53,8 @@ _ATOM_CMDS = frozenset({"\\frac", "\\sqrt", "\\binom", "\\pi", "\\infty", "\\lfl
                         "\\emptyset", "\\varnothing", "\\vert", "\\lvert"})
 _CONSTS = {"\\pi": "pi", "\\infty": "inf"}
 _VARIADIC = frozenset({"gcd", "lcm", "max", "min"})
+_MAX_EXACT_EXPONENT = 10_000
+"""Largest power of ten in a literal (``1.5e3``) that is built as an exact rational."""
 ONE, ZERO = Node("num", (Fraction(1),)), Node("num", (Fraction(0),))
 
 
@@ -518,6 +520,8 @@ def _number(text: str) -> Node:
     """A numeric literal; decimals keep their stated precision (half a unit of the last digit) and digit count."""
     mant, _, exp = text.lower().partition("e")
     e = int(exp) if exp else 0
+    if abs(e) > _MAX_EXACT_EXPONENT:  # 1e999999999: never materialised, compared by magnitude
+        return Node("mul", (_number(mant), Node("pow", (_num(10), _num(e)))))
     if "." not in mant and not exp:
         return _num(int(mant))
     whole, _, frac = mant.partition(".")
