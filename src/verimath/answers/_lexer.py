@@ -24,6 +24,8 @@ class Tok:
     end: int
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters never belong to an answer (tab, newline and carriage return are spacing)."""
 _REMOVE = re.compile(
     r"\\(?:left|right)(?![a-zA-Z])\.?|\\(?:displaystyle|textstyle|limits|[bB]igg?[lr]?|"
     r"hspace\*?\{[^}]*\}|phantom\{[^}]*\})(?![a-zA-Z])|(?<!\\)\\[!,;:]"

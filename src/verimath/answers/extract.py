@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 
 from verimath.answers._budget import MAX_ANSWER_CHARS
+from verimath.answers._lexer import CONTROL
 from verimath.answers.parse import parse
 from verimath.answers.values import Text
 from verimath.errors import InputError
@@ -84,6 +85,7 @@ _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 # A word of prose: two or more letters (or letters then digits, AZYUK2A) not part of a command.
 _PROSE_WORD = re.compile(r"(?<![\\a-zA-Z0-9])[A-Za-z]+\d[A-Za-z0-9]*|(?<![\\a-zA-Z])[A-Za-z]{2,}(?![a-zA-Z])")
 _LETTERS = re.compile(r"[A-Za-z]")
+
 _VALUE_HINT = re.compile(r"\d|\\[a-zA-Z]")
 _MAX_PROSE_CANDIDATES = 8
 _MAX_BARE_WORDS = 3
@@ -116,9 +118,10 @@ def looks_bare(text: str) -> bool:
     cheap: nothing is parsed."""
     if len(text) > MAX_ANSWER_CHARS or any(mark in text for mark in _RESPONSE_MARKS):
         return False
-    if _SENTENCE_BREAK.search(text):
+    if _SENTENCE_BREAK.search(text) or ("\n" in text.strip() and "\\begin" not in text):  # lines of working
         return False
-    words = [w for w in _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", text)) if w.lower() not in ("and", "or")]
+    words = [w for w in _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", text))
+             if w.lower() not in ("and", "or") and not (w.isupper() and len(w) <= 3)]  # AB is a name
     return len(words) <= _MAX_BARE_WORDS
 
 
@@ -297,8 +300,8 @@ def _last_value(text: str) -> str | None:
         runs = [piece] if is_math else list(reversed(_PROSE_WORD.split(piece)))
         for run in runs:
             candidate = run.strip(" \t\n.,;:!?")
-            if not candidate or not _VALUE_HINT.search(candidate):
-                continue
+            if not candidate or not _VALUE_HINT.search(candidate) or CONTROL.search(candidate):
+                continue  # control characters are garbage, never an answer
             if is_math:
                 return candidate
             if "=" in candidate and not _LETTERS.search(candidate):  # 16 - 3 = 13: the computation's result

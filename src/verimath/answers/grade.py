@@ -7,12 +7,11 @@ Imports only ``verimath.answers`` modules and ``verimath.errors``.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
 from verimath.answers._budget import MAX_ANSWER_CHARS, MAX_RESPONSE_CHARS, Budget
-from verimath.answers._lexer import normalise
+from verimath.answers._lexer import CONTROL, normalise
 from verimath.answers.compare import Match, equivalent
 from verimath.answers.extract import extract, looks_bare
 from verimath.answers.parse import parse
@@ -59,7 +58,7 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
         response = prediction[-MAX_RESPONSE_CHARS:]
         gold_answer = gold.strip() if looks_bare(gold) else extract(gold) or gold
         bare = looks_bare(response)
-        if not extract_answer or (bare and (_CONTROL.search(response) is not None  # garbage stays garbage
+        if not extract_answer or (bare and (CONTROL.search(response) is not None  # garbage stays garbage
                                             or normalise(response) == normalise(gold_answer))):
             extracted = response
         else:
@@ -69,7 +68,7 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
         if len(extracted) > MAX_ANSWER_CHARS:
             return verdict(False, "too-long", f"answer longer than {MAX_ANSWER_CHARS} characters")
         for side, text in (("prediction", extracted), ("gold", gold_answer)):
-            control = _CONTROL.search(text)
+            control = CONTROL.search(text)
             if control is not None:
                 return verdict(False, "parse-error", f"{side}: control character U+{ord(control.group()):04X}")
         if normalise(extracted) == normalise(gold_answer):
@@ -90,10 +89,6 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
         return verdict(False, "error", "input nested too deeply")
     except Exception as e:  # the contract is "never an exception to the caller"
         return verdict(False, "error", f"{type(e).__name__}: {e}")
-
-
-# Control characters never belong to an answer (tab, newline and carriage return are spacing).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _digits_of_based_gold(value: Value, gold: Value) -> Match | None:
