@@ -22,6 +22,8 @@ DISAGREEMENTS = {
     76: "{1,3} is TeX grouping around the two numbers 1 and 3; (1,3) is a point or an open interval: "
         "two answers are not one pair",
     169: "\\zzz is no LaTeX command: a gold that cannot be read grades nothing correct",
+    215: "the gold's \\boxed never closes: a cut-off answer states nothing, and a gold that cannot be read "
+         "grades nothing correct",
     235: "boxes separated by prose (\\text{ for part (a) and }) answer separate parts: verimath reads the last "
          "box, (1, 1), as it reads MATH's '\\boxed{A} \\text{ and } \\boxed{B}' (alternatives, either correct); "
          "only connectors (and, commas, \\quad\\text{and}\\quad) join boxes into one list",

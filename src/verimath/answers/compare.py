@@ -89,8 +89,8 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
     - **Stated decimals** match an exact value when they agree to within half a unit of their last stated digit
       and state at least 3 significant digits: ``0.866`` = ``\\sqrt3/2``, ``0.3`` ≠ ``1/3``, ``1e-7`` ≠ ``0``.
       Two decimals compare by the coarser one's rule (``2.50`` = ``2.5``).
-    - A number with a **base subscript** (``1011_2``) equals the same numeral with the subscript dropped
-      (``1011``), not the decimal conversion (``11``) — the question asked for base 2.
+    - A number with a **base subscript** is a numeral in that base: ``1011_2`` = ``11``; the reason says what
+      was compared (``1011_2 is 11 in base ten``). (``grade`` also accepts ``1011`` for a gold ``1011_2``.)
     - **Constant expressions** (``\\sqrt{3}/2``, ``2\\pi``, ``3+4i``) compare numerically at 50 digits with a
       relative tolerance of 1e-40; a difference that shrinks when re-evaluated at 110 digits is a rounding
       residue (``\\sin\\pi`` = ``0``). Values too large to evaluate (``10^{10^{10}}``) compare by logarithm.
@@ -417,16 +417,10 @@ def _numbers(a: Number, b: Number) -> Match:
                            precision=None if pct.precision is None else pct.precision / 100)
         m = _numbers(fraction, other)
         return Match(m.equal, "percent", f"{pct} read as {fraction}" + ("" if m.equal else f": {m.reason}"))
-    if (a.base or 10) != (b.base or 10):
-        based, plain = (a, b) if a.base not in (None, 10) else (b, a)
-        if plain.base not in (None, 10) or not plain.exact:
-            return _no("base", "numbers written in different bases")
-        try:
-            as_written = Fraction(int(str(plain.value), based.base)) if plain.value.denominator == 1 else None
-        except ValueError:
-            as_written = None
-        equal = as_written == based.value
-        return Match(equal, "base", "" if equal else f"{plain} read in base {based.base} is not {based}")
+    if (a.base or 10) != (b.base or 10) and a.exact and b.exact:  # 11_2 is the number 3
+        equal = a.value == b.value
+        return Match(equal, "base", "; ".join(_in_base_ten(n) for n in (a, b) if n.base not in (None, 10))
+                     + ("" if equal else f"; {replace(a, base=None)} ≠ {replace(b, base=None)}"))
     if a.value == b.value:
         return _yes("exact")
     if a.exact and b.exact:
@@ -434,6 +428,10 @@ def _numbers(a: Number, b: Number) -> Match:
         return _no("exact", f"{shown[0]} ≠ {shown[1]}" if "≈" not in "".join(shown) else "different exact values")
     coarse, other = (a, b) if (b.precision is None or (a.precision or 0) >= b.precision) else (b, a)
     return _decimal_rule(coarse, other.value)
+
+
+def _in_base_ten(n: Number) -> str:
+    return f"{n.digits}_{n.base} is {replace(n, base=None)} in base ten"
 
 
 def _decimal_rule(d: Number, x: Any) -> Match:

@@ -36,7 +36,7 @@ from verimath.answers.parse import parse
 from verimath.answers.values import Text
 from verimath.errors import InputError
 
-__all__ = ["extract", "is_bare_answer", "looks_bare"]
+__all__ = ["extract", "has_prose", "is_bare_answer", "looks_bare"]
 
 # A stated answer: the phrase, then an optional colon/"is", then the rest of the line.
 _STATED = re.compile(
@@ -99,6 +99,8 @@ def extract(response: str) -> str | None:
         return None
     text = _strip_reasoning(response)[-_TAIL_CHARS:]
     boxes = _last_boxes(text)
+    if boxes is not None and not boxes[1]:
+        return None
     if boxes is not None:
         final = _FINAL_AFTER_BOX.search(text, boxes[0])  # Minerva's "Final Answer: ..." after a box wins
         statement = _stated(text[final.start():]) if final is not None else None
@@ -120,9 +122,16 @@ def looks_bare(text: str) -> bool:
         return False
     if _SENTENCE_BREAK.search(text) or ("\n" in text.strip() and "\\begin" not in text):  # lines of working
         return False
+    if _STATED_CHOICE.search(text):  # "Option D is correct."
+        return False
     words = [w for w in _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", text))
              if w.lower() not in ("and", "or") and not (w.isupper() and len(w) <= 3)]  # AB is a name
     return len(words) <= _MAX_BARE_WORDS
+
+
+def has_prose(text: str) -> bool:
+    """Whether ``text`` holds a word of prose (not a command, a name such as ``AB``, or ``\\text{}``)."""
+    return any(not (w.isupper() and len(w) <= 3) for w in _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", text)))
 
 
 def is_bare_answer(text: str) -> bool:
@@ -136,7 +145,7 @@ def is_bare_answer(text: str) -> bool:
     return not (isinstance(value, Text) and len(value.text.split()) > _MAX_BARE_WORDS)
 
 
-_TEXT_GROUPS = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|operatorname)\s*\{[^{}]*\}")
+_TEXT_GROUPS = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|operatorname|begin|end)\s*\{[^{}]*\}")
 
 
 def _strip_reasoning(text: str) -> str:
@@ -193,8 +202,8 @@ def _last_boxes(text: str) -> tuple[int, str] | None:
         span = _box_content(text, start + 1, braces)
         if span is not None and span[0].strip():
             good.append((start, span[1], span[0].strip()))
-    if not good:
-        return None
+    if not good:  # a box that never closes is a cut-off answer: no answer, not the number before it
+        return (starts[-1], "") if any(_box_content(text, k + 1, braces) is None for k in starts) else None
     # Boxes joined only by connectors (``\\boxed{1}, \\boxed{2}``, "and", "or") are one answer in parts.
     parts = [good[-1]]
     for box in reversed(good[:-1]):
@@ -293,6 +302,15 @@ def _segments(text: str) -> list[tuple[bool, str]]:
     return pieces
 
 
+def _balanced(text: str) -> bool:
+    depth = 0
+    for match in _BRACE_TOKENS.finditer(text):
+        depth += {"{": 1, "}": -1}.get(match.group(), 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _last_value(text: str) -> str | None:
     """The last value in prose: a math span or a run of math between words, else the last number."""
     tried = 0
@@ -300,8 +318,9 @@ def _last_value(text: str) -> str | None:
         runs = [piece] if is_math else list(reversed(_PROSE_WORD.split(piece)))
         for run in runs:
             candidate = run.strip(" \t\n.,;:!?")
-            if not candidate or not _VALUE_HINT.search(candidate) or CONTROL.search(candidate):
-                continue  # control characters are garbage, never an answer
+            if (not candidate or not _VALUE_HINT.search(candidate) or CONTROL.search(candidate)
+                    or not _balanced(candidate)):
+                continue  # control characters and broken braces are garbage, never an answer
             if is_math:
                 return candidate
             if "=" in candidate and not _LETTERS.search(candidate):  # 16 - 3 = 13: the computation's result

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from verimath.answers._budget import MAX_ANSWER_CHARS, MAX_RESPONSE_CHARS, Budget
 from verimath.answers._lexer import CONTROL, normalise
 from verimath.answers.compare import Match, equivalent
-from verimath.answers.extract import extract, looks_bare
+from verimath.answers.extract import extract, has_prose, looks_bare
 from verimath.answers.parse import parse
 from verimath.answers.values import Number, Value
 from verimath.errors import BudgetExceeded, InputError
@@ -62,7 +62,8 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
                                             or normalise(response) == normalise(gold_answer))):
             extracted = response
         else:
-            extracted = response.strip() if bare and _parses(response) else extract(response)
+            whole = bare and (_parses(response) or not has_prose(response))  # "1+" is a broken answer, not prose
+            extracted = response.strip() if whole else extract(response)
         if extracted is None:
             return verdict(False, "no-answer", "no final answer found in the prediction")
         if len(extracted) > MAX_ANSWER_CHARS:

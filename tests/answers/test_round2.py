@@ -1,0 +1,93 @@
+"""Regression tests for answer-engine round 2 (issue 11), one group per class of input.
+
+Each case is (prediction, gold, correct) through ``grade``: predictions are bare answers or whole responses,
+as users hand them over. The classes: bare answers graded whole, response endings, notation, policy, garbage.
+(Bounded work, class 5, is ``test_fuzz.py``.)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from verimath.answers import grade
+
+BARE_ANSWERS = [
+    ("1.5e3", "1500", True), ("1.5 \\times 10^{3}", "1500", True), ("2\\frac{1}{2}", "\\frac52", True),
+    ("11 + 4/9", "\\frac{103}{9}", True), ("\\pm\\frac{10}{9}", "\\frac{10}{9}, -\\frac{10}{9}", True),
+    ("1 000", "1000", True), ("\\cos(0)", "1", True), ("\\cos(0)", "0", False), ("1+", "1", False),
+    ("\\sqrt{2}", "2", False), ("-\\frac{3}{4}", "4", False), ("x^2", "2", False), ("\\pi/2", "2", False),
+    ("x \\in [0, 1)", "[0,1)", True), ("(1,2)", "2", False), ("\\frac{10}{9}", "10/9", True),
+    ("Therefore the probability is \\frac{3}{4}.", "\\frac34", True),
+    ("So the side is 2\\sqrt{3} units long.", "2\\sqrt3", True),
+    ("We get 16 - 3 = 13 eggs.", "13", True),
+]
+
+RESPONSE_ENDINGS = [
+    ("work...\nFinal Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.", "0.5", True),
+    ("So $\\boxed{7}$.\nFinal Answer: The final answer is $8$. I hope it is correct.", "8", True),
+    ("The answer is 42.", "42", True), ("The answer is 42, since 6 times 7 is 42.", "42", True),
+    ("The answer is $5$ dollars.", "5", True), ("Thus $x = 3$ is the solution.", "3", True),
+    ("\\(\\frac{1}{2}\\)", "1/2", True), ("We find \\(x = \\frac{1}{2}\\).", "1/2", True),
+    ("$$\\boxed{1} \\quad\\text{and}\\quad \\boxed{2}$$", "1, 2", True),
+    ("so \\(\\boxed{1}\\) and \\(\\boxed{2}\\).", "2, 1", True), ("\\boxed{1} and \\boxed{2}", "1,2", True),
+    ("$y_1 = \\boxed{3}$ and $y_2 = \\boxed{4}$", "3, 4", True),
+    ("<think>the answer is 3</think>\nAfter checking, the final answer is 4.", "4", True),
+    ("<think>long reasoning 3</think> So we have 4 apples.", "4", True),
+    ("The total is **42** apples.", "42", True), ("#### 1,200", "1200", True),
+    ("The correct answer is D.", "D", True), ("The correct option is (D).", "D", True),
+    ("Option D is correct.", "(D)", True), ("I choose (B).", "B", True), ("Answer: (C)", "C", True),
+    ("The correct answer is D.", "C", False), ("AZYUK2A", "2", False),
+    ("The maximum number of points is 19. <|im_start|>user", "19", True),
+    ("Jane started growing 3 hours ago. I hope it is correct.", "3", True),
+    ("so the number is 1,000.99m²", "1000.99", True),
+]
+
+NOTATION = [
+    ("7:32", "7 : 32", True), ("\\frac{7}{32}", "7:32", True), ("1", "|AB|=1", True), ("4, 5", "AB=4, CD=5", True),
+    ("5, 4", "AB=4, CD=5", True), ("4, 6", "AB=4, CD=5", False), ("7:32", "S_{ABC}:S=7:32", True),
+    ("(5,2),(7,2)", "p=5,q=2;\\ p=7,q=2", True), ("(5,2),(2,7)", "p=5,q=2;\\ p=7,q=2", False),
+    ("\\frac{1}{\\sqrt{6}}", "\\frac{NO}{BO}=\\frac{1}{\\sqrt{6}}", True), ("NO", "\\text{no}", True),
+    ("1, 2, 3, \\ldots", "1, 2, 3", False), ("1, 2, 3, \\dots", "1,2,3,\\ldots", True),
+    ("1, 2, 3, ...", "1, 2, 3", False),
+    ("(-2, 2)", "|x| < 2", True), ("(-\\infty,-1)\\cup(1,\\infty)", "|x| > 1", True),
+    ("z \\in [-2,-1] \\cup [1,2]", "1 \\le |z| \\le 2", True), ("[-2, 2]", "1 \\le |z| \\le 2", False),
+    ("11 6/6", "6/6", False), ("11 6/6", "12", True), ("2 1/2", "2.5", True),
+    ("28 pct", "28\\%", True), ("35 cm", "35", True), ("2,74", "2.74", True), ("3,5", "3.5", False),
+    ("1000,99", "1000.99", True), ("1,000", "1000", True),
+    ("\\begin{pmatrix}1 & 2\\end{pmatrix} + \\begin{pmatrix}3 & 4\\end{pmatrix}", "\\begin{pmatrix}4 & 6\\end{pmatrix}",
+     True),
+    ("2\\begin{pmatrix}1 & 2\\end{pmatrix}", "\\begin{pmatrix}2 & 5\\end{pmatrix}", False),
+    ("\\\\frac{1}{2}", "0.5", True),
+]
+
+POLICY = [
+    ("x = 5+5+1 = 11", "x = 11", True), ("x = 5+5+1 = 11", "x = 12", False),
+    ("x = \\frac{1}{3} \\approx 0.33", "\\frac13", True), ("\\frac12 = 0.5", "0.5", True),
+    ("7 = 11a + c", "11a + c", False), ("0", "a + 3z = 0", False),
+    ("28", "28\\%", True), ("28\\%", "28\\%", True), ("0.28", "28\\%", True), ("50\\%", "0.5", True),
+    ("28", "0.28", False), ("0.29", "28\\%", False), ("28 percent", "0.28", True),
+    ("3", "11_{2}", True), ("11", "11_{2}", True), ("11_{2}", "11", False), ("4", "11_{2}", False),
+    ("\\frac{1}{2004!}", "\\frac{1}{2006!}", False), ("1 - \\frac{1}{e}", "1 + \\frac{1}{e}", False),
+    ("10001", "10000", False), ("\\sqrt[3]{x}^2", "x^{2/3}", True),
+]
+
+GARBAGE = [
+    ("\\boxed{\x01\x02\x03}", "1", False), ("\\boxed{\x07 1}", "1", False), ("\x1c1", "1", False),
+    ("\\boxed{1\x00}", "1", False), ("\\boxed{\\frac{1}{", "1", False), ("\\boxed{}}}{{1", "1", False),
+    ("{{{1", "1", False), ("\\frac{\x0b}{1}", "1", False),
+]
+
+
+@pytest.mark.parametrize(("prediction", "gold", "correct"),
+                         BARE_ANSWERS + RESPONSE_ENDINGS + NOTATION + POLICY + GARBAGE)
+def test_round_two_classes(prediction: str, gold: str, correct: bool) -> None:
+    verdict = grade(prediction, gold)
+    assert verdict.correct is correct, verdict
+
+
+def test_the_verdict_shows_the_answer_that_was_chosen_and_says_what_was_compared() -> None:
+    assert grade("1.5e3", "1500").extracted == "1.5e3"
+    assert grade("The correct option is (D).", "D").extracted == "D"
+    verdict = grade("4", "11_{2}")
+    assert "11_2" in verdict.reason or "base" in verdict.reason
+    assert grade("0.28", "28\\%").reason == "28% read as 7/25"
