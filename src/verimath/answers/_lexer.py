@@ -42,6 +42,7 @@ _DOUBLED_BACKSLASH = re.compile(r"\\\\(?=[a-zA-Z])")
 _DOLLAR = re.compile(r"\\\$|\$|\\textdollar")
 _FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
+_ANGLE = re.compile(r"\\[lr]angle(?![a-zA-Z])|[⟨⟩]")
 _REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![a-zA-Z])|\ball real numbers\b", re.IGNORECASE)
 _MATH_WRAP = re.compile(r"\\(?:mathbf|boldsymbol|mathit|bm|mathbb|mathsf|mathcal)(?![a-zA-Z])")
 
@@ -55,10 +56,10 @@ _TOKEN = re.compile(
     r"|(?P<cmd>\\[a-zA-Z]+|\\[{}|])"
     r"|(?P<word>[a-zA-Z]+)"
     r"|(?P<op><=|>=|!=|==|\\\\|[+\-*/^_()\[\]{},;|!=<>&:'%])"
-    r"|(?P<uni>[≤≥≠±∓∞π√·×÷−–∪])"
+    r"|(?P<uni>[≈≤≥≠±∓∞π√·×÷−–∪])"
 )
 
-_UNI = {"≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "±": "\\pm", "∓": "\\mp", "∞": "\\infty", "π": "\\pi",
+_UNI = {"≈": "\\approx", "≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "±": "\\pm", "∓": "\\mp", "∞": "\\infty", "π": "\\pi",
         "√": "\\sqrt", "·": "\\cdot", "×": "\\times", "÷": "\\div", "−": "-", "–": "-", "∪": "\\cup"}
 
 FUNCTIONS = frozenset(
@@ -89,8 +90,11 @@ def normalise(text: str) -> str:
     s = _PERCENT.sub(" % ", s)
     s = _DOLLAR.sub("", s)
     s = _FRAC.sub(r"\\frac", s)
+    if not s.isascii():
+        s = s.replace("²", "^{2}").replace("³", "^{3}")
     s = _BINOM.sub(r"\\binom", s)
     s = _REALS.sub(r"(-\\infty,\\infty)", s)
+    s = _ANGLE.sub(lambda m: "(" if m.group() in ("\\langle", "⟨") else ")", s)  # the vector <1, 2> is (1, 2)
     s = _MATH_WRAP.sub("", s)
     return s.strip().rstrip(".").strip()
 

@@ -86,6 +86,7 @@ _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _PROSE_WORD = re.compile(r"(?<![\\a-zA-Z0-9])[A-Za-z]+\d[A-Za-z0-9]*|(?<![\\a-zA-Z])[A-Za-z]{2,}(?![a-zA-Z])")
 _LETTERS = re.compile(r"[A-Za-z]")
 
+_MATH_SIGN = re.compile(r"[\\+\-*/^=()\[\]{}:]")  # in prose, "1,000.99m²" is a number with a unit
 _VALUE_HINT = re.compile(r"\d|\\[a-zA-Z]")
 _MAX_PROSE_CANDIDATES = 8
 _MAX_BARE_WORDS = 3
@@ -222,7 +223,7 @@ def _clean(answer: str) -> str:
     end = _SENTENCE_END.search(answer)
     if end is not None:
         answer = answer[:end.start()]
-    answer = answer.strip().strip("*").replace('\\"', '"').strip().strip('"').strip()
+    answer = answer.strip().strip("*").replace('\\"', '"').strip().strip('"').lstrip("}:* ").strip()
     for left, right in (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")):
         if (len(answer) > len(left) + len(right) and answer.startswith(left) and answer.endswith(right)
                 and right not in answer[len(left):-len(right)]):
@@ -326,7 +327,7 @@ def _last_value(text: str) -> str | None:
             if "=" in candidate and not _LETTERS.search(candidate):  # 16 - 3 = 13: the computation's result
                 candidate = candidate.rsplit("=", 1)[1].strip()
             tried += 1
-            if tried <= _MAX_PROSE_CANDIDATES and is_bare_answer(candidate):
+            if tried <= _MAX_PROSE_CANDIDATES and _MATH_SIGN.search(candidate) and is_bare_answer(candidate):
                 return candidate
             numbers = _NUMBER.findall(candidate)
             if numbers:

@@ -29,6 +29,7 @@ from verimath.answers._budget import MAX_ANSWER_CHARS, MAX_DEPTH
 from verimath.answers._convert import to_value
 from verimath.answers._lexer import FUNCTIONS, Tok, normalise, tokenize
 from verimath.answers.values import (
+    Choice,
     Node,
     Number,
     SolutionList,
@@ -125,7 +126,7 @@ class _Parser:
         return items
 
     def item(self) -> Node:
-        while self.at("word"):  # leading words ("x is", "about")
+        while self.at("word") or self.at("op", "=") or self.at("cmd", "\\approx"):  # "about", "= 5", "≈ 3.14"
             self.next()
         node = self.relation()
         while self.at("word"):  # trailing units, squared or cubed ("cm^2")
@@ -539,6 +540,7 @@ def _repeating(text: str, rep: str) -> Fraction:
     return base + Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(frac))
 
 
+_LABELLED_CHOICE = re.compile(r"\(?([A-J])\)\s+[^\s,;].*", re.DOTALL)
 _DECIMAL_COMMA = re.compile(r"(\d+),(\d+)")
 _TEXT_CMD = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|hbox)(?![a-zA-Z])")
 
@@ -570,6 +572,9 @@ def parse(text: str) -> Value:
     s = normalise(text)
     if not s:
         raise _err("empty answer")
+    labelled = _LABELLED_CHOICE.fullmatch(s)
+    if labelled is not None:  # "(B) 12": the letter is the answer
+        return Choice(labelled.group(1))
     comma = _DECIMAL_COMMA.fullmatch(s)
     if comma is not None and _is_decimal_comma(comma.group(1), comma.group(2)):
         whole, frac = comma.group(1), comma.group(2)  # the numbers 2 and 74, or (against one number) 2.74
