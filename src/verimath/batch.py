@@ -110,7 +110,8 @@ def _check_fields(path: Path, fields: dict[str, str]) -> None:
                     del unseen[name]
     if unseen:
         name, role = next(iter(unseen.items()))
-        raise InputError(f"no row has this field (the {role}); check the field name", file=str(path), field=name)
+        raise InputError(f"no row has this field (the {role}); check the field name", file=str(path),
+                         field=name)
 
 
 def _lines(path: Path, prediction_field: str, gold_field: str) -> Iterator[_Line]:

@@ -70,11 +70,12 @@ def _scalar(node: Node) -> Number | Expr:
     if node.op == "neg" and a[0].op == "num" and len(a[0].args) == 3:  # type: ignore[union-attr]
         v, half, sig = a[0].args  # type: ignore[union-attr]
         return Number(-v, half, sig)  # type: ignore[arg-type,operator]
-    if (node.op == "mul" and len(a) == 2 and a[0].op == "num" and len(a[0].args) == 3  # type: ignore[union-attr]
-            and a[1].op == "pow" and a[1].args[0] == _TEN):  # type: ignore[union-attr]
+    mantissa, power = (a[0], a[1]) if node.op == "mul" and len(a) == 2 else (None, None)
+    if (isinstance(mantissa, Node) and mantissa.op == "num" and len(mantissa.args) == 3
+            and isinstance(power, Node) and power.op == "pow" and power.args[0] == _TEN):
         try:  # scientific notation 1.5 \times 10^{3}
-            scale = exact(a[1])  # type: ignore[arg-type]
-            v, half, sig = a[0].args  # type: ignore[union-attr]
+            scale = exact(power)
+            v, half, sig = mantissa.args
             return Number(v * scale, half * scale, sig)  # type: ignore[operator]
         except (NotExact, Undefined):
             pass
@@ -225,7 +226,8 @@ def _matrix_rows(node: Node) -> Rows:
     if node.op == "matrix":
         return node.args  # type: ignore[return-value]
     if node.op == "neg":
-        return tuple(tuple(Node("neg", (x,)) for x in row) for row in _matrix_rows(node.args[0]))  # type: ignore[arg-type]
+        negated = _matrix_rows(node.args[0])  # type: ignore[arg-type]
+        return tuple(tuple(Node("neg", (x,)) for x in row) for row in negated)
     if node.op == "add":
         if not all(isinstance(x, Node) and _holds_matrix(x) for x in node.args):
             raise _err("a matrix plus a number")
@@ -259,10 +261,11 @@ def _is_variable_tuple(node: object) -> bool:
 
 
 def _scalar_of(node: object) -> Value:
-    if not isinstance(node, Node) or node.op in ("list", "tuple", "set", "interval", "matrix", "union", "rel"):
+    if not isinstance(node, Node) or node.op in _STRUCTURES - {"choice"}:
         raise _err("a number was expected")
     return _scalar(node)
 
 
 def _is_infinite(node: object) -> bool:
-    return isinstance(node, Node) and (node.args == ("inf",) or (node.op == "neg" and _is_infinite(node.args[0])))
+    return isinstance(node, Node) and (
+        node.args == ("inf",) or (node.op == "neg" and _is_infinite(node.args[0])))

@@ -167,7 +167,8 @@ _FUNCS1 = {
 }
 
 
-_PERIODIC_OR_EXPONENTIAL = frozenset({"sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh", "exp"})
+_PERIODIC_OR_EXPONENTIAL = frozenset(
+    {"sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh", "exp"})
 _MAX_ARGUMENT_BITS = 4096
 
 
@@ -248,7 +249,7 @@ def _odd_root_exponent(node: Node) -> Fraction | None:
 def _func(name: str, xs: list[Any], ctx: MPContext) -> Any:
     x = xs[0]
     if name in _PERIODIC_OR_EXPONENTIAL and x and ctx.mag(x) > _MAX_ARGUMENT_BITS:
-        raise Huge(f"{name} of an argument too large to reduce")  # sin(10^{10^6}) needs a million digits of pi
+        raise Huge(f"{name} of an argument too large to reduce")  # sin(10^{10^6}): a million digits of pi
     if name == "abs":
         return abs(x)
     if name in _FUNCS1:

@@ -34,7 +34,8 @@ _THIN_THOUSANDS = re.compile(r",\s*\\!\s*(?=\d{3}(?!\d))")
 _SPACE = re.compile(r"\\q?quad|(?<!\\)\\ |~")  # also the glued ``\\quadx`` of careless writers
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
 _PERCENT = re.compile(r"\\%|%|\\percent(?![a-zA-Z])")
-# ``\\ldots`` in a list is part of the answer (``1, 2, 3, \\ldots`` is not ``1, 2, 3``): one token for all spellings.
+# ``\\ldots`` in a list is part of the answer (``1, 2, 3, \\ldots`` is not ``1, 2, 3``): one token for every
+# spelling.
 _DOTS = re.compile(r"\\[lc]?dots[bciom]?(?![a-zA-Z])|\.\.\.|…")
 _GROUP_COMMA = re.compile(r"\{\s*,\s*\}")
 # ``\\\\frac`` (a doubled backslash, from code that escaped LaTeX twice) means ``\\frac`` outside matrices.
@@ -59,7 +60,8 @@ _TOKEN = re.compile(
     r"|(?P<uni>[≈≤≥≠±∓∞π√·×÷−–∪])"
 )
 
-_UNI = {"≈": "\\approx", "≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "±": "\\pm", "∓": "\\mp", "∞": "\\infty", "π": "\\pi",
+_UNI = {"≈": "\\approx",
+        "≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "±": "\\pm", "∓": "\\mp", "∞": "\\infty", "π": "\\pi",
         "√": "\\sqrt", "·": "\\cdot", "×": "\\times", "÷": "\\div", "−": "-", "–": "-", "∪": "\\cup"}
 
 FUNCTIONS = frozenset(

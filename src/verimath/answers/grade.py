@@ -62,7 +62,7 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
                                             or normalise(response) == normalise(gold_answer))):
             extracted = response
         else:
-            whole = bare and (_parses(response) or not has_prose(response))  # "1+" is a broken answer, not prose
+            whole = bare and (_parses(response) or not has_prose(response))  # "1+" is broken, not prose
             extracted = response.strip() if whole else extract(response)
         if extracted is None:
             return verdict(False, "no-answer", "no final answer found in the prediction")
@@ -71,7 +71,8 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
         for side, text in (("prediction", extracted), ("gold", gold_answer)):
             control = CONTROL.search(text)
             if control is not None:
-                return verdict(False, "parse-error", f"{side}: control character U+{ord(control.group()):04X}")
+                code = f"U+{ord(control.group()):04X}"
+                return verdict(False, "parse-error", f"{side}: control character {code}")
         if normalise(extracted) == normalise(gold_answer):
             return verdict(True, "string")
         try:

@@ -182,7 +182,7 @@ class _Parser:
                 d = self.unary()
                 factors = [Node("div", (_mul(factors), d))]
             elif (t.kind == "num" and len(factors) == 1 and _is_int_lit(factors[0])
-                  and self.toks[self.i - 1].kind == "num" and self.at_plain_fraction()):  # mixed number 11 6/6
+                  and self.toks[self.i - 1].kind == "num" and self.at_plain_fraction()):  # mixed: 11 6/6
                 numerator = _number(self.next().text)
                 self.next()
                 factors = [Node("add", (factors[0], Node("div", (numerator, _number(self.next().text)))))]
