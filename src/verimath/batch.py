@@ -1,11 +1,11 @@
 """Grade files of model outputs: streaming, in input order, in parallel, one output line per input line.
 
-Owns ``grade_jsonl``, the library side of ``verimath grade``: it checks the named fields exist, reads JSONL of any
-size in bounded batches, grades each row with ``verimath.answers.grade`` (in worker processes when ``jobs > 1``),
-and writes every line back in input order with ``correct``, ``extracted`` and ``reason`` added. A line that
-cannot be graded (not JSON, not an object, a field missing) is written too, with ``correct: null`` and an
-``error`` naming the line and field, so line i of the output is line i of the input. Uses ``verimath.answers``;
-must not import the CLI or print.
+Owns ``grade_jsonl``, the library side of ``verimath grade``: it checks the named fields exist, reads JSONL
+of any size in bounded batches, grades each row with ``verimath.answers.grade`` (in worker processes when
+``jobs > 1``), and writes every line back in input order with ``correct``, ``extracted`` and ``reason``
+added. A line that cannot be graded (not JSON, not an object, a field missing) is written too, with
+``correct: null`` and an ``error`` naming the line and field, so line i of the output is line i of the
+input. Uses ``verimath.answers``; must not import the CLI or print.
 """
 
 from __future__ import annotations
@@ -162,12 +162,12 @@ def grade_jsonl(
 ) -> GradeSummary:
     """Grade every row of the JSONL file ``path``; write every line back to ``output`` in input order.
 
-    ``output`` is a stream, or a function that opens one: it is called only once the fields are known to exist,
-    so a bad command creates no file. With ``extracted``, the prediction field already holds the bare answer (no
-    extraction). With ``label_field``, rows whose field holds a published verdict (true/false) are also counted
-    for agreement. ``on_progress(rows_done, correct_so_far)`` is called after each batch and ``on_error`` for each
-    line written back with an error. Raises ``InputError`` when the file cannot be read or a named field (the
-    prediction, gold or label field) is in no row.
+    ``output`` is a stream, or a function that opens one: it is called only once the fields are known to
+    exist, so a bad command creates no file. With ``extracted``, the prediction field already holds the bare
+    answer (no extraction). With ``label_field``, rows whose field holds a published verdict (true/false)
+    are also counted for agreement. ``on_progress(rows_done, correct_so_far)`` is called after each batch and
+    ``on_error`` for each line written back with an error. Raises ``InputError`` when the file cannot be
+    read or a named field (the prediction, gold or label field) is in no row.
     """
     if jobs < 1:
         raise InputError("must be at least 1", field="jobs")

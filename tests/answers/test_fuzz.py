@@ -1,9 +1,10 @@
 """Bounded work on every path: thousands of generated and mutated answers, each graded within its deadline.
 
 Two sources of input: a grammar of LaTeX and plain answers (numbers of every notation, huge exponents, towers,
-factorials, repeating decimals, base subscripts, roots, functions, sets, intervals, relations, matrices, text),
-and mutations of real answers from ``../shared/data`` (skipped when absent). Every check must return a verdict
-within its budget (plus a margin for the process, never a signal), and a control character is never correct.
+factorials, repeating decimals, base subscripts, roots, functions, sets, intervals, relations, matrices,
+text), and mutations of real answers from ``../shared/data`` (skipped when absent). Every check must return
+a verdict within its budget (plus a margin for the process, never a signal), and a control character is
+never correct.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from verimath.answers import grade
 
 BUDGET = 0.5
 MARGIN = 0.5
-"""Seconds allowed beyond the budget: the cooperative deadline is checked between steps, and a loaded CI runner
+"""Seconds allowed beyond the budget: the cooperative deadline is checked between steps, and a loaded CI
+runner
 schedules late."""
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -75,7 +77,8 @@ RESPONSES = st.one_of(
     ANSWERS.map(lambda a: f"so the answer is $\\boxed{{{a}}}$."),
     ANSWERS.map(lambda a: f"Final Answer: The final answer is ${a}$. I hope it is correct."),
     ANSWERS.map(lambda a: f"Therefore the value is {a}."),
-    st.tuples(ANSWERS, ANSWERS).map(lambda p: f"\\boxed{{{p[0]}}} \\quad\\text{{and}}\\quad \\boxed{{{p[1]}}}"),
+    st.tuples(ANSWERS, ANSWERS).map(
+        lambda p: f"\\boxed{{{p[0]}}} \\quad\\text{{and}}\\quad \\boxed{{{p[1]}}}"),
 )
 _FUZZ = settings(max_examples=800, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
@@ -102,13 +105,15 @@ def _real_answers() -> list[str]:
     if math.is_file():
         answers += [json.loads(line)["answer"] for line in math.open(encoding="utf-8")]
     if gsm.is_file():
-        answers += [json.loads(line)["answer"].rsplit("####", 1)[-1].strip() for line in gsm.open(encoding="utf-8")]
+        answers += [json.loads(line)["answer"].rsplit("####", 1)[-1].strip()
+                    for line in gsm.open(encoding="utf-8")]
     return answers
 
 
 REAL = _real_answers()
 _INSERTS = st.sampled_from(["{", "}", "\\", "\\frac", "^{", "_", "!", "9" * 40, "e999999999", "\\left(", "$",
-                            "\\boxed{", "\x00", "\x1c", "\u202e", "\\sqrt[", "&", "\\\\", "\\text{", "%", ",", "..."])
+                            "\\boxed{", "\x00", "\x1c", "\u202e", "\\sqrt[", "&", "\\\\", "\\text{", "%", ",",
+                            "..."])
 
 
 @st.composite

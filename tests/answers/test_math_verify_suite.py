@@ -1,9 +1,10 @@
 """Math-Verify's public test suite, read as data: verimath must agree on >= 95% with zero false positives.
 
 The cases come from ``math_verify_suite.json`` (gold, prediction, expected, read from the parametrisations of
-huggingface/Math-Verify's tests at the commit the file names). Both sides go through ``grade`` as Math-Verify's
-tests send them through ``parse``: a gold may itself be a worked solution. Cases whose expectation holds only
-under a Math-Verify-only option are in the file's ``excluded`` list with the option named.
+huggingface/Math-Verify's tests at the commit the file names). Both sides go through ``grade`` as
+Math-Verify's tests send them through ``parse``: a gold may itself be a worked solution. Cases whose
+expectation holds only under a Math-Verify-only option are in the file's ``excluded`` list with the option
+named.
 """
 
 from __future__ import annotations
@@ -15,21 +16,23 @@ from verimath.answers import grade
 
 SUITE = json.loads((Path(__file__).parent / "math_verify_suite.json").read_text(encoding="utf-8"))
 
-# Every case where verimath's verdict differs from the suite's expectation, and why verimath's is the right one.
+# Every case where verimath's verdict differs from the suite's expectation, and why verimath's is the right
+# one.
 DISAGREEMENTS = {
-    4: "the strings hold U+000C (Python read '\\f' in '-\\\\\\frac' as a form feed): not LaTeX; input that does "
-       "not parse is never graded correct, even when both sides carry the same garbage",
+    4: "the strings hold U+000C (Python read '\\f' in '-\\\\\\frac' as a form feed): not LaTeX; input "
+       "that does not parse is never graded correct, even when both sides carry the same garbage",
     76: "{1,3} is TeX grouping around the two numbers 1 and 3; (1,3) is a point or an open interval: "
         "two answers are not one pair",
     169: "\\zzz is no LaTeX command: a gold that cannot be read grades nothing correct",
     215: "the gold's \\boxed never closes: a cut-off answer states nothing, and a gold that cannot be read "
          "grades nothing correct",
-    235: "boxes separated by prose (\\text{ for part (a) and }) answer separate parts: verimath reads the last "
-         "box, (1, 1), as it reads MATH's '\\boxed{A} \\text{ and } \\boxed{B}' (alternatives, either correct); "
-         "only connectors (and, commas, \\quad\\text{and}\\quad) join boxes into one list",
-    255: "\\sum with a bound index is outside the answer grammar: verimath does not guess, and the two sides are "
-         "different strings",
-    259: "1 - 1/e and 1 + 1/e are different numbers (0.632... and 1.368...); Math-Verify's own test keeps it as 1",
+    235: "boxes separated by prose (\\text{ for part (a) and }) answer separate parts: verimath reads the "
+         "last box, (1, 1), as it reads MATH's '\\boxed{A} \\text{ and } \\boxed{B}' (alternatives, either "
+         "correct); only connectors (and, commas, \\quad\\text{and}\\quad) join boxes into one list",
+    255: "\\sum with a bound index is outside the answer grammar: verimath does not guess, and the two "
+         "sides are different strings",
+    259: "1 - 1/e and 1 + 1/e are different numbers (0.632... and 1.368...); Math-Verify's own test "
+         "keeps it as 1",
 }
 
 

@@ -43,7 +43,8 @@ RESPONSE_ENDINGS = [
 ]
 
 NOTATION = [
-    ("7:32", "7 : 32", True), ("\\frac{7}{32}", "7:32", True), ("1", "|AB|=1", True), ("4, 5", "AB=4, CD=5", True),
+    ("7:32", "7 : 32", True), ("\\frac{7}{32}", "7:32", True), ("1", "|AB|=1", True),
+    ("4, 5", "AB=4, CD=5", True),
     ("5, 4", "AB=4, CD=5", True), ("4, 6", "AB=4, CD=5", False), ("7:32", "S_{ABC}:S=7:32", True),
     ("(5,2),(7,2)", "p=5,q=2;\\ p=7,q=2", True), ("(5,2),(2,7)", "p=5,q=2;\\ p=7,q=2", False),
     ("\\frac{1}{\\sqrt{6}}", "\\frac{NO}{BO}=\\frac{1}{\\sqrt{6}}", True), ("NO", "\\text{no}", True),
@@ -54,8 +55,8 @@ NOTATION = [
     ("11 6/6", "6/6", False), ("11 6/6", "12", True), ("2 1/2", "2.5", True),
     ("28 pct", "28\\%", True), ("35 cm", "35", True), ("2,74", "2.74", True), ("3,5", "3.5", False),
     ("1000,99", "1000.99", True), ("1,000", "1000", True),
-    ("\\begin{pmatrix}1 & 2\\end{pmatrix} + \\begin{pmatrix}3 & 4\\end{pmatrix}", "\\begin{pmatrix}4 & 6\\end{pmatrix}",
-     True),
+    ("\\begin{pmatrix}1 & 2\\end{pmatrix} + \\begin{pmatrix}3 & 4\\end{pmatrix}",
+     "\\begin{pmatrix}4 & 6\\end{pmatrix}", True),
     ("2\\begin{pmatrix}1 & 2\\end{pmatrix}", "\\begin{pmatrix}2 & 5\\end{pmatrix}", False),
     ("\\\\frac{1}{2}", "0.5", True),
 ]

@@ -82,13 +82,14 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
 
     Policy:
 
-    - **Exact numbers** (integers, fractions, mixed numbers ``2\\frac12`` and ``2 1/2``, repeating decimals, ratios
-      ``7:32`` = ``7/32``) compare as exact rationals. ``1/2004!`` ≠ ``1/2006!``; no fixed absolute or relative
-      tolerance (``10001`` ≠ ``10000``). Units, currency signs and degree marks are dropped by ``parse``
-      (``\\$18`` = ``18 dollars`` = ``18``; ``35 cm`` = ``35``; ``90^\\circ`` = ``90``, not ``\\pi/2``).
-    - **Percent**: a number with a percent sign (``28\\%``, ``28 pct``, ``28 percent``) equals the bare number and
-      its fraction reading: ``28\\%`` = ``28`` = ``0.28``; ``50\\%`` = ``0.5``. Two bare numbers still compare
-      as numbers (``28`` ≠ ``0.28``).
+    - **Exact numbers** (integers, fractions, mixed numbers ``2\\frac12`` and ``2 1/2``, repeating decimals,
+      ratios ``7:32`` = ``7/32``) compare as exact rationals. ``1/2004!`` ≠ ``1/2006!``; no fixed absolute or
+      relative tolerance (``10001`` ≠ ``10000``). Units, currency signs and degree marks are dropped by
+      ``parse`` (``\\$18`` = ``18 dollars`` = ``18``; ``35 cm`` = ``35``; ``90^\\circ`` = ``90``, not
+      ``\\pi/2``).
+    - **Percent**: a number with a percent sign (``28\\%``, ``28 pct``, ``28 percent``) equals the bare
+      number and its fraction reading: ``28\\%`` = ``28`` = ``0.28``; ``50\\%`` = ``0.5``. Two bare numbers
+      still compare as numbers (``28`` ≠ ``0.28``).
     - **Decimal comma**: ``2,74`` (no space, not a thousands separator: ``1,000`` is a thousand, ``3,5`` two
       numbers) is the two numbers 2 and 74, and also the decimal 2.74 against a single number.
     - **Stated decimals** match an exact value when they agree to within half a unit of their last stated digit
@@ -104,8 +105,8 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       equal, one disagreement means not equal. Only when too few points can be evaluated is SymPy asked, in a
       worker process killed at the deadline.
     - **Chains of equalities** are read for their result (``parse``): ``x = 5+5+1 = 11`` is ``x = 11``,
-      ``\\frac12 = 0.5`` is ``0.5``, and an approximation after an exact value is dropped (``x = \\frac13 \\approx
-      0.33`` is ``x = \\frac13``). ``7 = 11a + c`` stays an equation (it has a variable).
+      ``\\frac12 = 0.5`` is ``0.5``, and an approximation after an exact value is dropped (``x = \\frac13
+      \\approx 0.33`` is ``x = \\frac13``). ``7 = 11a + c`` stays an equation (it has a variable).
     - **Equations** are equal when ``lhs - rhs`` agree up to a nonzero constant factor (``2x+2y=2`` =
       ``x+y=1``); **inequalities** likewise with a positive factor and the same strictness; chains side by side.
       A bare value equals ``name = value``, where the name is a variable or a label made of names only
@@ -117,8 +118,8 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       endpoints and closedness; **unions** their parts in any order. **Sets** and **lists of solutions**
       (``x=1 or x=2``, ``1, 2``, ``1 \\pm \\sqrt2``) compare as sets; a set or list equals a single value when
       every element equals it (``\\{5\\}`` = ``5``; ``1, 2`` ≠ ``2``).
-    - **Matrices** compare elementwise (sums, products and multiples of matrices are computed first); a one-row
-      or one-column matrix also equals the tuple of its entries.
+    - **Matrices** compare elementwise (sums, products and multiples of matrices are computed first); a
+      one-row or one-column matrix also equals the tuple of its entries.
     - An **ellipsis** in a list is part of the answer: ``1, 2, 3, \\ldots`` ≠ ``1, 2, 3``.
     - A real power of a negative number takes the real root: ``\\sqrt[3]{x}^2`` = ``x^{2/3}``.
     - ``\\log`` is the natural logarithm (``\\log_b`` for other bases); ``i`` is the imaginary unit and ``e``
@@ -292,7 +293,8 @@ def _lone_symbol(v: Value) -> str | None:
 
 
 def _as_set(v: Value) -> Interval | Union | None:
-    """The set a one-variable inequality describes (``x > 3``, ``-1 <= x < 2``, ``1 \\le |z| \\le 2``), or None."""
+    """The set a one-variable inequality describes (``x > 3``, ``-1 <= x < 2``, ``1 \\le |z| \\le 2``) or
+    None."""
     if not isinstance(v, Relation) or any(op in ("=", "!=") for op in v.ops):
         return None
     sides, ops = list(v.sides), list(v.ops)

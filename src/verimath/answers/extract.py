@@ -2,28 +2,31 @@
 
 ``extract(response)`` returns the text of the final answer (still LaTeX or plain text; ``parse`` reads it) or
 ``None`` when the response states none. Every rule is a linear scan or a regex without nested quantifiers, so a
-megabyte of garbage costs milliseconds, never a hang. ``grade`` calls it only for a response: a text that parses
-whole as an answer (``1.5e3``, ``\\cos(0)``, ``x \\in [0, 1)``) is graded whole, never shrunk to a number.
+megabyte of garbage costs milliseconds, never a hang. ``grade`` calls it only for a response: a text that
+parses whole as an answer (``1.5e3``, ``\\cos(0)``, ``x \\in [0, 1)``) is graded whole, never shrunk to a
+number.
 
 Rules, in order — the first that finds something wins, and within a rule the *last* occurrence wins, because
 models restate and correct themselves:
 
 1. Reasoning inside ``<think>…</think>`` is ignored (and with only a closing ``</think>``, what precedes it).
-2. ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces; also ``\\boxed 5``). Boxes joined only by commas, "and", "or",
-   ``\\quad``, ``\\text{and}``, ``\\) and \\(`` or a label (``y_2 =``) are one answer listed in parts and are
-   joined with ", ".
+2. ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces; also ``\\boxed 5``). Boxes joined only by commas, "and",
+   "or", ``\\quad``, ``\\text{and}``, ``\\) and \\(`` or a label (``y_2 =``) are one answer listed in parts
+   and are joined with ", ".
 3. A stated answer: "final answer is …", "the answer is …", "Answer: …", ``#### …``, a line starting ``A: …``
    (Minerva's "Final Answer: The final answer is $X$. I hope it is correct." reads ``X``); or a stated choice:
-   "The correct answer is D.", "The correct option is (D).", "Option D is correct.", "I choose (B)." — whichever
-   stands later. A stated answer that is prose ("The largest $n$ is 34.") yields the value it ends with.
+   "The correct answer is D.", "The correct option is (D).", "Option D is correct.", "I choose (B)." —
+   whichever stands later. A stated answer that is prose ("The largest $n$ is 34.") yields the value it ends
+   with.
 4. Markdown bold on the last line that has it (``**42**``), when it is not a heading such as ``**Step 1:**``.
 5. Choice letters: a last line that is only ``(C)`` / ``C)`` / ``C.``.
 6. Only when nothing else is there: the last value in the prose — the last math span (``$…$``, ``\\(…\\)``,
-   ``\\[…\\]``, ``$$…$$``) or run of math between words ("the probability is \\frac{3}{4}.") that holds a digit
-   or a command, else the last number. A digit inside a word (``AZYUK2A``) is not a number.
+   ``\\[…\\]``, ``$$…$$``) or run of math between words ("the probability is \\frac{3}{4}.") that holds a
+   digit or a command, else the last number. A digit inside a word (``AZYUK2A``) is not a number.
 
 Only the last 32 KiB of a response are read: final answers stand at the end, and this bounds the work on
-adversarial input. Pure and thread-safe; imports only ``verimath.answers.parse`` (to tell prose from an answer).
+adversarial input. Pure and thread-safe; imports only ``verimath.answers`` internals (``parse`` tells prose
+from an answer) and ``verimath.errors``.
 """
 
 from __future__ import annotations
@@ -64,8 +67,8 @@ _BOX_CONNECTOR = re.compile(
     r"|[A-Za-z]_\{?\w{1,4}\}?\s*=)*",
     re.IGNORECASE,
 )
-# ``\\quad \\text{and} \\quad`` between boxes lists parts of one answer; a bare ``\\text{ and }`` is MATH's way
-# of offering alternatives ("either point is correct"), read as the last box.
+# ``\\quad \\text{and} \\quad`` between boxes lists parts of one answer; a bare ``\\text{ and }`` is MATH's
+# way of offering alternatives ("either point is correct"), read as the last box.
 _TEXT_CONNECTOR = re.compile(r"\\text\s*\{\s*(?:[\w()]+\s+){0,4}(?:and|or)?\s*\}", re.IGNORECASE)
 _MAX_CONNECTOR_CHARS = 120
 _CHOICE_TAIL_CHARS = 1000
@@ -117,8 +120,8 @@ def extract(response: str) -> str | None:
 
 
 def looks_bare(text: str) -> bool:
-    """Whether ``text`` looks like an answer by itself (short, no box or answer phrase, not sentences of prose);
-    cheap: nothing is parsed."""
+    """Whether ``text`` looks like an answer by itself: short, no box or answer phrase, not sentences of
+    prose. Cheap: nothing is parsed."""
     if len(text) > MAX_ANSWER_CHARS or any(mark in text for mark in _RESPONSE_MARKS):
         return False
     if _SENTENCE_BREAK.search(text) or ("\n" in text.strip() and "\\begin" not in text):  # lines of working

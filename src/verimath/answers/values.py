@@ -63,7 +63,8 @@ class Number:
     for a stated decimal such as ``0.866`` or ``1.5e3``, half a unit of its last stated digit (``0.0005``,
     ``50``); ``significant`` counts its significant digits. ``base`` and ``digits`` are set for a number written
     with a base subscript (``1011_2``: value 11, base 2, digits ``"1011"``). ``percent`` marks a number
-    written with a percent sign (``28\\%``, ``28 percent``): ``value`` is 28, and ``equivalent`` also admits 0.28.
+    written with a percent sign (``28\\%``, ``28 percent``): ``value`` is 28, and ``equivalent`` also admits
+    0.28.
     """
 
     value: Fraction
