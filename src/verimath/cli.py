@@ -64,8 +64,8 @@ def grade_command(
     prediction_field: str = typer.Option("prediction", help="Field holding the model response."),
     gold_field: str = typer.Option("gold", help="Field holding the reference answer."),
     label_field: str | None = typer.Option(None, help="Field with a published verdict to measure agreement."),
-    extracted: bool = typer.Option(False, "--extracted",
-                                   help="The prediction field already holds the final answer: grade it whole."),
+    extracted: bool = typer.Option(
+        False, "--extracted", help="The prediction field already holds the final answer: grade it whole."),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -85,9 +85,9 @@ def grade_command(
     to_stdout = output == Path("-")
     with _progress() as progress:
         task = progress.add_task("grading", total=None)
-        summary = grade_jsonl(input_path, None if output is None else sys.stdout if to_stdout else open_output,
-                              prediction_field=prediction_field, gold_field=gold_field, label_field=label_field,
-                              extracted=extracted, jobs=jobs, on_error=report_error,
+        sink = None if output is None else sys.stdout if to_stdout else open_output
+        summary = grade_jsonl(input_path, sink, prediction_field=prediction_field, gold_field=gold_field,
+                              label_field=label_field, extracted=extracted, jobs=jobs, on_error=report_error,
                               on_progress=lambda done, _: progress.update(task, completed=done))
     out = err_console if to_stdout else console  # graded rows on stdout keep it pure JSONL
     if as_json:
