@@ -44,6 +44,8 @@ _DOLLAR = re.compile(r"\\\$|\$|\\textdollar")
 _FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
 _ANGLE = re.compile(r"\\[lr]angle(?![a-zA-Z])|[⟨⟩]")
+# A remark in parentheses after a number, "32 (pet fish)", "5 (five)", "8 (km/hour)": words about the answer.
+REMARK = re.compile(r"(?<=\d)\s+\((?:[a-z]|[A-Za-z][A-Za-z' ./-]+)\)")
 _REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![a-zA-Z])|\ball real numbers\b", re.IGNORECASE)
 _MATH_WRAP = re.compile(r"\\(?:mathbf|boldsymbol|mathit|bm|mathbb|mathsf|mathcal)(?![a-zA-Z])")
 
@@ -98,6 +100,7 @@ def normalise(text: str) -> str:
     s = _REALS.sub(r"(-\\infty,\\infty)", s)
     s = _ANGLE.sub(lambda m: "(" if m.group() in ("\\langle", "⟨") else ")", s)  # the vector <1, 2> is (1, 2)
     s = _MATH_WRAP.sub("", s)
+    s = REMARK.sub("", s)
     return s.strip().rstrip(".").strip()
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 
 from verimath.answers._budget import MAX_ANSWER_CHARS
-from verimath.answers._lexer import CONTROL
+from verimath.answers._lexer import CONTROL, REMARK
 from verimath.answers.parse import parse
 from verimath.answers.values import Text
 from verimath.errors import InputError
@@ -128,7 +128,7 @@ def looks_bare(text: str) -> bool:
         return False
     if _STATED_CHOICE.search(text):  # "Option D is correct."
         return False
-    words = [w for w in _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", text))
+    words = [w for w in _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", REMARK.sub("", text)))
              if w.lower() not in ("and", "or") and not (w.isupper() and len(w) <= 3)]  # AB is a name
     return len(words) <= _MAX_BARE_WORDS
 

@@ -58,8 +58,10 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
         response = prediction[-MAX_RESPONSE_CHARS:]
         gold_answer = gold.strip() if looks_bare(gold) else extract(gold) or gold
         bare = looks_bare(response)
-        if not extract_answer or (bare and (CONTROL.search(response) is not None  # garbage stays garbage
-                                            or normalise(response) == normalise(gold_answer))):
+        same = response.strip() == gold_answer and CONTROL.search(response) is None  # "Mrs. Hilt", prose or not
+        if bare and not same:
+            same = CONTROL.search(response) is None and normalise(response) == normalise(gold_answer)
+        if not extract_answer or same or (bare and CONTROL.search(response) is not None):  # garbage stays
             extracted = response
         else:
             whole = bare and (_parses(response) or not has_prose(response))  # "1+" is broken, not prose
