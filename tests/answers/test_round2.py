@@ -73,6 +73,45 @@ POLICY = [
     ("10001", "10000", False), ("\\sqrt[3]{x}^2", "x^{2/3}", True),
 ]
 
+# Formats people write, beyond the classes above (answers, responses, choices, units, currency, languages).
+MORE_FORMATS = [
+ (r"x=\frac{-1\pm\sqrt{5}}{2}", r"\frac{-1+\sqrt5}{2}, \frac{-1-\sqrt5}{2}", True),
+ (r"(-\infty, -2) \cup (3, \infty)", r"x < -2 \text{ or } x > 3", True),
+ (r"2 \le x \le 5", "[2,5]", True), (r"\mathbb{R}", r"(-\infty, \infty)", True),
+ (r"\emptyset", r"\{\}", True), (r"\sqrt{2}/2", r"\frac{1}{\sqrt{2}}", True), (r"\ln 2", r"\log 2", True),
+ (r"\log_{10} 100", "2", True), ("5\\%", "0.05", True), (r"\$5.50", "5.5", True), ("3.14", r"\pi", True),
+ ("0.33", "1/3", False), ("(x+1)(x-1)", "x^2-1", True), ("y = 2x + 3", "2x+3", True),
+ ("f(x) = x^2", "x^2", True),
+ ("a=1, b=2", "(1,2)", True), ("x = 1, y = 2", "(1, 2)", True), ("(1,2)", "x=1, y=2", True),
+ ("(2,1)", "x=1, y=2", False),
+ ("x = 2 or x = -3", "-3, 2", True), (r"x \in \{1, 2\}", "1, 2", True), (r"\pm 3", "3, -3", True),
+ (r"\text{A}", "A", True), ("Tuesday", r"\text{Tuesday}", True), ("yes", "Yes.", True),
+ ("1,234,567", "1234567", True),
+ (r"1.2 \times 10^{-3}", "0.0012", True), (r"\sqrt[3]{2}", "2^{1/3}", True),
+ (r"i\sqrt{2}", r"\sqrt{-2}", True),
+ ("5!", "120", True), (r"\text{undefined}", "undefined", True),
+ (r"The answer is $\boxed{5}$ cm.", "5", True), (r"**Final Answer:** $\boxed{5}$", "5", True),
+ ("answer is 5", "5", True), ("So, the answer should be 5.", "5", True), ("Total = 5", "5", True),
+ ("The answer is -5.", "-5", True), ("答案是 5", "5", True), ("答案：$\\boxed{5}$", "5", True),
+ ("The answer is $\\frac{1}{2}$ or 0.5.", "1/2", True), ("x^2 + 2x + 1", "(x+1)^2", True),
+ ("The answer is 12 cm^2.", "12", True), ("\\boxed{12\\text{ cm}^2}", "12", True),
+ ("The solutions are $x = 1$ and $x = 2$.", "1, 2", True), ("Thus $a+b = 7$.", "7", True),
+ ("The sum is $\\boxed{-\\frac{1}{2}}$.", "-0.5", True), ("$\\frac{\\pi}{3}$", "60^\\circ", False),
+ ("Final answer: (B)", "B", True), ("The answer is B) 12", "B", True), ("**B**", "B", True),
+ ("**Answer: C**", "C", True), ("Answer: (A) 5", "A", True), ("\\textbf{(D)}", "D", True),
+ ("x = -1", "-1", True), ("$-1$", "-1", True), ("−1", "-1", True), ("4/6", "2/3", True),
+ ("\\frac{4}{6}", "\\frac{2}{3}", True), ("0.\\overline{6}", "2/3", True), ("0.666...", "2/3", False),
+ ("1e3", "1000", True), ("10^3", "1000", True), ("1 \\times 10^3", "1000", True), ("1.0E3", "1000", True),
+ ("$1,000", "1000", True), ("1000 dollars", "1000", True), ("USD 1000", "1000", True), ("€5", "5", True),
+ ("5 m/s", "5", True), ("5\\,\\text{m}", "5", True), ("45°", "45", True), ("45^{\\circ}", "45", True),
+ ("3 \\cdot 10^{8}", "300000000", True), ("2^{10}", "1024", True), ("\\dfrac{3}{4}", "0.75", True),
+ ("[1, 2]", "[1,2]", True), ("[1, 2)", "[1,2]", False), ("\\{1,2,3\\}", "\\{3,2,1\\}", True),
+ ("(1, 2, 3)", "(3, 2, 1)", False), ("\\begin{bmatrix}1\\\\2\\end{bmatrix}", "(1,2)", True),
+ ("The area is 25\\pi square units.", "25\\pi", True), ("It is $25\\pi$.", "25\\pi", True),
+ ("We get 7.5", "15/2", True), ("\\boxed{7.5}", "\\frac{15}{2}", True), ("7,5", "7.5", False),
+ ("\\text{(B) } 10", "B", True), ("B: 10", "B", False),
+]
+
 GARBAGE = [
     ("\\boxed{\x01\x02\x03}", "1", False), ("\\boxed{\x07 1}", "1", False), ("\x1c1", "1", False),
     ("\\boxed{1\x00}", "1", False), ("\\boxed{\\frac{1}{", "1", False), ("\\boxed{}}}{{1", "1", False),
@@ -81,7 +120,7 @@ GARBAGE = [
 
 
 @pytest.mark.parametrize(("prediction", "gold", "correct"),
-                         BARE_ANSWERS + RESPONSE_ENDINGS + NOTATION + POLICY + GARBAGE)
+                         BARE_ANSWERS + RESPONSE_ENDINGS + NOTATION + POLICY + MORE_FORMATS + GARBAGE)
 def test_round_two_classes(prediction: str, gold: str, correct: bool) -> None:
     verdict = grade(prediction, gold)
     assert verdict.correct is correct, verdict

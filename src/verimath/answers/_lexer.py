@@ -40,7 +40,10 @@ _DOTS = re.compile(r"\\[lc]?dots[bciom]?(?![a-zA-Z])|\.\.\.|…")
 _GROUP_COMMA = re.compile(r"\{\s*,\s*\}")
 # ``\\\\frac`` (a doubled backslash, from code that escaped LaTeX twice) means ``\\frac`` outside matrices.
 _DOUBLED_BACKSLASH = re.compile(r"\\\\(?=[a-zA-Z])")
-_DOLLAR = re.compile(r"\\\$|\$|\\textdollar")
+_DOLLAR = re.compile(r"\\\$|\$|\\textdollar|[€£¥₹]|\\(?:euro|pounds|textsterling)(?![a-zA-Z])"
+                     r"|\b(?:USD|EUR|GBP|JPY|INR|CNY|RMB)\b")
+# A rate unit after a number (5 m/s, 60 km/h, 9.8 m/s^2): a unit, not a division of variables.
+_RATE_UNIT = re.compile(r"(?<=\d)\s*(?:k?m|cm|mm|ft|mi)\s*/\s*(?:s|sec|h|hr|hour|min)(?:\^\{?2\}?|²)?(?![A-Za-z])")
 _FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
 _ANGLE = re.compile(r"\\[lr]angle(?![a-zA-Z])|[⟨⟩]")
@@ -93,6 +96,7 @@ def normalise(text: str) -> str:
     s = _DEGREES.sub("", s)
     s = _PERCENT.sub(" % ", s)
     s = _DOLLAR.sub("", s)
+    s = _RATE_UNIT.sub(" ", s)
     s = _FRAC.sub(r"\\frac", s)
     if not s.isascii():
         s = s.replace("²", "^{2}").replace("³", "^{3}")
@@ -187,7 +191,7 @@ def _text_tokens(content: str, offset: int, out: list[Tok]) -> None:
         return
     if c.lower() in SEPARATORS:
         out.append(Tok("sep", c.lower(), offset, offset + len(content)))
-    elif _LETTERS.search(c):
+    elif _LETTERS.search(c) or (len(c) == 1 and c.islower() and c not in "ei"):  # \\text{m} is a unit
         out.append(Tok("word", " ".join(c.lower().split()), offset, offset + len(content)))
     else:
         out.extend(tokenize(content, text_mode=True, offset=offset))

@@ -148,6 +148,8 @@ def _equiv(a: Value, b: Value, budget: Budget) -> Match:
         m = _numbers(a, b.decimal_comma)
         if m.equal:
             return _yes("decimal-comma", f"{b.decimal_comma.value} read with a decimal comma")
+    if isinstance(a, Tuple) and isinstance(b, SolutionList) and _assigned_in_order(b) is not None:
+        return _sequence(a.items, _assigned_in_order(b), budget, "tuple")  # type: ignore[arg-type]
     if (isinstance(b, FiniteSet | SolutionList) and not isinstance(a, FiniteSet | SolutionList)
             and not (isinstance(a, Interval | Union) and isinstance(b, SolutionList))):  # "x<1 or x>2": a union
         return _collapses_to(b, a, budget)
@@ -238,6 +240,20 @@ def _unordered(xs: Sequence[Value], ys: Sequence[Value], budget: Budget, kind: s
 
 def _show(v: Value) -> str:
     return str(v) if isinstance(v, _SCALARS) else type(v).__name__
+
+
+def _assigned_in_order(lst: SolutionList) -> list[Value] | None:
+    """``x = 1, y = 2`` read as the point ``(1, 2)``: the values of assignments to distinct plain names, in the
+    names' alphabetical order (None when the list is anything else)."""
+    names: dict[str, Value] = {}
+    for item in lst.items:
+        if not (isinstance(item, Relation) and item.ops == ("=",) and isinstance(item.sides[0], Expr)
+                and item.sides[0].node.op == "sym" and not _has_symbols(item.sides[1])):
+            return None
+        names[item.sides[0].node.args[0]] = item.sides[1]  # type: ignore[index]
+    if len(names) != len(lst.items) or len(names) < 2 or len({n.split("_")[0] for n in names}) < len(names):
+        return None
+    return [names[n] for n in sorted(names)]
 
 
 def _collapses_to(many: FiniteSet | SolutionList, one: Value, budget: Budget) -> Match:

@@ -126,7 +126,7 @@ def looks_bare(text: str) -> bool:
         return False
     if _SENTENCE_BREAK.search(text) or ("\n" in text.strip() and "\\begin" not in text):  # lines of working
         return False
-    if _STATED_CHOICE.search(text):  # "Option D is correct."
+    if _STATED_CHOICE.search(text) or _foreign_letters(text):  # "Option D is correct.", "答案是 5"
         return False
     words = [w for w in _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", REMARK.sub("", text)))
              if w.lower() not in ("and", "or") and not (w.isupper() and len(w) <= 3)]  # AB is a name
@@ -135,7 +135,13 @@ def looks_bare(text: str) -> bool:
 
 def has_prose(text: str) -> bool:
     """Whether ``text`` holds a word of prose (not a command, a name such as ``AB``, or ``\\text{}``)."""
-    return any(not (w.isupper() and len(w) <= 3) for w in _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", text)))
+    words = _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", text))
+    return any(not (w.isupper() and len(w) <= 3) for w in words) or _foreign_letters(text)
+
+
+def _foreign_letters(text: str) -> bool:
+    """Letters beyond Latin and Greek (答, я): prose in another language, never math."""
+    return not text.isascii() and any(c.isalpha() and ord(c) > 0x3FF for c in text)
 
 
 def is_bare_answer(text: str) -> bool:

@@ -15,7 +15,7 @@ from verimath.answers._lexer import CONTROL, normalise
 from verimath.answers.compare import Match, equivalent
 from verimath.answers.extract import extract, has_prose, looks_bare
 from verimath.answers.parse import parse
-from verimath.answers.values import Number, Value
+from verimath.answers.values import Expr, Number, Relation, Value
 from verimath.errors import BudgetExceeded, InputError
 
 
@@ -85,7 +85,8 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
             value = parse(extracted)
         except InputError as e:
             return verdict(False, "parse-error", f"prediction: {e}")
-        match = _digits_of_based_gold(value, gold_value) or equivalent(value, gold_value, budget=deadline)
+        match = (_digits_of_based_gold(value, gold_value) or _stated_result(value, gold_value, deadline)
+                 or equivalent(value, gold_value, budget=deadline))
         return verdict(match.equal, match.method, match.reason)
     except BudgetExceeded as e:
         return verdict(False, "deadline", str(e))
@@ -111,3 +112,16 @@ def _parses(text: str) -> bool:
     except InputError:
         return False
     return True
+
+
+def _stated_result(value: Value, gold: Value, budget: Budget) -> Match | None:
+    """A response that ends in ``a + b = 7`` states the value 7 for the quantity asked: against a constant gold,
+    its constant right side is graded (a gold ``a + 3z = 0`` is an equation and stays one)."""
+    if not (isinstance(value, Relation) and value.ops == ("=",) and isinstance(gold, Number | Expr)
+            and not (isinstance(gold, Expr) and gold.symbols)):
+        return None
+    left, right = value.sides
+    if not (isinstance(left, Expr) and left.symbols) or (isinstance(right, Expr) and right.symbols):
+        return None
+    match = equivalent(right, gold, budget=budget)
+    return Match(match.equal, match.method, f"the stated result {right}: {match.reason}".rstrip(": "))
