@@ -193,12 +193,18 @@ def symbols(node: object) -> frozenset[str]:
 
 
 def is_name(node: object) -> bool:
-    """Whether a tree only names something (``x``, ``AB``, ``S_{ABC}:S``, ``|AB|``, ``NO/BO``): symbols joined
-    by products, ratios and absolute values, no number."""
+    """Whether a tree only names something: a variable (``x``), or a label built from labels (``AB``,
+    ``S_{ABC}:S``, ``|AB|``, ``NO/BO``, ``V_1:V_2``: upper-case or subscripted names joined by products, ratios
+    and absolute values). ``xy`` and ``x/y`` are expressions, not labels."""
+    return isinstance(node, Node) and (node.op == "sym" or _is_label(node))
+
+
+def _is_label(node: object) -> bool:
     if not isinstance(node, Node):
         return False
     if node.op == "sym":
-        return True
+        name = str(node.args[0])
+        return name[:1].isupper() or "_" in name
     if node.op in ("mul", "div"):
-        return all(is_name(x) for x in node.args)
-    return node.op == "func" and node.args[0] == "abs" and is_name(node.args[1])
+        return all(_is_label(x) for x in node.args)
+    return node.op == "func" and node.args[0] == "abs" and _is_label(node.args[1])
