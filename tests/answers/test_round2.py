@@ -117,7 +117,7 @@ MORE_FORMATS = [
 GARBAGE = [
     ("\\boxed{\x01\x02\x03}", "1", False), ("\\boxed{\x07 1}", "1", False), ("\x1c1", "1", False),
     ("\\boxed{1\x00}", "1", False), ("\\boxed{\\frac{1}{", "1", False), ("\\boxed{}}}{{1", "1", False),
-    ("{{{1", "1", False), ("\\frac{\x0b}{1}", "1", False),
+    ("{{{1", "1", False), ("\\frac{1}{", "\\frac{1}{", False), ("\\boxed{\\frac{1}{", "\\frac{1}{", False), ("\\frac{\x0b}{1}", "1", False),
 ]
 
 

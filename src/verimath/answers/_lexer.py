@@ -108,6 +108,20 @@ def normalise(text: str) -> str:
     return s.strip().rstrip(".").strip()
 
 
+BRACE_TOKENS = re.compile(r"\\.|[{}]", re.DOTALL)
+"""A brace or an escaped character (``\\{`` is not structure)."""
+
+
+def balanced(text: str) -> bool:
+    """Whether every ``{`` in ``text`` closes in order (escaped ``\\{`` aside): broken LaTeX is never an answer."""
+    depth = 0
+    for match in BRACE_TOKENS.finditer(text):
+        depth += {"{": 1, "}": -1}.get(match.group(), 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _matching_brace(s: str, i: int) -> int:
     """Index just past the brace group that starts at s[i] == '{' (unbalanced: error)."""
     depth = 0

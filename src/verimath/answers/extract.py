@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 
 from verimath.answers._budget import MAX_ANSWER_CHARS
-from verimath.answers._lexer import CONTROL, REMARK
+from verimath.answers._lexer import BRACE_TOKENS, CONTROL, REMARK, balanced
 from verimath.answers.parse import parse
 from verimath.answers.values import Text
 from verimath.errors import InputError
@@ -74,7 +74,6 @@ _MAX_CONNECTOR_CHARS = 120
 _CHOICE_TAIL_CHARS = 1000
 _CHOICE_WORDS = ("option", "choice", "choose", "pick", "select", "go with", "correct answer",
                  "right answer", "best answer", "final answer")
-_BRACE_TOKENS = re.compile(r"\\.|[{}]", re.DOTALL)
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
 # A final answer stands at the end of a response: the rules read only its last 32 KiB (after reasoning is
 # stripped), which bounds their work on megabytes of input; the prose rule, riskier, reads only the last 4000.
@@ -173,7 +172,7 @@ def _matching_braces(text: str, start: int) -> dict[int, int]:
     ``\\{`` and ``\\}`` are not structure."""
     pairs: dict[int, int] = {}
     stack: list[int] = []
-    for match in _BRACE_TOKENS.finditer(text, start):
+    for match in BRACE_TOKENS.finditer(text, start):
         token = match.group()
         if token == "{":
             stack.append(match.start())
@@ -312,15 +311,6 @@ def _segments(text: str) -> list[tuple[bool, str]]:
     return pieces
 
 
-def _balanced(text: str) -> bool:
-    depth = 0
-    for match in _BRACE_TOKENS.finditer(text):
-        depth += {"{": 1, "}": -1}.get(match.group(), 0)
-        if depth < 0:
-            return False
-    return depth == 0
-
-
 def _last_value(text: str) -> str | None:
     """The last value in prose: a math span or a run of math between words, else the last number."""
     tried = 0
@@ -329,7 +319,7 @@ def _last_value(text: str) -> str | None:
         for run in runs:
             candidate = run.strip(" \t\n.,;:!?")
             if (not candidate or not _VALUE_HINT.search(candidate) or CONTROL.search(candidate)
-                    or not _balanced(candidate)):
+                    or not balanced(candidate)):
                 continue  # control characters and broken braces are garbage, never an answer
             if is_math:
                 return candidate

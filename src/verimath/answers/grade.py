@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from verimath.answers._budget import MAX_ANSWER_CHARS, MAX_RESPONSE_CHARS, Budget
-from verimath.answers._lexer import CONTROL, normalise
+from verimath.answers._lexer import CONTROL, balanced, normalise
 from verimath.answers.compare import Match, equivalent
 from verimath.answers.extract import extract, has_prose, looks_bare
 from verimath.answers.parse import parse
@@ -75,7 +75,7 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
             if control is not None:
                 code = f"U+{ord(control.group()):04X}"
                 return verdict(False, "parse-error", f"{side}: control character {code}")
-        if normalise(extracted) == normalise(gold_answer):
+        if normalise(extracted) == normalise(gold_answer) and balanced(extracted):  # broken LaTeX never is
             return verdict(True, "string")
         try:
             gold_value = parse(gold_answer)
