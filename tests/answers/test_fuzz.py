@@ -169,6 +169,10 @@ def _has_control(text: str) -> bool:
         ("1+" * 999 + "1", "1000"),
         ("x^{" * 50 + "2" + "}" * 50, "x"),
         ("\\sqrt{" * 50 + "2" + "}" * 50, "2"),
+        ("answer: " * 4000 + "5", "5"),
+        ("Final Answer: The final answer is " * 1000 + "5", "5"),
+        ("\\boxed{1} and " * 3000, "1"),
+        ("(" * 100_000, "1"),
     ],
     ids=lambda value: value[:24],
 )

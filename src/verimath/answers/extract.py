@@ -42,11 +42,10 @@ from verimath.errors import InputError
 __all__ = ["extract", "has_prose", "is_bare_answer", "looks_bare"]
 
 # A stated answer: the phrase, then an optional colon/"is", then the rest of the line.
-_STATED = re.compile(
-    r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\banswer\s*:|^[ \t]*####|^[ \t]*A[ \t]*:)"
-    r"[ \t:]*(?P<answer>[^\n]*)",
-    re.IGNORECASE | re.MULTILINE,
-)
+_PHRASE = (r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\banswer\s*:|^[ \t]*####|^[ \t]*A[ \t]*:)"
+           r"[ \t:]*")
+_STATED = re.compile(_PHRASE + r"(?P<answer>[^\n]*)", re.IGNORECASE | re.MULTILINE)
+_STATED_PHRASE = re.compile(_PHRASE, re.IGNORECASE | re.MULTILINE)
 _LETTER = r"\(?([A-J])\)?(?![\w])"
 _STATED_CHOICE = re.compile(
     r"(?i:\b(?:correct|right|best|final)\s+(?:answer|option|choice)\s*(?:is|:|=|would\s+be)?\s*"
@@ -243,15 +242,17 @@ def _clean(answer: str) -> str:
 def _stated(text: str) -> tuple[int, str] | None:
     """The last stated answer and where it stands; "Final Answer: The final answer is X" reads X."""
     for match in reversed(list(_STATED.finditer(text))):
+        start = match.start()
         answer = match.group("answer")
-        inner = _stated(answer)  # a statement inside a statement: the inner one is the answer
-        if inner is not None:
-            return match.start("answer") + inner[0], inner[1]
+        # a statement inside a statement ("Final Answer: The final answer is X"): the last one is the answer
+        inner = next(reversed(list(_STATED_PHRASE.finditer(text, match.start("answer"), match.end()))), None)
+        if inner is not None and _clean(text[inner.end():match.end()]):
+            start, answer = inner.start(), text[inner.end():match.end()]
         answer = _clean(answer)
         if answer:
             if not is_bare_answer(answer):  # prose: the value it ends with
                 answer = _last_value(answer) or answer
-            return match.start(), answer
+            return start, answer
     return None
 
 
