@@ -46,6 +46,11 @@ _DOLLAR = re.compile(r"\\\$|\$|\\textdollar|[€£¥₹]|\\(?:euro|pounds|textst
 _RATE_UNIT = re.compile(r"(?<=\d)\s*(?:k?m|cm|mm|ft|mi)\s*/\s*(?:s|sec|h|hr|hour|min)(?:\^\{?2\}?|²)?(?![A-Za-z])")
 _FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
+# Unicode spellings that are not single tokens (vulgar fractions, squares, the reals, the empty set).
+_UNICODE_SPELLED = {"²": "^{2}", "³": "^{3}", "½": "\\frac{1}{2}", "⅓": "\\frac{1}{3}", "⅔": "\\frac{2}{3}",
+                    "¼": "\\frac{1}{4}", "¾": "\\frac{3}{4}", "⅛": "\\frac{1}{8}", "ℝ": "(-\\infty,\\infty)", "∅": "\\emptyset", "∈": "\\in",
+                    "⋅": "\\cdot", "∗": "*"}
+_UNICODE_MATH = re.compile("|".join(_UNICODE_SPELLED))
 _ANGLE = re.compile(r"\\[lr]angle(?![a-zA-Z])|[⟨⟩]")
 # A remark in parentheses after a number, "32 (pet fish)", "5 (five)", "8 (km/hour)": words about the answer.
 REMARK = re.compile(r"(?<=\d)\s+\((?:[a-z]|[A-Za-z][A-Za-z' ./-]+)\)")
@@ -99,7 +104,7 @@ def normalise(text: str) -> str:
     s = _RATE_UNIT.sub(" ", s)
     s = _FRAC.sub(r"\\frac", s)
     if not s.isascii():
-        s = s.replace("²", "^{2}").replace("³", "^{3}")
+        s = _UNICODE_MATH.sub(lambda m: _UNICODE_SPELLED[m.group()], s)
     s = _BINOM.sub(r"\\binom", s)
     s = _REALS.sub(r"(-\\infty,\\infty)", s)
     s = _ANGLE.sub(lambda m: "(" if m.group() in ("\\langle", "⟨") else ")", s)  # the vector <1, 2> is (1, 2)

@@ -139,7 +139,8 @@ def has_prose(text: str) -> bool:
 
 def _foreign_letters(text: str) -> bool:
     """Letters beyond Latin and Greek (答, я): prose in another language, never math."""
-    return not text.isascii() and any(c.isalpha() and ord(c) > 0x3FF for c in text)
+    return not text.isascii() and any(c.isalpha() and ord(c) > 0x3FF and not 0x2100 <= ord(c) <= 0x214F
+                                      for c in text)  # letter-like symbols (ℝ) are math
 
 
 def is_bare_answer(text: str) -> bool:

@@ -181,17 +181,18 @@ class _Parser:
                 self.next()
                 d = self.unary()
                 factors = [Node("div", (_mul(factors), d))]
-            elif (t.kind == "num" and len(factors) == 1 and _is_int_lit(factors[0])
+            elif (t.kind == "num" and len(factors) == 1 and _whole_part(factors[0]) is not None
                   and self.toks[self.i - 1].kind == "num" and self.at_plain_fraction()):  # mixed: 11 6/6
                 numerator = _number(self.next().text)
                 self.next()
-                factors = [Node("add", (factors[0], Node("div", (numerator, _number(self.next().text)))))]
+                factors = [_mixed(factors[0], Node("div", (numerator, _number(self.next().text))))]
             elif self.starts_factor(t):
                 prev = self.toks[self.i - 1]
                 f = self.power()
-                if (len(factors) == 1 and prev.kind == "num" and t.text == "\\frac" and _is_int_lit(factors[0])
+                if (len(factors) == 1 and prev.kind == "num" and t.text == "\\frac"
+                        and _whole_part(factors[0]) is not None
                         and f.op == "div" and all(_is_int_lit(x) for x in f.args)):  # mixed number 2\frac12
-                    factors = [Node("add", (factors[0], f))]
+                    factors = [_mixed(factors[0], f)]
                 else:
                     factors.append(f)
             else:
@@ -511,6 +512,20 @@ class _TextAnswer(Exception):
 
 def _mul(factors: list[Node]) -> Node:
     return factors[0] if len(factors) == 1 else Node("mul", tuple(factors))
+
+
+def _whole_part(node: Node) -> Node | None:
+    """The integer literal a mixed number starts with (``2`` of ``2\\frac12``, also under a minus sign)."""
+    if _is_int_lit(node):
+        return node
+    return node.args[0] if node.op == "neg" and _is_int_lit(node.args[0]) else None  # type: ignore[return-value]
+
+
+def _mixed(whole: Node, fraction: Node) -> Node:
+    """``2\\frac12`` is 2 + 1/2; ``-2\\frac12`` is -(2 + 1/2)."""
+    if whole.op == "neg":
+        return Node("neg", (Node("add", (whole.args[0], fraction)),))  # type: ignore[arg-type]
+    return Node("add", (whole, fraction))
 
 
 def _is_int_lit(n: object) -> bool:
