@@ -52,8 +52,9 @@ NOTATION = [
     ("1, 2, 3, ...", "1, 2, 3", False),
     ("(-2, 2)", "|x| < 2", True), ("(-\\infty,-1)\\cup(1,\\infty)", "|x| > 1", True),
     ("z \\in [-2,-1] \\cup [1,2]", "1 \\le |z| \\le 2", True), ("[-2, 2]", "1 \\le |z| \\le 2", False),
-    ("11 6/6", "6/6", False), ("11 6/6", "12", True), ("2 1/2", "2.5", True), ("-2\\frac{1}{2}", "-2.5", True),
-    ("-2½", "-5/2", True), ("½", "0.5", True), ("x ∈ [0,1)", "[0,1)", True), ("ℝ", "(-\\infty, \\infty)", True),
+    ("11 6/6", "6/6", False), ("11 6/6", "12", True), ("2 1/2", "2.5", True),
+    ("-2\\frac{1}{2}", "-2.5", True), ("-2½", "-5/2", True), ("½", "0.5", True), ("x ∈ [0,1)", "[0,1)", True),
+    ("ℝ", "(-\\infty, \\infty)", True),
     ("3⋅4", "12", True),
     ("32 (pet fish)", "32", True), ("8 (km/hour); 3 (km/hour)", "8; 3", True),
     ("Mrs. Hilt", "Mrs. Hilt", True), ("3:30 p.m.", "3:30 p.m.", True), ("(C)", "C", True),
@@ -68,7 +69,8 @@ NOTATION = [
 POLICY = [
     ("x = 5+5+1 = 11", "x = 11", True), ("x = 5+5+1 = 11", "x = 12", False),
     ("x = \\frac{1}{3} \\approx 0.33", "\\frac13", True), ("\\frac12 = 0.5", "0.5", True),
-    ("7 = 11a + c", "11a + c", False), ("0", "a + 3z = 0", False), ("4", "xy = 4", False), ("2", "x/y = 2", False),
+    ("7 = 11a + c", "11a + c", False), ("0", "a + 3z = 0", False), ("4", "xy = 4", False),
+    ("2", "x/y = 2", False),
     ("Thus $a+b = 7$.", "7", True), ("x + 1 = 7", "6", False),
     ("28", "28\\%", True), ("28\\%", "28\\%", True), ("0.28", "28\\%", True), ("50\\%", "0.5", True),
     ("28", "0.28", False), ("0.29", "28\\%", False), ("28 percent", "0.28", True),
@@ -119,7 +121,8 @@ MORE_FORMATS = [
 GARBAGE = [
     ("\\boxed{\x01\x02\x03}", "1", False), ("\\boxed{\x07 1}", "1", False), ("\x1c1", "1", False),
     ("\\boxed{1\x00}", "1", False), ("\\boxed{\\frac{1}{", "1", False), ("\\boxed{}}}{{1", "1", False),
-    ("{{{1", "1", False), ("\\frac{1}{", "\\frac{1}{", False), ("\\boxed{\\frac{1}{", "\\frac{1}{", False), ("\\frac{\x0b}{1}", "1", False),
+    ("{{{1", "1", False), ("\\frac{1}{", "\\frac{1}{", False), ("\\boxed{\\frac{1}{", "\\frac{1}{", False),
+    ("\\frac{\x0b}{1}", "1", False),
 ]
 
 
