@@ -42,8 +42,8 @@ from verimath.errors import InputError
 __all__ = ["extract", "has_prose", "is_bare_answer", "looks_bare"]
 
 # A stated answer: the phrase, then an optional colon/"is", then the rest of the line.
-_PHRASE = (r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\banswer\s*:|^[ \t]*####|^[ \t]*A[ \t]*:)"
-           r"[ \t:]*")
+_PHRASE = (r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\banswer\s*:|^[ \t]*####"
+           r"|^[ \t]*A[ \t]*:)[ \t:]*")
 _STATED = re.compile(_PHRASE + r"(?P<answer>[^\n]*)", re.IGNORECASE | re.MULTILINE)
 _STATED_PHRASE = re.compile(_PHRASE, re.IGNORECASE | re.MULTILINE)
 _LETTER = r"\(?([A-J])\)?(?![\w])"
@@ -86,7 +86,8 @@ _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 # A word of prose: two or more letters (or letters then digits, AZYUK2A) not part of a command.
 _PROSE_WORD = re.compile(r"(?<![\\a-zA-Z0-9])[A-Za-z]+\d[A-Za-z0-9]*|(?<![\\a-zA-Z])[A-Za-z]{2,}(?![a-zA-Z])")
 _LETTERS = re.compile(r"[A-Za-z]")
-
+# Groups whose letters are not prose: \text{cm}, \operatorname{lcm}, \begin{pmatrix}.
+_TEXT_GROUPS = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|operatorname|begin|end)\s*\{[^{}]*\}")
 _MATH_SIGN = re.compile(r"[\\+\-*/^=()\[\]{}:]")  # in prose, "1,000.99m²" is a number with a unit
 _VALUE_HINT = re.compile(r"\d|\\[a-zA-Z]")
 _MAX_PROSE_CANDIDATES = 8
@@ -152,9 +153,6 @@ def is_bare_answer(text: str) -> bool:
     except InputError:
         return False
     return not (isinstance(value, Text) and len(value.text.split()) > _MAX_BARE_WORDS)
-
-
-_TEXT_GROUPS = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|operatorname|begin|end)\s*\{[^{}]*\}")
 
 
 def _strip_reasoning(text: str) -> str:

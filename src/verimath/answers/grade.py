@@ -57,15 +57,7 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
         deadline = Budget(budget)
         response = prediction[-MAX_RESPONSE_CHARS:]
         gold_answer = gold.strip() if looks_bare(gold) else extract(gold) or gold
-        bare = looks_bare(response)
-        same = response.strip() == gold_answer and CONTROL.search(response) is None  # "Mrs. Hilt", prose or not
-        if bare and not same:
-            same = CONTROL.search(response) is None and normalise(response) == normalise(gold_answer)
-        if not extract_answer or same or (bare and CONTROL.search(response) is not None):  # garbage stays
-            extracted = response
-        else:
-            whole = bare and (_parses(response) or not has_prose(response))  # "1+" is broken, not prose
-            extracted = response.strip() if whole else extract(response)
+        extracted = _answer_in(response, gold_answer) if extract_answer else response
         if extracted is None:
             return verdict(False, "no-answer", "no final answer found in the prediction")
         if len(extracted) > MAX_ANSWER_CHARS:
@@ -96,6 +88,20 @@ def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bo
         return verdict(False, "error", f"{type(e).__name__}: {e}")
 
 
+def _answer_in(response: str, gold_answer: str) -> str | None:
+    """The answer a prediction gives: all of it when it is the gold's very text ("Mrs. Hilt") or a bare answer
+    (one that parses, or a broken one such as ``1+`` or garbage: not prose, so never searched for a number);
+    otherwise what ``extract`` finds in the response."""
+    if CONTROL.search(response) is not None:  # garbage stays garbage (str.strip would drop U+001C)
+        return response if looks_bare(response) else extract(response)
+    if response.strip() == gold_answer:
+        return gold_answer
+    if not looks_bare(response):
+        return extract(response)
+    whole = normalise(response) == normalise(gold_answer) or _parses(response) or not has_prose(response)
+    return response.strip() if whole else extract(response)
+
+
 def _digits_of_based_gold(value: Value, gold: Value) -> Match | None:
     """A gold ``1011_2`` accepts ``1011``: the same digits, the base left implicit as the question set it."""
     if not (isinstance(gold, Number) and gold.base not in (None, 10) and isinstance(value, Number)
@@ -115,8 +121,8 @@ def _parses(text: str) -> bool:
 
 
 def _stated_result(value: Value, gold: Value, budget: Budget) -> Match | None:
-    """A response that ends in ``a + b = 7`` states the value 7 for the quantity asked: against a constant gold,
-    its constant right side is graded (a gold ``a + 3z = 0`` is an equation and stays one)."""
+    """A response that ends in ``a + b = 7`` states the value 7 for the quantity asked: against a constant
+    gold, its constant right side is graded (a gold ``a + 3z = 0`` is an equation and stays one)."""
     if not (isinstance(value, Relation) and value.ops == ("=",) and isinstance(gold, Number | Expr)
             and not (isinstance(gold, Expr) and gold.symbols)):
         return None
