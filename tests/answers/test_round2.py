@@ -45,7 +45,7 @@ RESPONSE_ENDINGS = [
 NOTATION = [
     ("7:32", "7 : 32", True), ("\\frac{7}{32}", "7:32", True), ("1", "|AB|=1", True),
     ("4, 5", "AB=4, CD=5", True),
-    ("5, 4", "AB=4, CD=5", True), ("4, 6", "AB=4, CD=5", False), ("7:32", "S_{ABC}:S=7:32", True),
+    ("5, 4", "AB=4, CD=5", False), ("3, 2", "x_1 = 2, x_2 = 3", True), ("4, 6", "AB=4, CD=5", False), ("7:32", "S_{ABC}:S=7:32", True),
     ("(5,2),(7,2)", "p=5,q=2;\\ p=7,q=2", True), ("(5,2),(2,7)", "p=5,q=2;\\ p=7,q=2", False),
     ("\\frac{1}{\\sqrt{6}}", "\\frac{NO}{BO}=\\frac{1}{\\sqrt{6}}", True), ("NO", "\\text{no}", True),
     ("1, 2, 3, \\ldots", "1, 2, 3", False), ("1, 2, 3, \\dots", "1,2,3,\\ldots", True),

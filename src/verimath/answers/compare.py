@@ -113,7 +113,9 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       (``5`` = ``x = 5``; ``1`` = ``|AB| = 1``; ``7:32`` = ``S_{ABC}:S = 7:32``; ``0`` ≠ ``a + 3z = 0``).
       A one-variable inequality equals the interval it describes (``x > 3`` = ``(3, \\infty)``), an ``or`` of
       them the union, one with an absolute value its union (``1 \\le |z| \\le 2`` = ``[-2,-1] \\cup [1,2]``).
-      Assignments repeated over the same names are solutions: ``p=5, q=2; p=7, q=2`` = ``(5, 2), (7, 2)``.
+      Assignments repeated over the same names are solutions: ``p=5, q=2; p=7, q=2`` = ``(5, 2), (7, 2)``;
+      assignments to distinct names are a point (``x=1, y=2`` = ``(1, 2)``, names in alphabetical order) and
+      against a bare list compare in the order written (``AB=4, CD=5`` = ``4, 5`` ≠ ``5, 4``).
     - **Tuples** are ordered; ``(a, b)`` also equals the open interval ``(a, b)``. **Intervals** compare
       endpoints and closedness; **unions** their parts in any order. **Sets** and **lists of solutions**
       (``x=1 or x=2``, ``1, 2``, ``1 \\pm \\sqrt2``) compare as sets; a set or list equals a single value when
@@ -148,8 +150,13 @@ def _equiv(a: Value, b: Value, budget: Budget) -> Match:
         m = _numbers(a, b.decimal_comma)
         if m.equal:
             return _yes("decimal-comma", f"{b.decimal_comma.value} read with a decimal comma")
-    if isinstance(a, Tuple) and isinstance(b, SolutionList) and _assigned_in_order(b) is not None:
-        return _sequence(a.items, _assigned_in_order(b), budget, "tuple")  # type: ignore[arg-type]
+    if isinstance(a, Tuple) and isinstance(b, SolutionList) and _point(b) is not None:
+        return _sequence(a.items, _point(b), budget, "tuple")  # type: ignore[arg-type]
+    if isinstance(a, SolutionList) and isinstance(b, SolutionList):
+        for named, bare in ((a, b), (b, a)):  # AB = 4, CD = 5 against 4, 5: in the order written
+            values = _assignments(named)
+            if values is not None and not any(isinstance(x, Relation) for x in bare.items):
+                return _sequence(values, bare.items, budget, "list")
     if (isinstance(b, FiniteSet | SolutionList) and not isinstance(a, FiniteSet | SolutionList)
             and not (isinstance(a, Interval | Union) and isinstance(b, SolutionList))):  # "x<1 or x>2": a union
         return _collapses_to(b, a, budget)
@@ -242,18 +249,25 @@ def _show(v: Value) -> str:
     return str(v) if isinstance(v, _SCALARS) else type(v).__name__
 
 
-def _assigned_in_order(lst: SolutionList) -> list[Value] | None:
-    """``x = 1, y = 2`` read as the point ``(1, 2)``: the values of assignments to distinct plain names, in the
-    names' alphabetical order (None when the list is anything else)."""
-    names: dict[str, Value] = {}
+def _assignments(lst: SolutionList) -> list[Value] | None:
+    """The values of ``x = 1, y = 2`` or ``AB = 4, CD = 5`` in written order, when the list assigns constants
+    to two or more distinct names (``x_1 = 1, x_2 = 2`` are roots, not coordinates: None), else None."""
+    values: dict[str, Value] = {}
     for item in lst.items:
         if not (isinstance(item, Relation) and item.ops == ("=",) and isinstance(item.sides[0], Expr)
-                and item.sides[0].node.op == "sym" and not _has_symbols(item.sides[1])):
+                and is_name(item.sides[0].node) and not _has_symbols(item.sides[1])):
             return None
-        names[item.sides[0].node.args[0]] = item.sides[1]  # type: ignore[index]
-    if len(names) != len(lst.items) or len(names) < 2 or len({n.split("_")[0] for n in names}) < len(names):
+        values[str(item.sides[0].node)] = item.sides[1]
+    stems = {name.split("_")[0] for name in values}
+    return list(values.values()) if len(values) == len(lst.items) >= 2 and len(stems) == len(values) else None
+
+
+def _point(lst: SolutionList) -> list[Value] | None:
+    """``x = 1, y = 2`` as the point ``(1, 2)``: the assigned values in the names' alphabetical order."""
+    if _assignments(lst) is None:
         return None
-    return [names[n] for n in sorted(names)]
+    pairs = sorted((str(item.sides[0]), item.sides[1]) for item in lst.items)  # type: ignore[union-attr]
+    return [value for _, value in pairs]
 
 
 def _collapses_to(many: FiniteSet | SolutionList, one: Value, budget: Budget) -> Match:
