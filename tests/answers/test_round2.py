@@ -45,7 +45,8 @@ RESPONSE_ENDINGS = [
 NOTATION = [
     ("7:32", "7 : 32", True), ("\\frac{7}{32}", "7:32", True), ("1", "|AB|=1", True),
     ("4, 5", "AB=4, CD=5", True),
-    ("5, 4", "AB=4, CD=5", False), ("3, 2", "x_1 = 2, x_2 = 3", True), ("4, 6", "AB=4, CD=5", False), ("7:32", "S_{ABC}:S=7:32", True),
+    ("5, 4", "AB=4, CD=5", False), ("3, 2", "x_1 = 2, x_2 = 3", True), ("4, 6", "AB=4, CD=5", False),
+    ("7:32", "S_{ABC}:S=7:32", True),
     ("(5,2),(7,2)", "p=5,q=2;\\ p=7,q=2", True), ("(5,2),(2,7)", "p=5,q=2;\\ p=7,q=2", False),
     ("\\frac{1}{\\sqrt{6}}", "\\frac{NO}{BO}=\\frac{1}{\\sqrt{6}}", True), ("NO", "\\text{no}", True),
     ("1, 2, 3, \\ldots", "1, 2, 3", False), ("1, 2, 3, \\dots", "1,2,3,\\ldots", True),
@@ -118,6 +119,28 @@ MORE_FORMATS = [
  ("\\text{(B) } 10", "B", True), ("B: 10", "B", False),
 ]
 
+# Pairs that must never be graded equal (false positives of lenient graders, or of an earlier verimath).
+NEVER_EQUAL = [
+ ("5%", "0.5"), ("50", "0.5"), ("0.5", "5"), ("x=2", "y=2"), ("2", "x=2, y=3"), ("(2,3)", "x=3, y=2"),
+ ("\\frac{1}{2}", "\\frac{1}{2}x"), ("3", "3x"), ("[0,1]", "(0,1)"), ("A", "B"), ("yes", "no"), ("-5", "5"),
+ ("\\pi", "3.1"), ("1,2", "12"), ("1,234", "1.234"), ("0,5", "5"), ("x>2", "x\\geq 2"),
+ ("\\infty", "-\\infty"),
+ ("1e3", "1000.5"), ("11_2", "11"), ("1/2004!", "1/2006!"), ("1 - 1/e", "1 + 1/e"), ("2x", "x^2"),
+ ("The answer is 5, not 6.", "6"), ("I think it's 3 or 4", "3"), ("x = 1 or x = 2", "1"),
+ ("\\boxed{1} or \\boxed{2}", "1"), ("1, 2, 3, \\ldots", "1, 2, 3"), ("\\sqrt{2}", "2"), ("x^2", "2"),
+ ("\\cos(0)", "0"), ("-\\frac{3}{4}", "4"), ("\\pi/2", "2"), ("1+", "1"), ("2^{10}", "10"),
+ ("The answer is (B).", "C"), ("Option D is correct.", "B"), ("\\boxed{\\text{(A)}}", "B"),
+ ("100", "10^{2} + 1"), ("10^{100}", "10^{100} + 1"), ("\\frac{1}{3}", "0.3"), ("0.33", "\\frac13"),
+ ("12.5\\%", "0.125%"), ("AZYUK2A", "2"), ("x + 1 = 7", "7x"), ("y = 2x", "2"), ("2", "y = 2x"),
+ ("f(x) = 2", "x"), ("a = 3", "b"), ("3", "a + b = 3"), ("3:00", "3"), ("(1,2)", "[1,2]"),
+ ("\\{1, 2\\}", "(1, 2)"),
+ ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&3\\\\2&4\\end{pmatrix}"),
+ ("So we get 10. Wait, that's wrong: 12", "10"), ("<think>The answer is 5</think> The answer is 6", "5"),
+ ("#### 5\n#### 6", "5"), ("5 apples and 6 oranges", "5"), ("\\boxed{}", ""), ("", "5"), ("\\boxed{5", "5"),
+ ("5\x00", "5"), ("\u202e5", "5"), ("five", "5"), ("5!", "5"), ("0.1 + 0.2", "0.3000001"),
+ ("1.000001", "1"), ("999999999999999999", "1000000000000000000"),
+]
+
 GARBAGE = [
     ("\\boxed{\x01\x02\x03}", "1", False), ("\\boxed{\x07 1}", "1", False), ("\x1c1", "1", False),
     ("\\boxed{1\x00}", "1", False), ("\\boxed{\\frac{1}{", "1", False), ("\\boxed{}}}{{1", "1", False),
@@ -139,3 +162,9 @@ def test_the_verdict_shows_the_answer_that_was_chosen_and_says_what_was_compared
     verdict = grade("4", "11_{2}")
     assert "11_2" in verdict.reason or "base" in verdict.reason
     assert grade("0.28", "28\\%").reason == "28% read as 7/25"
+
+
+@pytest.mark.parametrize(("prediction", "gold"), NEVER_EQUAL)
+def test_no_false_positive(prediction: str, gold: str) -> None:
+    verdict = grade(prediction, gold)
+    assert not verdict.correct, verdict
