@@ -175,6 +175,8 @@ def _has_control(text: str) -> bool:
         ("1+" * 999 + "1", "1000"),
         ("x^{" * 50 + "2" + "}" * 50, "x"),
         ("\\sqrt{" * 50 + "2" + "}" * 50, "2"),
+        ("\\exp(10^{6})", "1"),  # the reason once printed its decimal digits
+        ("\\sqrt{\\exp((507 02080/210448743774)!)}", "(\\exp(\\binom{67979095e18}{08652,207266601}))!"),
         ("answer: " * 4000 + "5", "5"),
         ("Final Answer: The final answer is " * 1000 + "5", "5"),
         ("\\boxed{1} and " * 3000, "1"),

@@ -491,7 +491,10 @@ def _decimal_rule(d: Number, x: Any) -> Match:
 
 
 def _decimal_text(d: Number) -> str:
-    return format(float(d.value), "g")
+    try:
+        return format(float(d.value), "g")
+    except OverflowError:
+        return "a decimal beyond floating point"
 
 
 def _decimal_vs_expr(d: Number, e: Expr, budget: Budget) -> Match:
@@ -598,7 +601,13 @@ def _constants(a: Node, b: Node, budget: Budget) -> Match:
     d2 = abs(x2 - y2)
     if d2 < d1 * ctx2.mpf(10) ** -40:
         return _yes("numeric", "difference vanishes with precision")
-    return _no("numeric", f"{ctx.nstr(x, 20)} ≠ {ctx.nstr(y, 20)}")
+    return _no("numeric", f"{_shown(ctx, x)} ≠ {_shown(ctx, y)}")
+
+
+def _shown(ctx: Any, x: Any) -> str:
+    """A value for a reason; a huge one by its binary magnitude (its decimal digits would take seconds)."""
+    magnitude = ctx.mag(x) if x else 0
+    return ctx.nstr(x, 20) if abs(magnitude) < 3000 else f"a number of magnitude 2^{magnitude}"
 
 
 def _huge(a: Node, b: Node) -> Match:
