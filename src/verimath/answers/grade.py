@@ -8,7 +8,9 @@ Imports only ``verimath.answers`` modules and ``verimath.errors``.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from verimath.answers._budget import MAX_ANSWER_CHARS, MAX_RESPONSE_CHARS, Budget
 from verimath.answers._lexer import CONTROL, balanced, normalise
@@ -34,6 +36,17 @@ class Verdict:
     """A short human explanation (empty when nothing needs explaining)."""
     elapsed: float
     """Seconds this check took."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (the run store's, and any wire's)."""
+        return {"correct": self.correct, "extracted": self.extracted, "method": self.method,
+                "reason": self.reason, "elapsed": self.elapsed}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Verdict:
+        """Inverse of :meth:`to_dict`."""
+        return cls(bool(d["correct"]), d.get("extracted"), str(d.get("method", "")), str(d.get("reason", "")),
+                   float(d.get("elapsed", 0.0)))
 
 
 def grade(prediction: str, gold: str, *, budget: float = 1.0, extract_answer: bool = True) -> Verdict:
