@@ -65,36 +65,38 @@ def grade_command(
     prediction_field: str = typer.Option("prediction", help="Field holding the model response."),
     gold_field: str = typer.Option("gold", help="Field holding the reference answer."),
     label_field: str | None = typer.Option(None, help="Field with a published verdict to measure agreement."),
+    extracted: bool = typer.Option(
+        False, "--extracted", help="The prediction field already holds the final answer: grade it whole."),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Grade a JSONL file of model outputs: every row written back in order with correct/extracted/reason."""
-    from verimath.batch import grade_jsonl
+    """Grade a JSONL file of model outputs: every line written back in order with correct/extracted/reason
+    (a line that cannot be graded gets correct: null and an error)."""
+    from verimath.batch import RowError, grade_jsonl
 
-    def report_skip(line) -> None:
-        err_console.print(f"[yellow]skipped[/] {line.reason}", highlight=False)
+    def report_error(line: RowError) -> None:
+        err_console.print(f"[yellow]not graded[/] {line.reason}", highlight=False)
 
-    sink = sys.stdout if output == Path("-") else None
-    with _progress() as progress:
-        task = progress.add_task("grading", total=None)
+    def open_output() -> Any:  # called once the fields are checked: a bad command creates no file
         try:
-            handle = sink or (output.open("w", encoding="utf-8") if output else None)
+            return output.open("w", encoding="utf-8")  # type: ignore[union-attr]
         except OSError as exc:
             raise InputError(f"cannot write: {exc.strerror}", file=str(output)) from exc
-        try:
-            summary = grade_jsonl(input_path, handle, prediction_field=prediction_field, gold_field=gold_field,
-                                  label_field=label_field, jobs=jobs, on_progress=lambda done, _: progress.update(task, completed=done),
-                                  on_skip=report_skip)
-        finally:
-            if handle is not None and handle is not sys.stdout:
-                handle.close()
-    out = err_console if sink else console  # graded rows on stdout keep it pure JSONL
+
+    to_stdout = output == Path("-")
+    with _progress() as progress:
+        task = progress.add_task("grading", total=None)
+        sink = None if output is None else sys.stdout if to_stdout else open_output
+        summary = grade_jsonl(input_path, sink, prediction_field=prediction_field, gold_field=gold_field,
+                              label_field=label_field, extracted=extracted, jobs=jobs, on_error=report_error,
+                              on_progress=lambda done, _: progress.update(task, completed=done))
+    out = err_console if to_stdout else console  # graded rows on stdout keep it pure JSONL
     if as_json:
         out.print_json(json.dumps(summary.to_dict()))
     else:
         agreement = "" if summary.agreement is None else f", agreement with {label_field} {summary.agreement:.2%}"
         out.print(f"{summary.rows:,} rows graded, accuracy {summary.accuracy:.2%}{agreement}, "
-                  f"{summary.rows_per_second:,.0f} rows/s, {summary.skipped} skipped", highlight=False)
+                  f"{summary.rows_per_second:,.0f} rows/s, {summary.errors} not graded", highlight=False)
 
 
 # The main job until a built-in model lands: grade real model outputs against their published human verdicts.
