@@ -230,6 +230,7 @@ def test_eval_has_solve_s_controls(tmp_path):
         assert out.returncode == 0, out.stderr
         assert {r.kind for r in server.requests} == {"completion"}
         assert all(r.prompt.count("User:") == 1 for r in server.requests)  # no few-shot turns
+        assert {r.headers.get("authorization") for r in server.requests} == {"Bearer sk-test"}
     tir = dataset(tmp_path, 1, name="t.jsonl")
     with testing.ScriptedServer(lambda req: "```python\nprint(1)\n```") as server:
         out = cli(*eval_args(tir, server, tmp_path / "tir", "--max-rounds", "2",

@@ -42,6 +42,8 @@ class ServedRequest:
     """The completion prompt (empty for chat)."""
     body: dict[str, Any] = field(repr=False)
     """The whole JSON body."""
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    """The HTTP request headers, names in lower case (e.g. ``authorization``)."""
 
     @property
     def text(self) -> str:
@@ -117,12 +119,14 @@ class ScriptedServer:
                 except json.JSONDecodeError:
                     self._send(400, {"error": {"message": "invalid JSON"}})
                     return
+                headers = {k.lower(): v for k, v in self.headers.items()}
                 if self.path.rstrip("/").endswith("/chat/completions"):
-                    req = ServedRequest("chat", body.get("model", ""), tuple(body.get("messages", ())), "", body)
+                    req = ServedRequest("chat", body.get("model", ""), tuple(body.get("messages", ())), "", body,
+                                        headers)
                 elif self.path.rstrip("/").endswith("/completions"):
                     prompt = body.get("prompt", "")
                     req = ServedRequest("completion", body.get("model", ""), (),
-                                        prompt if isinstance(prompt, str) else "".join(prompt), body)
+                                        prompt if isinstance(prompt, str) else "".join(prompt), body, headers)
                 else:
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
