@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from verimath.errors import VerimathError
+
 __all__ = ["Compiled", "ExprError", "Labeled", "as_number", "compile_expr", "free_names", "sequence"]
 
 MAX_POW_BITS = 4096  # largest result of ``**`` in bits
@@ -27,7 +29,7 @@ MAX_SEQUENCE = 200_000  # largest list/str built by ``*`` or ``list(range(...))`
 MAX_SOURCE = 2_000  # characters in one expression
 
 
-class ExprError(Exception):
+class ExprError(VerimathError):
     """An expression was refused (not in the whitelist, too large) or failed while evaluating."""
 
 
