@@ -93,3 +93,19 @@ def test_every_sentence_starts_with_a_capital(questions: dict[str, list[str]]) -
 def test_times_of_day_do_not_end_a_sentence() -> None:
     assert sentences("It starts at 7 a.m. and ends at 9 p.m. How long is it?") == [
         "It starts at 7 am and ends at 9 pm.", "How long is it?"]
+
+
+def test_each_noop_variant_is_its_base_with_one_sentence_inserted() -> None:
+    # The JSON files are edited by hand: this is what the variants must keep (the sentence goes between two
+    # sentences of the base, never first, last or inside one, and changes nothing that computes the answer).
+    by_id = {t.id: t for t in TEMPLATES}
+    noops = [t for t in TEMPLATES if t.metadata.get("variant") == "noop"]
+    assert len(noops) >= 60
+    for noop in noops:
+        base = by_id[noop.metadata["variant_of"]]
+        base_text, noop_text = sentences(base.question), sentences(noop.question)
+        inserted = [i for i in range(1, len(noop_text) - 1) if noop_text[:i] + noop_text[i + 1:] == base_text]
+        assert inserted, f"{noop.id} is not {base.id} with one sentence inserted"
+        assert (noop.answer, noop.conditions, noop.answer_annotated) == (
+            base.answer, base.conditions, base.answer_annotated), noop.id
+        assert noop.init[:len(base.init)] == base.init and len(noop.init) > len(base.init), noop.id
