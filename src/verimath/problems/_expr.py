@@ -152,7 +152,8 @@ def _literal(value: object) -> Any:
     raise ExprError(f"literal of type {type(value).__name__} is not allowed")
 
 
-def _dotted(node: ast.expr) -> str | None:
+def dotted_name(node: ast.expr) -> str | None:
+    """``np.random.randint`` for that chain of attributes on a name; ``None`` for anything else."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -251,7 +252,7 @@ class _Compiler:
         if isinstance(node, ast.Call):
             return self._call(node)
         if isinstance(node, ast.Attribute):
-            raise ExprError(f"attribute access ({_dotted(node) or '.' + node.attr}) is not allowed")
+            raise ExprError(f"attribute access ({dotted_name(node) or '.' + node.attr}) is not allowed")
         raise ExprError(f"{type(node).__name__} is not allowed in a template expression")
 
     def _subscript(self, node: ast.Subscript) -> Compiled:
@@ -275,7 +276,7 @@ class _Compiler:
         return get
 
     def _call(self, node: ast.Call) -> Compiled:
-        name = _dotted(node.func)
+        name = dotted_name(node.func)
         if name is None or name not in self.functions:
             shown = name or type(node.func).__name__
             raise ExprError(f"call to {shown!r} is not allowed")
