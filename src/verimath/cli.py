@@ -97,7 +97,6 @@ def grade_command(
                   f"{summary.rows_per_second:,.0f} rows/s, {summary.skipped} skipped", highlight=False)
 
 
-# The main job until a built-in model lands: grade real model outputs against their published human verdicts.
 @app.command("tiny-demo")
 def tiny_demo_command(
     out: Path = typer.Option(Path("runs/tiny-demo"), "--out", help="Folder for the held-out set, runs, reports."),
