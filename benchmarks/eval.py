@@ -29,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,8 @@ from verimath.eval import (  # noqa: E402
     default_grader,
     run_eval,
 )
+from verimath.models import Message, Usage  # noqa: E402
+from verimath.strategies import Attempt, MessageStep  # noqa: E402
 
 SAMPLES_PER_PROBLEM = 5
 
@@ -59,33 +60,22 @@ def answer_to(text: str) -> str:
     return str(int(match.group(1)) + int(match.group(2))) if match else "0"
 
 
-@dataclass(frozen=True, slots=True)
-class _Attempt:
-    answer: str | None
-    question: str
-    code_calls: int = 0
-    wall_s: float = 0.0
-    verification: str | None = None
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"strategy": "zero", "question": self.question, "answer": self.answer,
-                "trace": [{"kind": "message", "role": "assistant", "content": f"\\boxed{{{self.answer}}}"}],
-                "usage": {"prompt_tokens": 40, "completion_tokens": 12}, "code_calls": 0, "wall_s": self.wall_s}
-
-
 class ZeroLatencyStrategy:
     """Answers at once (every third answer is off by one, so grading sees both verdicts)."""
 
     name = "zero"
+    uses_code = False
 
     def __init__(self) -> None:
         self.calls = 0
 
-    async def attempt(self, question: str, model: Any, executor: Any) -> _Attempt:
+    async def attempt(self, question: str, model: Any, executor: Any = None) -> Attempt:
         self.calls += 1
         right = answer_to(question)
-        return _Attempt(right if self.calls % 3 else str(int(right) + 1), question)
+        answer = right if self.calls % 3 else str(int(right) + 1)
+        reply = f"\\boxed{{{answer}}}"
+        return Attempt("zero", question, answer, (MessageStep("assistant", reply),), Usage(40, 12),
+                       model_calls=1, messages=(Message("user", question), Message("assistant", reply)))
 
 
 def _openai_parts() -> tuple[Any, Any, Any] | None:

@@ -1,6 +1,7 @@
 """Benchmark of ``verimath.sandbox``: latency of ``print(1+1)`` and of a SymPy ``solve`` in warm cells, side by
-side with a fresh ``python -c`` per run (measured in the same process, same moment), throughput on all cores,
-and memory per cell. Prints a table and writes ``benchmarks/results/sandbox.json``.
+side with a fresh ``python -c`` per run (measured in the same process, same moment), session
+open time, throughput on all cores, and memory per cell. Prints a table and writes
+``benchmarks/results/sandbox.json``.
 
     python benchmarks/sandbox.py [--quick]
 """
@@ -50,6 +51,17 @@ def time_sandbox(sb: Sandbox, code: str, n: int, expect: str) -> list[float]:
         out.append((time.perf_counter() - t) * 1000)
         if r.stdout != expect:
             raise RuntimeError(f"unexpected result {r}")
+    return out
+
+
+def time_session_open(sb: Sandbox, n: int) -> list[float]:
+    """Milliseconds to open a session (until it can take its first cell); each is closed after."""
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        session = sb.session()
+        out.append((time.perf_counter() - t) * 1000)
+        session.close()
     return out
 
 
@@ -188,8 +200,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args()
-    n_print, n_solve, n_fresh_print, n_fresh_solve, secs = (
-        (50, 30, 10, 3, 3.0) if args.quick else (300, 150, 30, 10, 10.0)
+    n_print, n_solve, n_fresh_print, n_fresh_solve, secs, n_sessions = (
+        (50, 30, 10, 3, 3.0, 10) if args.quick else (300, 150, 30, 10, 10.0, 40)
     )
     cores = len(os.sched_getaffinity(0))
     load_before = os.getloadavg()
@@ -199,6 +211,7 @@ def main() -> None:
         time_sandbox(sb, SOLVE, 5, "[-sqrt(2), sqrt(2)]\n")
         warm_print = time_sandbox(sb, PRINT, n_print, "2\n")
         warm_solve = time_sandbox(sb, SOLVE, n_solve, "[-sqrt(2), sqrt(2)]\n")
+        session_open = time_session_open(sb, n_sessions)
     fresh_print = time_fresh(PRINT, n_fresh_print, "2\n")
     fresh_solve = time_fresh(SOLVE, n_fresh_solve, "[-sqrt(2), sqrt(2)]\n")
     tput = throughput(cores, secs)
@@ -214,6 +227,7 @@ def main() -> None:
         "isolation": isolation.to_dict(),
         "print": {"sandbox": summary(warm_print), "fresh_python": summary(fresh_print)},
         "solve": {"sandbox": summary(warm_solve), "fresh_python": summary(fresh_solve)},
+        "session_open": summary(session_open),
         "speedup_solve_median": round(statistics.median(fresh_solve) / statistics.median(warm_solve), 1),
         "throughput": tput,
         "memory_per_cell": memory,
@@ -231,6 +245,8 @@ def main() -> None:
             f"{name:<22}{s['median_ms']:>13.1f} ms{s['p99_ms']:>7.1f} ms{f['median_ms']:>15.1f} ms{f['p99_ms']:>7.1f} ms"
         )
     print(f"solve speed-up (median): {report['speedup_solve_median']}x")
+    so = report["session_open"]
+    print(f"session open (a fresh holder, hardened): median {so['median_ms']} ms, p99 {so['p99_ms']} ms")
     by_process = ", ".join(f"{k} {v}" for k, v in tput["cpu_ms_per_solve_by_process"].items())
     print(
         f"throughput, {cores} cells: {tput['solves_per_s']} SymPy solves/s; {tput['cpu_ms_per_solve']} ms CPU "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from verimath._version import __version__
 from verimath.errors import BudgetExceeded, InputError, ModelError, SandboxUnavailable, VerimathError
 
 if TYPE_CHECKING:
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
     from verimath.sandbox import ExecResult, Limits, Sandbox
     from verimath.scaling import pass_at_k, robustness, score_problem, summarize
     from verimath.strategies import Attempt, Solution, get_strategy, solve
-
-__version__ = "0.1.0"
 
 _LAZY = {
     "verimath.answers": ("Verdict", "grade"),

@@ -1,9 +1,11 @@
-"""Grade files of model outputs: streaming, in input order, in parallel.
+"""Grade files of model outputs: streaming, in input order, in parallel, one output line per input line.
 
-Owns ``grade_jsonl``, the library side of ``verimath grade``: it reads JSONL of any size in bounded batches,
-grades each row with ``verimath.answers.grade`` (in worker processes when ``jobs > 1``), and writes every row back
-in input order with ``correct``, ``extracted`` and ``reason`` added. A malformed line is reported with its line
-number and skipped; the rest are graded. Uses ``verimath.answers``; must not import the CLI or print.
+Owns ``grade_jsonl``, the library side of ``verimath grade``: it checks the named fields exist, reads JSONL
+of any size in bounded batches, grades each row with ``verimath.answers.grade`` (in worker processes when
+``jobs > 1``), and writes every line back in input order with ``correct``, ``extracted`` and ``reason``
+added. A line that cannot be graded (not JSON, not an object, a field missing) is written too, with
+``correct: null`` and an ``error`` naming the line and field, so line i of the output is line i of the
+input. Uses ``verimath.answers``; must not import the CLI or print.
 """
 
 from __future__ import annotations
@@ -19,15 +21,15 @@ from typing import IO, Any
 from verimath.answers import grade
 from verimath.errors import InputError
 
-__all__ = ["GradeSummary", "SkippedLine", "grade_jsonl"]
+__all__ = ["GradeSummary", "RowError", "grade_jsonl"]
 
 # Rows are graded in batches so memory stays flat however large the file is.
 _BATCH_ROWS = 2048
 
 
 @dataclass(frozen=True, slots=True)
-class SkippedLine:
-    """A line that could not be graded, and why (the message names the line and field)."""
+class RowError:
+    """A line that could not be graded, and why (the message names the file, line and field)."""
 
     line: int
     reason: str
@@ -37,11 +39,11 @@ class SkippedLine:
 class GradeSummary:
     """What one grading pass over a file found."""
 
-    rows: int
+    rows: int  # rows graded
     correct: int
-    skipped: int
+    errors: int  # lines written back with an error instead of a verdict
     seconds: float
-    labelled: int = 0  # rows that carry a published verdict in the label field
+    labelled: int = 0  # graded rows that carry a published verdict in the label field
     agreed: int = 0  # of those, rows where our verdict equals the published one
 
     @property
@@ -63,14 +65,19 @@ class GradeSummary:
             "accuracy": self.accuracy,
             "seconds": self.seconds,
             "rows_per_second": self.rows_per_second,
-            "skipped": self.skipped,
+            "errors": self.errors,
             "labelled": self.labelled,
             "agreement": self.agreement,
         }
 
 
-def _grade_pair(pair: tuple[str, str]) -> tuple[bool, str | None, str]:
-    verdict = grade(pair[0], pair[1])
+# One line of input: its number, the row to write back, and the pair to grade (None when it cannot be graded).
+_Line = tuple[int, dict[str, Any], tuple[str, str] | None]
+
+
+def _grade_pair(job: tuple[str, str, bool]) -> tuple[bool, str | None, str]:
+    prediction, gold, extracted = job
+    verdict = grade(prediction, gold, extract_answer=not extracted)
     return verdict.correct, verdict.extracted, verdict.reason
 
 
@@ -79,29 +86,55 @@ def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _rows(path: Path, prediction_field: str, gold_field: str,
-          skip: Callable[[SkippedLine], None]) -> Iterator[tuple[dict[str, Any], tuple[str, str]]]:
+def _open(path: Path) -> IO[str]:
     try:
-        handle = path.open(encoding="utf-8", errors="replace")
+        return path.open(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from exc
-    with handle:
+
+
+def _check_fields(path: Path, fields: dict[str, str]) -> None:
+    """Raise ``InputError`` naming the first field (``{field: role}``) that no row of the file has; reads only
+    until every field has been seen."""
+    unseen = dict(fields)
+    with _open(path) as handle:
+        for line in handle:
+            if not unseen:
+                return
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict):
+                for name in [name for name in unseen if name in row]:
+                    del unseen[name]
+    if unseen:
+        name, role = next(iter(unseen.items()))
+        raise InputError(f"no row has this field (the {role}); check the field name", file=str(path),
+                         field=name)
+
+
+def _lines(path: Path, prediction_field: str, gold_field: str) -> Iterator[_Line]:
+    with _open(path) as handle:
         for number, line in enumerate(handle, start=1):
+            where = f"{path}:{number}"
             if not line.strip():
+                yield number, {"error": f"{where}: empty line"}, None
                 continue
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                skip(SkippedLine(number, f"{path}:{number}: not JSON ({exc.msg})"))
+                yield number, {"error": f"{where}: not JSON ({exc.msg})"}, None
                 continue
             if not isinstance(row, dict):
-                skip(SkippedLine(number, f"{path}:{number}: not a JSON object"))
+                yield number, {"row": row, "error": f"{where}: not a JSON object"}, None
                 continue
             missing = [f for f in (prediction_field, gold_field) if row.get(f) is None]
             if missing:
-                skip(SkippedLine(number, f"{path}:{number}: field {missing[0]!r} is missing"))
+                row["error"] = f"{where}: field {missing[0]!r} is missing"
+                yield number, row, None
                 continue
-            yield row, (_as_text(row[prediction_field]), _as_text(row[gold_field]))
+            yield number, row, (_as_text(row[prediction_field]), _as_text(row[gold_field]))
 
 
 def _batches(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -117,55 +150,65 @@ def _batches(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 def grade_jsonl(
     path: Path,
-    output: IO[str] | None = None,
+    output: Callable[[], IO[str]] | IO[str] | None = None,
     *,
     prediction_field: str = "prediction",
     gold_field: str = "gold",
     label_field: str | None = None,
+    extracted: bool = False,
     jobs: int = 1,
     on_progress: Callable[[int, int], None] | None = None,
-    on_skip: Callable[[SkippedLine], None] | None = None,
+    on_error: Callable[[RowError], None] | None = None,
 ) -> GradeSummary:
-    """Grade every row of the JSONL file ``path``; write graded rows to ``output`` (if given) in input order.
+    """Grade every row of the JSONL file ``path``; write every line back to ``output`` in input order.
 
-    With ``label_field``, rows whose field holds a published verdict (true/false) are also counted for agreement.
-    ``on_progress(rows_done, correct_so_far)`` is called after each batch and ``on_skip`` for each line that
-    cannot be graded (it is skipped and counted). Raises ``InputError`` only when the file cannot be read.
+    ``output`` is a stream, or a function that opens one: it is called only once the fields are known to
+    exist, so a bad command creates no file. With ``extracted``, the prediction field already holds the bare
+    answer (no extraction). With ``label_field``, rows whose field holds a published verdict (true/false)
+    are also counted for agreement. ``on_progress(rows_done, correct_so_far)`` is called after each batch and
+    ``on_error`` for each line written back with an error. Raises ``InputError`` when the file cannot be
+    read or a named field (the prediction, gold or label field) is in no row.
     """
     if jobs < 1:
         raise InputError("must be at least 1", field="jobs")
-    skipped = 0
-
-    def skip(line: SkippedLine) -> None:
-        nonlocal skipped
-        skipped += 1
-        if on_skip is not None:
-            on_skip(line)
-
-    rows = correct = labelled = agreed = 0
+    fields = {prediction_field: "prediction field", gold_field: "gold field"}
+    if label_field is not None:
+        fields.setdefault(label_field, "label field")
+    _check_fields(path, fields)
+    sink = output() if callable(output) else output
+    rows = correct = errors = labelled = agreed = 0
     start = time.perf_counter()
     pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
     try:
-        for batch in _batches(_rows(path, prediction_field, gold_field, skip), _BATCH_ROWS):
-            pairs = [pair for _, pair in batch]
+        for batch in _batches(_lines(path, prediction_field, gold_field), _BATCH_ROWS):
+            jobs_ = [(*pair, extracted) for _, _, pair in batch if pair is not None]
             if pool is None:
-                verdicts = [_grade_pair(pair) for pair in pairs]
+                verdicts = iter([_grade_pair(job) for job in jobs_])
             else:
-                verdicts = list(pool.map(_grade_pair, pairs, chunksize=max(1, len(pairs) // (4 * jobs))))
-            for (row, _), (is_correct, extracted, reason) in zip(batch, verdicts, strict=True):
-                rows += 1
-                correct += is_correct
-                label = row.get(label_field) if label_field else None
-                if isinstance(label, bool):
-                    labelled += 1
-                    agreed += label == is_correct
-                if output is not None:
-                    row.update(correct=is_correct, extracted=extracted, reason=reason)
-                    output.write(json.dumps(row, ensure_ascii=False) + "\n")
+                verdicts = iter(pool.map(_grade_pair, jobs_, chunksize=max(1, len(jobs_) // (4 * jobs))))
+            for number, row, pair in batch:
+                if pair is None:
+                    errors += 1
+                    row["correct"] = None
+                    if on_error is not None:
+                        on_error(RowError(number, row["error"]))
+                else:
+                    is_correct, answer, reason = next(verdicts)
+                    rows += 1
+                    correct += is_correct
+                    label = row.get(label_field) if label_field else None
+                    if isinstance(label, bool):
+                        labelled += 1
+                        agreed += label == is_correct
+                    row.update(correct=is_correct, extracted=answer, reason=reason)
+                if sink is not None:
+                    sink.write(json.dumps(row, ensure_ascii=False) + "\n")
             if on_progress is not None:
                 on_progress(rows, correct)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    return GradeSummary(rows=rows, correct=correct, skipped=skipped, seconds=time.perf_counter() - start,
+        if sink is not None and callable(output):
+            sink.close()
+    return GradeSummary(rows=rows, correct=correct, errors=errors, seconds=time.perf_counter() - start,
                         labelled=labelled, agreed=agreed)

@@ -25,7 +25,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from verimath import __version__
+from verimath._version import __version__
 from verimath.errors import InputError, VerimathError
 
 app = typer.Typer(
@@ -65,36 +65,38 @@ def grade_command(
     prediction_field: str = typer.Option("prediction", help="Field holding the model response."),
     gold_field: str = typer.Option("gold", help="Field holding the reference answer."),
     label_field: str | None = typer.Option(None, help="Field with a published verdict to measure agreement."),
+    extracted: bool = typer.Option(
+        False, "--extracted", help="The prediction field already holds the final answer: grade it whole."),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Grade a JSONL file of model outputs: every row written back in order with correct/extracted/reason."""
-    from verimath.batch import grade_jsonl
+    """Grade a JSONL file of model outputs: every line written back in order with correct/extracted/reason
+    (a line that cannot be graded gets correct: null and an error)."""
+    from verimath.batch import RowError, grade_jsonl
 
-    def report_skip(line) -> None:
-        err_console.print(f"[yellow]skipped[/] {line.reason}", highlight=False)
+    def report_error(line: RowError) -> None:
+        err_console.print(f"[yellow]not graded[/] {line.reason}", highlight=False)
 
-    sink = sys.stdout if output == Path("-") else None
-    with _progress() as progress:
-        task = progress.add_task("grading", total=None)
+    def open_output() -> Any:  # called once the fields are checked: a bad command creates no file
         try:
-            handle = sink or (output.open("w", encoding="utf-8") if output else None)
+            return output.open("w", encoding="utf-8")  # type: ignore[union-attr]
         except OSError as exc:
             raise InputError(f"cannot write: {exc.strerror}", file=str(output)) from exc
-        try:
-            summary = grade_jsonl(input_path, handle, prediction_field=prediction_field, gold_field=gold_field,
-                                  label_field=label_field, jobs=jobs, on_progress=lambda done, _: progress.update(task, completed=done),
-                                  on_skip=report_skip)
-        finally:
-            if handle is not None and handle is not sys.stdout:
-                handle.close()
-    out = err_console if sink else console  # graded rows on stdout keep it pure JSONL
+
+    to_stdout = output == Path("-")
+    with _progress() as progress:
+        task = progress.add_task("grading", total=None)
+        sink = None if output is None else sys.stdout if to_stdout else open_output
+        summary = grade_jsonl(input_path, sink, prediction_field=prediction_field, gold_field=gold_field,
+                              label_field=label_field, extracted=extracted, jobs=jobs, on_error=report_error,
+                              on_progress=lambda done, _: progress.update(task, completed=done))
+    out = err_console if to_stdout else console  # graded rows on stdout keep it pure JSONL
     if as_json:
         out.print_json(json.dumps(summary.to_dict()))
     else:
         agreement = "" if summary.agreement is None else f", agreement with {label_field} {summary.agreement:.2%}"
         out.print(f"{summary.rows:,} rows graded, accuracy {summary.accuracy:.2%}{agreement}, "
-                  f"{summary.rows_per_second:,.0f} rows/s, {summary.skipped} skipped", highlight=False)
+                  f"{summary.rows_per_second:,.0f} rows/s, {summary.errors} not graded", highlight=False)
 
 
 @app.command("tiny-demo")
@@ -195,6 +197,8 @@ def solve_command(
     max_rounds: int | None = typer.Option(None, help="Model calls per phase (tir, self_verify)."),
     seed: int | None = typer.Option(None, help="Sampling seed (attempt k uses seed + k)."),
     mode: str | None = typer.Option(None, help="chat, or completion for base models."),
+    num_fewshot: int | None = typer.Option(None, "--num-fewshot",
+                                           help="Few-shot examples shown (default: the prompt file's)."),
     prompts: Path | None = typer.Option(None, help="TOML file overriding the strategy's prompts."),
     cell_timeout: float = typer.Option(10.0, "--cell-timeout", help="Seconds each code cell may run."),
     time_limit: float | None = typer.Option(None, "--time-limit", help="Seconds one attempt may take."),
@@ -205,18 +209,20 @@ def solve_command(
 
     from verimath.models import load_model
     from verimath.sandbox import Limits, Sandbox
-    from verimath.strategies import get_strategy, solve
+    from verimath.strategies import SAMPLING_TEMPERATURE, get_strategy, solve
 
     if temperature is None and n > 1:
-        temperature = 0.7
+        temperature = SAMPLING_TEMPERATURE
     chosen = get_strategy(strategy, temperature=temperature, max_tokens=max_tokens, max_rounds=max_rounds,
-                          seed=seed, mode=mode, prompts=prompts, time_limit_s=time_limit)
+                          seed=seed, mode=mode, prompts=prompts, time_limit_s=time_limit,
+                          num_fewshot=num_fewshot)
     if question == "-":
         question = sys.stdin.read()
     if not question.strip():
         raise InputError("the question is empty", field="question")
     llm = load_model(model, base_url=base_url, api_key_env=api_key_env)
-    executor = Sandbox(limits=Limits(timeout_s=cell_timeout), cells=min(n, os.cpu_count() or 1))
+    executor = Sandbox(limits=Limits(timeout_s=cell_timeout), cells=min(n, os.cpu_count() or 1)) \
+        if chosen.uses_code else None
 
     async def run() -> Any:
         try:
@@ -228,7 +234,8 @@ def solve_command(
         with err_console.status(f"solving with {strategy} on {model} ({n} attempt{'s' * (n > 1)})"):
             solution = asyncio.run(run())
     finally:
-        executor.close()
+        if executor is not None:
+            executor.close()
     if as_json:
         console.print_json(json.dumps(solution.to_dict(), ensure_ascii=False))
     else:
@@ -249,7 +256,7 @@ def _print_solution(solution: Any) -> None:
     for step in best.trace:
         if isinstance(step, CodeStep):
             ok = step.status == "ok"
-            took = f"{step.result.get('duration_ms', step.duration_s * 1000):.0f} ms"
+            took = f"{step.result.duration_ms:.0f} ms"
             console.print(Panel(Syntax(step.code, "python", theme="ansi_dark"), title=f"cell · {step.label}",
                                 subtitle=f"{step.status} · {took}", title_align="left", border_style="cyan"))
             console.print(Panel(Text(step.feedback), title="output", title_align="left",
@@ -281,8 +288,8 @@ def main() -> None:
     one-line messages with their exit codes."""
     try:
         app()
-    except VerimathError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+    except VerimathError as exc:  # the message is plain text: no markup, no :emoji: codes (openai:m:)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, emoji=False)
         sys.exit(exc.exit_code)
     except OSError as exc:  # a file system failure (unwritable --out, disk full) is the user's to fix: one line
         where = f"{exc.filename}: " if exc.filename else ""
@@ -301,76 +308,142 @@ def eval_command(
     strategy: str = typer.Option("tir", "--strategy", help="Reasoning strategy (cot, pal, tir, ...)."),
     n: int = typer.Option(1, "-n", min=1, help="Samples per problem (a larger n extends a run)."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server URL."),
+    api_key_env: str | None = typer.Option(None, "--api-key-env", help="Environment variable holding the "
+                                           "API key (openai: only; default OPENAI_API_KEY)."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Attempts in flight at once."),
     question_field: str = typer.Option("question", "--question-field"),
     answer_field: str = typer.Option("answer", "--answer-field"),
     id_field: str = typer.Option("id", "--id-field"),
-    limit: int | None = typer.Option(None, "--limit", help="Keep the first N problems (after filters)."),
+    split: str = typer.Option("test", "--split", help="Split of a Hugging Face dataset."),
+    subset: str | None = typer.Option(None, "--subset", help="Subset (configuration) of a Hugging Face "
+                                      "dataset, e.g. main for openai/gsm8k."),
+    limit: int | None = typer.Option(None, "--limit", min=0, help="Keep the first N problems (after "
+                                     "filters)."),
     shuffle: bool = typer.Option(False, "--shuffle", help="Shuffle the problems with --seed."),
     seed: int = typer.Option(0, "--seed"),
     filters: list[str] = typer.Option([], "--filter", help="Keep rows with FIELD=VALUE (repeatable)."),
-    temperature: float | None = typer.Option(None, "--temperature"),
-    max_tokens: int | None = typer.Option(None, "--max-tokens"),
+    temperature: float | None = typer.Option(None, "--temperature",
+                                             help="Sampling temperature (default 0, or 0.7 when n > 1)."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", help="Most new tokens per model call."),
     top_p: float | None = typer.Option(None, "--top-p"),
+    mode: str | None = typer.Option(None, "--mode", help="chat, or completion for base models."),
+    max_rounds: int | None = typer.Option(None, "--max-rounds",
+                                          help="Model calls per phase (tir, self_verify)."),
+    num_fewshot: int | None = typer.Option(None, "--num-fewshot",
+                                           help="Few-shot examples shown (default: the prompt file's)."),
     prompts: Path | None = typer.Option(None, "--prompts", help="A prompts file overriding the strategy's."),
+    cell_timeout: float = typer.Option(10.0, "--cell-timeout", help="Seconds each code cell may run."),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="Seconds one attempt may take."),
+    no_retry_errors: bool = typer.Option(False, "--no-retry-errors",
+                                         help="Keep attempts stored as errors instead of trying them again."),
     json_out: bool = typer.Option(False, "--json", help="Print the final counts as JSON."),
 ) -> None:
-    """Run (or resume) an evaluation: every problem -n times with --strategy, graded and stored as it finishes."""
+    """Run (or resume) an evaluation: every problem -n times with --strategy, graded and stored as it
+    finishes. Attempts the model could not be asked for (connection, HTTP status, timeout, model not found)
+    are stored as errors, apart from wrong answers, and tried again by the next run of the same command."""
     from verimath.eval import EvalConfig, evaluate
 
+    options = {"temperature": temperature, "max_tokens": max_tokens, "top_p": top_p, "mode": mode,
+               "max_rounds": max_rounds, "num_fewshot": num_fewshot, "time_limit_s": time_limit,
+               "prompts": str(prompts) if prompts else None}
     config = EvalConfig(dataset=dataset, model=model, run_dir=run_dir, strategy=strategy, n=n, base_url=base_url,
-                        concurrency=concurrency, question_field=question_field, answer_field=answer_field,
-                        id_field=id_field, limit=limit, shuffle=shuffle, seed=seed, filters=tuple(filters),
-                        strategy_options={"temperature": temperature, "max_tokens": max_tokens, "top_p": top_p,
-                                          "prompts": str(prompts) if prompts else None})
+                        api_key_env=api_key_env, concurrency=concurrency, question_field=question_field,
+                        answer_field=answer_field, id_field=id_field, limit=limit, shuffle=shuffle, seed=seed,
+                        filters=tuple(filters), split=split, subset=subset, cell_timeout=cell_timeout,
+                        retry_errors=not no_retry_errors,
+                        strategy_options={k: v for k, v in options.items() if v is not None})
     columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TextColumn("accuracy {task.fields[acc]}"),
-               TimeRemainingColumn())
-    with Progress(*columns, console=err_console, transient=json_out) as bar:
-        task = bar.add_task("eval", total=None, acc="—")
+               TextColumn("{task.fields[errors]}"), TimeRemainingColumn())
+    bar = Progress(*columns, console=err_console, transient=json_out)
+    task = bar.add_task("eval", total=None, acc="—", errors="")
+    shown = []  # the bar appears with the first progress: a refused input leaves only its one-line error
 
-        def show(p: object) -> None:
-            done, correct, total = p.done, p.correct, p.total  # type: ignore[attr-defined]
-            bar.update(task, completed=done, total=total or None,
-                       acc=f"{100 * correct / done:.1f}%" if done else "—")
+    def show(p: Any) -> None:
+        if not shown:
+            bar.start()
+            shown.append(True)
+        bar.update(task, completed=p.done + p.errors, total=p.total or None,
+                   acc=f"{100 * p.correct / p.done:.1f}%" if p.done else "—",
+                   errors=f"[red]{p.errors} errors[/]" if p.errors else "")
 
-        try:
-            final = evaluate(config, show)
-        except KeyboardInterrupt:
-            err_console.print(f"interrupted; finished attempts are stored — rerun the same command to resume "
-                              f"({run_dir})")
-            raise typer.Exit(130) from None
+    try:
+        final = evaluate(config, show, invocation=sys.argv)
+    except KeyboardInterrupt:
+        bar.stop()
+        err_console.print(f"interrupted; finished attempts are stored — rerun the same command to resume "
+                          f"({run_dir})")
+        raise typer.Exit(130) from None
+    finally:
+        bar.stop()
     if json_out:
-        console.print_json(json.dumps({"run_dir": str(run_dir), "attempts": final.done, "correct": final.correct}))
+        console.print_json(json.dumps({"run_dir": str(run_dir), "attempts": final.done,
+                                       "correct": final.correct, "errors": final.errors}))
     else:
-        console.print(f"{final.done} attempts stored in {run_dir}; `verimath report {run_dir}` for metrics")
+        console.print(f"{final.done} attempts stored in {run_dir}; `verimath report {run_dir}` for metrics",
+                      highlight=False)
+    if final.errors:
+        err_console.print(f"[bold red]error:[/] {final.errors} attempts could not be made (stored as errors, "
+                          f"not as wrong answers); rerun the same command to retry them", highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command("report")
 def report_command(
-    run_dir: Path = typer.Argument(..., help="A run directory made by `verimath eval`."),
+    run_dirs: list[Path] = typer.Argument(..., metavar="RUN [RUN_B]",
+                                          help="A run directory made by `verimath eval`; with a second one, "
+                                               "compare them (B against A)."),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
     html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
     score_field: str | None = typer.Option(None, "--score-field",
                                            help="Numeric attempt field with external reward scores."),
     max_problems: int = typer.Option(500, "--max-problems", help="Problems shown in the HTML trace browser."),
 ) -> None:
-    """Summarize a run: first-sample accuracy, pass@k, maj@k, weighted votes, 95% CIs, groups, compute, and
-    robustness (originals vs variants, drop per perturbation, worst case per template/parent, spread) when the
-    problems carry lineage."""
+    """Summarize a run: pass@1 (the headline), first-sample accuracy, pass@k, maj@k, weighted votes, 95% CIs,
+    groups, compute, errors, and robustness (originals vs variants, drop per perturbation, worst case per
+    template/parent, spread) when the problems carry lineage. With two runs: each metric's difference on the
+    shared problems with a paired bootstrap 95% CI, and the problems that flip."""
     from verimath.eval import build_report, render_html, robustness_tables, summary_tables
 
+    if len(run_dirs) > 2:
+        raise InputError(f"report takes one run, or two to compare; got {len(run_dirs)}", field="RUN")
+    if len(run_dirs) == 2:
+        if html is not None:
+            raise InputError("--html describes one run; give a single RUN", field="html")
+        _compare(*run_dirs, score_field=score_field, json_out=json_out)
+        return
+    run_dir = run_dirs[0]
     report = build_report(run_dir, score_field=score_field)
     if html is not None:
         html.write_text(render_html(report, run_dir, max_problems=max_problems), encoding="utf-8")
     if json_out:
         print(json.dumps(report.to_dict(), indent=1))
         return
-    for table in summary_tables(report.summary):
-        console.print(table)
+    if report.summary.problems:
+        for table in summary_tables(report.summary, report.errors):
+            console.print(table)
+    else:
+        console.print(f"no graded attempts in {run_dir} yet", highlight=False)
+    for message, count in report.error_messages.items():
+        console.print(f"[red]{count} errors:[/] {escape(message)}", highlight=False, emoji=False)
     for table in robustness_tables(report.robustness) if report.robustness is not None else ():
         console.print(table)
     if html is not None:
         console.print(f"HTML report: {html}")
+
+
+def _compare(run_a: Path, run_b: Path, *, score_field: str | None, json_out: bool) -> None:
+    from verimath.eval import build_report, compare_runs, comparison_table
+
+    comparison = compare_runs(build_report(run_a, score_field=score_field),
+                              build_report(run_b, score_field=score_field))
+    if json_out:
+        print(json.dumps({"a": str(run_a), "b": str(run_b), **comparison.to_dict()}, indent=1))
+        return
+    console.print(comparison_table(comparison, {"a": str(run_a), "b": str(run_b)}))
+    for label, ids in (("gained by B", comparison.gained), ("lost by B", comparison.lost)):
+        if ids:
+            shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+            console.print(f"{label}: {shown}", highlight=False)
 
 
 @app.command("regrade")
@@ -386,6 +459,42 @@ def regrade_command(
         print(json.dumps({"attempts": result.attempts, "changed": result.changed, "grader": result.grader}))
     else:
         console.print(f"re-graded {result.attempts} attempts with {result.grader}: {result.changed} verdicts changed")
+
+
+@app.command("export")
+def export_command(
+    run_dir: Path = typer.Argument(..., help="A run directory made by `verimath eval`."),
+    output: Path = typer.Option(..., "-o", "--output", help="JSONL file to write ('-' for stdout)."),
+) -> None:
+    """Write one JSON line per sample: problem, the exact messages sent (system, few-shot turns, question,
+    replies, cell outputs), answer, verdict, error and timings."""
+    from verimath.eval import RunStore, export_samples
+
+    RunStore.open(run_dir).close()  # a missing run is an input error before the output file is made
+    if output == Path("-"):
+        rows = export_samples(run_dir, sys.stdout)
+    else:
+        with output.open("w", encoding="utf-8") as handle:
+            rows = export_samples(run_dir, handle)
+    err_console.print(f"{rows} samples -> {output}", highlight=False)
+
+
+@app.command("runs")
+def runs_command(
+    folder: Path = typer.Argument(Path("."), help="Folder searched, with its subfolders, for runs."),
+    json_out: bool = typer.Option(False, "--json", help="Print the list as JSON."),
+) -> None:
+    """List the runs under a folder: model, strategy, dataset, problems, samples, accuracy, errors, date."""
+    from verimath.eval import list_runs, runs_table
+
+    if not folder.is_dir():
+        raise InputError("not a folder", file=str(folder))
+    infos = list_runs(folder)
+    if json_out:
+        print(json.dumps([r.to_dict() for r in infos], indent=1))
+    else:
+        console.print(runs_table(infos, folder))
+
 
 @app.command()
 def generate(
@@ -506,9 +615,20 @@ def exec_(
     if as_json if as_json is not None else not sys.stdout.isatty():
         print(json.dumps(result.to_dict()))
     else:
-        sys.stdout.write(result.stdout)
-        sys.stderr.write(result.stderr)
+        from rich.markup import escape
+
+        sys.stdout.write(_terminal_safe(result.stdout))
+        sys.stderr.write(_terminal_safe(result.stderr))
         if result.error is not None:
-            err_console.print(f"[bold red]{result.status}:[/] {result.error.type}: {result.error.message}",
-                              highlight=False)
+            what = _terminal_safe(f"{result.error.type}: {result.error.message}")
+            err_console.print(f"[bold red]{result.status}:[/] {escape(what)}", highlight=False)
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _terminal_safe(text: str) -> str:
+    """``text`` with every control character but newline and tab written as an escape (``\\x1b``), so a
+    sandboxed program's output cannot drive the user's terminal (move the cursor, retitle it, hide lines)."""
+    def control(ch: str) -> bool:
+        return ch not in "\n\t" and (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0)
+
+    return "".join(ascii(ch)[1:-1] if control(ch) else ch for ch in text)

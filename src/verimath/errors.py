@@ -39,6 +39,12 @@ class ModelError(VerimathError):
     """A language-model backend failed after its retries."""
 
 
+class ModelUnavailable(ModelError):
+    """The model could not be asked at all: the connection failed, the server answered with an HTTP error
+    status (after retries where retrying helps), or it does not serve the model named. Not the model's
+    fault, so an evaluation stores it as an error to retry, never as a wrong answer."""
+
+
 class BudgetExceeded(VerimathError):
     """A bounded computation ran out of its time or size budget."""
 

@@ -14,7 +14,11 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from verimath.answers import Verdict
 from verimath.eval import CachingExecutor, LocalExecutor, RunStore, StoredProblem, run_eval
+from verimath.models import Message, Usage
+from verimath.sandbox import ExecResult
+from verimath.strategies import Attempt, CodeStep, MessageStep
 
 
 def problems(count: int) -> list[StoredProblem]:
@@ -45,21 +49,11 @@ def scripted_answer(question: str) -> str | None:
     return None if h % 7 == 0 else str(h % 3)
 
 
-@dataclass(frozen=True, slots=True)
-class FakeAttempt:
-    answer: str | None
-    question: str
-    code_calls: int = 1
-    wall_s: float = 0.01
-    verification: str | None = None
-    error: str | None = None
-    trace: tuple[dict[str, Any], ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"strategy": "scripted", "question": self.question, "answer": self.answer,
-                "trace": list(self.trace), "usage": {"prompt_tokens": 10, "completion_tokens": 5},
-                "code_calls": self.code_calls, "wall_s": self.wall_s, "verification": self.verification,
-                "error": self.error, "reward": len(self.question) / 100}
+def attempt_of(question: str, answer: str | None, cells: tuple[CodeStep, ...] = ()) -> Attempt:
+    """A real ``Attempt`` as a strategy would record it: the question sent, cells run, the answer."""
+    steps = (MessageStep("user", question, "question"), *cells)
+    return Attempt("scripted", question, answer, steps, Usage(10, 5), model_calls=1, code_calls=len(cells),
+                   wall_s=0.01, messages=(Message("user", question),))
 
 
 @dataclass
@@ -69,16 +63,17 @@ class ScriptedStrategy:
     delay: float = 0.0
     calls: int = 0
     name: str = "scripted"
+    uses_code: bool = True
 
-    async def attempt(self, question: str, model: Any, executor: Any) -> FakeAttempt:
+    async def attempt(self, question: str, model: Any, executor: Any = None) -> Attempt:
         self.calls += 1
         if self.delay:
             await asyncio.sleep(self.delay)
-        trace: tuple[dict[str, Any], ...] = ({"kind": "message", "role": "user", "content": question},)
+        cells: tuple[CodeStep, ...] = ()
         if executor is not None:
             result = executor.run(f"print({len(question)})")
-            trace += ({"kind": "code", "code": "print(1)", "result": result.to_dict()},)
-        return FakeAttempt(scripted_answer(question), question, error=None, trace=trace)
+            cells = (CodeStep("print(1)", result, result.stdout),)
+        return attempt_of(question, scripted_answer(question), cells)
 
 
 class CountingExecutor:
@@ -95,7 +90,7 @@ class CountingExecutor:
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(code, scope)
-        return Result({"status": "ok", "stdout": out.getvalue(), "stderr": "", "error": None})
+        return ExecResult("ok", out.getvalue())
 
     @contextlib.contextmanager
     def session(self):
@@ -108,22 +103,13 @@ class CountingExecutor:
         yield Session()
 
 
-class Result:
-    def __init__(self, data):
-        self.data, self.status, self.stdout = data, data["status"], data["stdout"]
-
-    def to_dict(self):
-        return dict(self.data)
-
-
 def exact_grader() -> Any:
     @dataclass(frozen=True)
     class Exact:
         version: str = "exact-1"
 
-        def __call__(self, answer: str | None, gold: str) -> dict[str, Any]:
-            return {"correct": answer is not None and answer.strip() == gold.strip(), "extracted": answer,
-                    "method": "string", "reason": "", "elapsed": 0.0}
+        def __call__(self, answer: str | None, gold: str) -> Verdict:
+            return Verdict(answer is not None and answer.strip() == gold.strip(), answer, "string", "", 0.0)
 
     return Exact()
 

@@ -9,6 +9,7 @@ import sys
 import pytest
 from eval_doubles import evaluate, problems, scripted_answer
 
+from verimath.answers import Verdict
 from verimath.eval import RunStore, build_report, regrade, render_html
 
 
@@ -38,7 +39,7 @@ def test_report_metrics_match_the_stored_answers(tmp_path):
 def test_score_field_adds_best_of_k_and_score_weighted_votes(tmp_path):
     evaluate(str(tmp_path), 12, 3)
     plain = build_report(tmp_path).summary
-    scored = build_report(tmp_path, score_field="reward").summary
+    scored = build_report(tmp_path, score_field="wall_s").summary
     assert not plain.best_of_k and "score" not in plain.weighted_at_k
     acc = expected_accuracy(12)
     assert scored.best_of_k[3].value == acc and scored.weighted_at_k["score"][2].value == acc
@@ -52,7 +53,7 @@ def test_regrade_rejudges_and_records_the_grader_version(tmp_path):
         version = "lenient-2"
 
         def __call__(self, answer, gold):
-            return {"correct": answer is not None, "extracted": answer, "method": "any", "reason": ""}
+            return Verdict(answer is not None, answer, "any", "", 0.0)
 
     result = regrade(tmp_path, Lenient())
     answered = sum(scripted_answer(p.question) is not None for p in problems(10)) * 2
@@ -86,7 +87,7 @@ def test_cli_report_on_a_missing_run_is_a_one_line_input_error(tmp_path):
 def test_html_report_is_self_contained_with_figures_and_traces(tmp_path):
     evaluate(str(tmp_path), 8, 3)
     page = render_html(build_report(tmp_path), tmp_path)
-    assert page.count('<svg class="figure"') == 3  # accuracy vs k, by level, accuracy vs compute
+    assert page.count('<svg class="figure"') == 2  # accuracy against k (ticks give tokens), pass@1 by level
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
     assert "What is 7 mod 3?" in page and 'class="clusters"' in page and 'class="cell code"' in page
 
@@ -94,7 +95,7 @@ def test_html_report_is_self_contained_with_figures_and_traces(tmp_path):
 def test_real_dataset_real_grader_and_breakdowns_by_its_metadata(tmp_path, shared_data):
     import asyncio
 
-    from eval_doubles import FakeAttempt
+    from eval_doubles import attempt_of
 
     from verimath.eval import LocalExecutor, StoredProblem, default_grader, run_eval
     from verimath.problems import load_dataset
@@ -106,8 +107,10 @@ def test_real_dataset_real_grader_and_breakdowns_by_its_metadata(tmp_path, share
     class Oracle:
         name = "oracle"
 
-        async def attempt(self, question, model, executor):
-            return FakeAttempt("0" if question in wrong else gold[question], question)
+        uses_code = False
+
+        async def attempt(self, question, model, executor=None):
+            return attempt_of(question, "0" if question in wrong else gold[question])
 
     problems_ = [StoredProblem(p.id, i, p.question, p.answer, dict(p.metadata)) for i, p in enumerate(rows)]
     with RunStore.open(tmp_path, {"dataset": "math500[:24]"}, {}) as store:
@@ -120,7 +123,7 @@ def test_real_dataset_real_grader_and_breakdowns_by_its_metadata(tmp_path, share
 
 
 def test_outcome_reads_lineage_from_stored_metadata():
-    from verimath.eval import outcome
+    from verimath.eval._report import outcome
     from verimath.scaling import Outcome
 
     assert outcome("q1", {"level": "1"}, 0.5) == Outcome("q1", 0.5)
@@ -133,3 +136,16 @@ def test_outcome_reads_lineage_from_stored_metadata():
                  "perturbation": "distractor"}
     assert outcome("m-noop#0/distractor", perturbed, 1.0) == Outcome(
         "m-noop#0/distractor", 1.0, template="m", parent="m-noop#0", kind="distractor")
+
+
+def test_a_run_compared_with_itself_differs_by_nothing_and_nothing_flips(tmp_path):
+    from verimath.eval import compare_runs
+
+    evaluate(str(tmp_path), 12, 3)
+    report = build_report(tmp_path)
+    same = compare_runs(report, report)
+    assert same.shared == 12 and same.gained == same.lost == ()
+    assert {d.metric for d in same.differences} >= {"pass@1", "first-sample accuracy", "pass@3", "maj@3"}
+    assert all((d.delta, d.low, d.high) == (0.0, 0.0, 0.0) and d.a == d.b for d in same.differences)
+    assert report.summary.headline == report.summary.pass_at_k[1]
+    assert report.to_dict()["headline"]["metric"] == "pass@1" and report.to_dict()["errors"] == 0

@@ -14,11 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from eval_doubles import CountingExecutor, FakeAttempt, exact_grader
+from eval_doubles import CountingExecutor, attempt_of, exact_grader
 
 import verimath.problems
 from verimath.eval import CachingExecutor, LocalExecutor, RunStore, StoredProblem, run_eval
 from verimath.problems import load_dataset
+from verimath.strategies import Attempt
 
 GSM = [
     ("ann", "Ann has 12 apples and buys 7 more. How many apples does she have now?", "19",
@@ -117,9 +118,11 @@ class LookupStrategy:
     def __init__(self, table: dict[str, tuple[str, bool]]) -> None:
         self.table = table
 
-    async def attempt(self, question: str, model: object, executor: object) -> FakeAttempt:
+    uses_code = False
+
+    async def attempt(self, question: str, model: object, executor: object = None) -> Attempt:
         gold, right = self.table[question]
-        return FakeAttempt(gold if right else gold + "1", question)
+        return attempt_of(question, gold if right else gold + "1")
 
 
 def test_report_shows_robustness_of_generated_and_perturbed_problems(tmp_path):

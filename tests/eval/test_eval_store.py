@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -10,7 +11,10 @@ from pathlib import Path
 
 import pytest
 from eval_doubles import CountingExecutor, ScriptedStrategy, evaluate, problems, scripted_answer
+from hypothesis import given
+from hypothesis import strategies as st
 
+from verimath.answers import Verdict
 from verimath.errors import InputError
 from verimath.eval import CachingExecutor, RunStore
 
@@ -111,3 +115,29 @@ def test_strategy_sees_the_executor_and_traces_are_stored(tmp_path):
     assert record.answer == scripted_answer(batches[1][0].question)
     assert record.attempt["trace"][1]["result"]["stdout"] == f"{len(batches[1][0].question)}\n"
     assert record.tokens == 15 and record.grader == "exact-1"
+
+
+@given(st.booleans(), st.none() | st.text(max_size=20), st.text(max_size=12), st.text(max_size=30),
+       st.floats(0, 10, allow_nan=False))
+def test_verdicts_round_trip_through_their_json_form(correct, extracted, method, reason, elapsed):
+    verdict = Verdict(correct, extracted, method, reason, elapsed)
+    assert Verdict.from_dict(json.loads(json.dumps(verdict.to_dict()))) == verdict
+
+
+def test_an_error_row_is_replaced_by_the_retried_attempt_and_counted_apart(tmp_path):
+    from verimath.eval import AttemptRecord
+
+    problem = problems(1)[0]
+    with RunStore.open(tmp_path, {"x": 1}, {}) as store:
+        store.add_problem(problem)
+        store.add_attempt(AttemptRecord.failure(problem.id, 0, "openai:m: HTTP 404 (model not found)", 0.1))
+        assert store.done(problem.id) == set() and store.done(problem.id, keep_errors=True) == {0}
+        assert (store.counts().attempts, store.counts().errors) == (0, 1)
+        verdict = Verdict(True, "1", "string", "", 0.0)
+        store.add_attempt(AttemptRecord(problem.id, 0, "1", True, "g", verdict, None, None, 0, 3, 0, 0.2, {}))
+        assert (store.counts().attempts, store.counts().correct, store.counts().errors) == (1, 1, 0)
+        [(_, [record])] = list(store.attempts())
+        assert record.verdict == verdict and not record.errored
+        with pytest.raises(sqlite3.IntegrityError):  # a graded attempt is never stored twice
+            store.add_attempt(AttemptRecord(problem.id, 0, "2", False, "g", verdict, None, None, 0, 3, 0, 0.2,
+                                            {}))

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from verimath.errors import ModelError
+from verimath.errors import ModelError, ModelUnavailable
 from verimath.models import ChatRequest, CompletionRequest, Message, Sampling, load_model
 from verimath.models.testing import HTTPFailure, ScriptedServer, ServedRequest
 
@@ -66,37 +66,40 @@ def test_rate_limits_and_server_errors_are_retried_with_backoff():
     assert time.perf_counter() - start >= 0.05  # Retry-After was honoured
 
 
-def test_persistent_failures_raise_model_error_after_the_retries():
+def test_persistent_failures_raise_model_unavailable_after_the_retries():
     with ScriptedServer(lambda req: HTTPFailure(503, "overloaded")) as server:
         model = model_for(server, max_retries=2)
-        with pytest.raises(ModelError, match=r"failed after 3 tries.*overloaded"):
+        with pytest.raises(ModelUnavailable, match=r"failed after 3 tries.*overloaded"):
             model.generate_sync(HELLO)
     assert len(server.requests) == 3
     assert (model.stats.requests, model.stats.failures) == (1, 1)
 
 
-@pytest.mark.parametrize("status", [400, 401, 404])
-def test_client_errors_are_not_retried(status):
+@pytest.mark.parametrize(("status", "unavailable"), [(400, False), (413, False), (422, False), (401, True),
+                                                     (403, True), (404, True)])
+def test_client_errors_are_not_retried_and_only_request_errors_are_model_side(status, unavailable):
     with ScriptedServer(lambda req: HTTPFailure(status, "nope")) as server:
         model = model_for(server, max_retries=3)
-        with pytest.raises(ModelError, match=f"HTTP {status}"):
+        with pytest.raises(ModelError, match=f"HTTP {status}") as raised:
             model.generate_sync(HELLO)
     assert len(server.requests) == 1
+    assert isinstance(raised.value, ModelUnavailable) == unavailable
+    assert ("model not found" in str(raised.value)) == (status == 404)
 
 
 def test_timeouts_are_retried_then_raise():
     with ScriptedServer(lambda req: "late", delay_s=0.5) as server:
         model = model_for(server, timeout_s=0.1, max_retries=1)
-        with pytest.raises(ModelError, match="failed after 2 tries"):
+        with pytest.raises(ModelUnavailable, match="failed after 2 tries"):
             model.generate_sync(HELLO)
     assert model.stats.retries == 1
 
 
-def test_an_unreachable_server_is_a_model_error():
+def test_an_unreachable_server_is_unavailable():
     with ScriptedServer(lambda req: "x") as server:
         url = server.base_url
     model = load_model("openai:m", base_url=url, max_retries=1, backoff_s=0.01)
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelUnavailable):
         model.generate_sync(HELLO)
 
 

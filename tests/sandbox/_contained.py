@@ -29,7 +29,7 @@ def _current_cgroup(controller: str) -> str:
     return "/"
 
 
-def _enter_cgroups() -> list[str]:
+def enter_cgroups() -> list[str]:
     """Move this process into new pids/memory cgroups *below its current ones* (so nothing it runs escapes
     limits already set above it); return the ones joined (best effort)."""
     name = f"verimath-sandbox-test-{uuid.uuid4().hex[:12]}"
@@ -71,7 +71,7 @@ def _enter_cgroups() -> list[str]:
 
 def main() -> None:
     backend = sys.argv[1]
-    cgroups = _enter_cgroups()
+    cgroups = enter_cgroups()
     from verimath.sandbox import Limits, Sandbox
 
     with warnings.catch_warnings(record=True) as caught:
@@ -90,7 +90,12 @@ def main() -> None:
         after = sandbox.run("print('alive')")
         print(json.dumps({"result": result.to_dict(), "after": after.to_dict()}), flush=True)
     sandbox.close()
-    for path in cgroups:  # leave nothing behind: step back into the parent cgroup, remove ours
+    leave_cgroups(cgroups)
+
+
+def leave_cgroups(cgroups: list[str]) -> None:
+    """Leave nothing behind: step back into the parent cgroups, remove ours."""
+    for path in cgroups:
         with contextlib.suppress(OSError):
             with open(os.path.join(os.path.dirname(path), "cgroup.procs"), "w") as f:
                 f.write(str(os.getpid()))

@@ -19,9 +19,10 @@ SECRET = "verimath-test-secret-8c1f0e"
 
 
 class Contained:
-    """A sandbox running in a PID namespace (and cgroups where possible) owned by the test."""
+    """A sandbox running in a PID namespace (and cgroups where possible) owned by the test: ``script``
+    (in this folder) runs there and speaks JSON lines; its first line is :attr:`hello`."""
 
-    def __init__(self, backend: str) -> None:
+    def __init__(self, backend: str, script: str = "_contained.py", *args: str) -> None:
         if os.geteuid() != 0 or shutil.which("unshare") is None:
             pytest.skip("destructive sandbox tests need a PID namespace of their own (root + unshare)")
         env = {**os.environ, "VERIMATH_TEST_SECRET": SECRET, "AWS_SECRET_ACCESS_KEY": SECRET}
@@ -33,8 +34,9 @@ class Contained:
                 "--kill-child",
                 "--mount-proc",
                 sys.executable,
-                str(HERE / "_contained.py"),
+                str(HERE / script),
                 backend,
+                *args,
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

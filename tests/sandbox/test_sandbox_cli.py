@@ -49,3 +49,17 @@ def test_exec_missing_file_is_a_one_line_input_error(tmp_path: Path):
 def test_exec_bad_limit_is_a_usage_error():
     out = run_cli("exec", "-", "--memory", "0", stdin="print(1)")
     assert out.returncode == 2 and "memory_mb" in out.stderr
+
+
+def test_exec_escapes_control_characters_for_the_terminal():
+    """A sandboxed program must not drive the user's terminal (escape sequences, bells, carriage returns)."""
+    code = (
+        "import sys\nprint('\\x1b]0;owned\\x07\\x1b[2Jred\\r')\n"
+        "sys.stderr.write('\\x1b[8m')\nraise ValueError('\\x1b[5m')"
+    )
+    out = run_cli("exec", "-", "--no-json", stdin=code)
+    assert out.returncode == 1
+    for stream in (out.stdout, out.stderr):
+        assert not any(ord(ch) < 0x20 and ch not in "\n\t" for ch in stream), repr(stream)
+    assert "\\x1b]0;owned\\x07\\x1b[2Jred\\r\n" in out.stdout
+    assert "\\x1b[8m" in out.stderr and "ValueError: \\x1b[5m" in out.stderr

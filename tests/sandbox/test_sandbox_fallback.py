@@ -28,7 +28,8 @@ def test_isolation_tells_the_truth(fallback: Contained):
         assert {"net-ns", "pid-ns", "ipc-ns", "uts-ns"} <= set(iso["layers"])
     assert len(fallback.hello["warnings"]) == 1 and "WEAKER than full" in fallback.hello["warnings"][0]
     assert "fs-readonly" in fallback.hello["warnings"][0]
-    assert set(iso["layers"]) - {"landlock"} <= FULL_LAYERS | {"tmpfs-limited", "caps-dropped", "bwrap"}
+    extras = {"tmpfs-limited", "caps-dropped", "bwrap", "memory-cgroup"}
+    assert set(iso["layers"]) - {"landlock"} <= FULL_LAYERS | extras
 
 
 def test_deadline(fallback: Contained):

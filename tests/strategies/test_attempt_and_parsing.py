@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from verimath.errors import InputError
-from verimath.models import Sampling, Usage
+from verimath.models import Message, Sampling, Usage
 from verimath.sandbox import ExecError, ExecResult
 from verimath.strategies import (
     VERIFICATION_WEIGHT,
@@ -28,13 +28,16 @@ floats = st.floats(0, 1e4, allow_nan=False)
 usages = st.builds(Usage, st.integers(0, 10**6), st.integers(0, 10**6))
 message_steps = st.builds(MessageStep, st.sampled_from(["system", "user", "assistant"]), text, text, floats,
                           floats, st.none() | usages, st.none() | st.sampled_from(["stop", "length"]))
-results = st.fixed_dictionaries({"status": st.sampled_from(["ok", "error", "timeout"]), "stdout": text,
-                                 "stderr": text, "error": st.none(), "duration_ms": floats})
+errors = st.none() | st.builds(ExecError, text, text, text)
+results = st.builds(ExecResult, st.sampled_from(["ok", "error", "timeout"]), text, text, errors, floats,
+                    st.booleans())
 code_steps = st.builds(CodeStep, text, results, text, text, floats, floats)
+messages = st.lists(st.builds(Message, st.sampled_from(["system", "user", "assistant"]), text), max_size=4)
 attempts = st.builds(Attempt, st.sampled_from(["cot", "tir"]), text, st.none() | text,
                      st.lists(message_steps | code_steps, max_size=6).map(tuple), usages, st.integers(0, 99),
                      st.integers(0, 99), floats, floats, floats,
-                     st.none() | st.sampled_from(["true", "false", "uncertain"]), st.none() | text)
+                     st.none() | st.sampled_from(["true", "false", "uncertain"]), st.none() | text,
+                     messages.map(tuple))
 
 
 @given(attempts)

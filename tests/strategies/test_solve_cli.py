@@ -65,3 +65,19 @@ def test_bad_input_is_a_one_line_error_with_exit_2(args, field):
     out = solve_cli(*args)
     assert out.returncode == 2
     assert f"field '{field}'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_an_unreachable_model_is_a_one_line_error_not_an_answerless_solution():
+    out = solve_cli(QUESTION, "--model", "openai:x", "--base-url", "http://127.0.0.1:9/v1",
+                    "--strategy", "cot")
+    assert out.returncode == 1
+    assert out.stderr.strip().startswith("error:") and "failed after 5 tries" in " ".join(out.stderr.split())
+    assert "Traceback" not in out.stderr and "no answer" not in out.stdout
+
+
+def test_num_fewshot_limits_the_examples_shown():
+    with ScriptedServer(TUTOR) as server:
+        out = solve_cli(QUESTION, "--model", "openai:tutor", "--base-url", server.base_url,
+                        "--strategy", "cot", "--num-fewshot", "0")
+        assert out.returncode == 0, out.stderr
+        assert [m["role"] for m in server.requests[0].messages] == ["system", "user"]

@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from verimath.errors import InputError
+from verimath.errors import InputError, ModelUnavailable
 from verimath.models import load_model
 from verimath.models.testing import HTTPFailure, ScriptedServer, ServedRequest
-from verimath.strategies import Attempt, CodeStep, MessageStep, get_strategy, solve
+from verimath.strategies import Attempt, CodeStep, MessageStep, get_strategy, load_prompts, solve
 
 QUESTION = "What is six times seven, plus one?"
 
@@ -48,7 +48,7 @@ def test_tir_executes_code_feeds_outputs_back_and_keeps_state_across_rounds(exec
     assert attempt.answer == "43"
     assert attempt.error is None
     assert [c.code for c in attempt.cells] == ["x = 6 * 7\nprint(x)", "print(x + 1)"]
-    assert [c.result["stdout"].strip() for c in attempt.cells] == ["42", "43"]
+    assert [c.result.stdout.strip() for c in attempt.cells] == ["42", "43"]
     assert [c.status for c in attempt.cells] == ["ok", "ok"]
     assert (attempt.model_calls, attempt.code_calls) == (3, 2)
     kinds = {"chat": "chat", "completion": "completion"}[mode]
@@ -81,7 +81,7 @@ def test_tir_stops_at_max_rounds(executor):
     assert attempt.answer is None
     assert "max_rounds=3" in attempt.error
     assert attempt.model_calls == 3 and len(server.requests) == 3
-    assert [c.result["stdout"].strip() for c in attempt.cells] == ["0", "1", "2"]
+    assert [c.result.stdout.strip() for c in attempt.cells] == ["0", "1", "2"]
 
 
 def test_code_that_never_terminates_is_stopped_and_reported(quick_executor):
@@ -119,20 +119,30 @@ def test_http_errors_are_retried_then_succeed(executor):
     assert model.stats.retries == 2 and model.stats.failures == 0
 
 
-@pytest.mark.parametrize(("status", "tries"), [(500, 3), (400, 1)])
-def test_http_errors_are_recorded_on_the_attempt_not_raised(executor, status, tries):
-    with ScriptedServer(lambda req: HTTPFailure(status, "broken")) as server:
+@pytest.mark.parametrize("status", [400, 413, 422])
+def test_http_errors_about_the_request_are_recorded_on_the_attempt(executor, status):
+    with ScriptedServer(lambda req: HTTPFailure(status, "prompt too long")) as server:
         attempt, model = run(get_strategy("tir"), server, executor, max_retries=2)
     assert attempt.answer is None
     assert attempt.error.startswith("model failed") and str(status) in attempt.error
-    assert len(server.requests) == tries
+    assert len(server.requests) == 1
     assert model.stats.failures == 1
 
 
-def test_request_timeouts_are_retried_then_recorded(executor):
-    with ScriptedServer(tir_script, delay_s=1.0) as server:
-        attempt, _ = run(get_strategy("cot"), server, executor, timeout_s=0.2, max_retries=1)
-    assert attempt.error is not None and "failed after 2 tries" in attempt.error
+@pytest.mark.parametrize(("status", "tries", "says"), [
+    (500, 3, "failed after 3 tries"), (503, 3, "503"), (404, 1, "HTTP 404 (model not found)"),
+    (401, 1, "401")])
+def test_an_unavailable_model_raises_instead_of_making_an_attempt(executor, status, tries, says):
+    with ScriptedServer(lambda req: HTTPFailure(status, "broken")) as server, \
+            pytest.raises(ModelUnavailable, match=re.escape(says)):
+        run(get_strategy("tir"), server, executor, max_retries=2)
+    assert len(server.requests) == tries
+
+
+def test_request_timeouts_are_retried_then_raised(executor):
+    with ScriptedServer(tir_script, delay_s=1.0) as server, pytest.raises(ModelUnavailable,
+                                                                          match="failed after 2 tries"):
+        run(get_strategy("cot"), server, executor, timeout_s=0.2, max_retries=1)
 
 
 def test_a_model_returning_nothing_is_a_recorded_error(executor):
@@ -168,7 +178,7 @@ def test_pal_runs_the_program_and_takes_its_last_printed_line(executor):
     with ScriptedServer(lambda req: program) as server:
         attempt, _ = run(get_strategy("pal"), server, executor)
     assert attempt.answer == "43"
-    assert attempt.cells[0].result["stdout"] == "working\n43\n"
+    assert attempt.cells[0].result.stdout == "working\n43\n"
 
 
 @pytest.mark.parametrize(("reply", "error"), [
@@ -207,7 +217,7 @@ def test_self_verify_amends_a_failed_check_and_records_the_verification(executor
     labels = [s.label for s in attempt.trace if isinstance(s, MessageStep) and s.role == "user"]
     assert labels == ["question", "verify 1", "amend 1", "verify 2"]
     # the amendment reused x from the first cell: state persisted across phases
-    assert [c.result["stdout"].strip() for c in attempt.cells] == ["41", "False", "43", "True"]
+    assert [c.result.stdout.strip() for c in attempt.cells] == ["41", "False", "43", "True"]
 
 
 def test_self_verify_keeps_a_false_verification_when_amendments_run_out(executor):
@@ -236,7 +246,7 @@ def test_decompose_runs_code_per_sub_task_with_shared_state_and_error_feedback(e
     assert attempt.answer == "43"
     assert [c.status for c in attempt.cells] == ["ok", "error", "ok"]
     assert [c.label for c in attempt.cells] == ["sub-task 1", "sub-task 2", "sub-task 2 (2)"]
-    assert attempt.cells[-1].result["stdout"] == "43\n"
+    assert attempt.cells[-1].result.stdout == "43\n"
 
 
 def test_solve_votes_over_attempts_with_distinct_seeds(executor):
@@ -259,3 +269,29 @@ def test_a_real_attempt_round_trips_through_json(executor):
     again = Attempt.from_json(attempt.to_json())
     assert again == attempt
     assert isinstance(again.trace[-1], MessageStep) and isinstance(again.cells[0], CodeStep)
+
+
+def test_the_attempt_records_every_message_sent_few_shot_turns_included(executor):
+    with ScriptedServer(tir_script) as server:
+        attempt, _ = run(get_strategy("tir"), server, executor)
+    sent = [m.to_dict() for m in attempt.messages]
+    for request in server.requests:  # each request is a prefix of the recorded conversation
+        assert sent[: len(request.messages)] == list(request.messages)
+    assert sent[-1] == {"role": "assistant", "content": attempt.trace[-1].content}
+    examples = load_prompts("tir").examples
+    users = [m["content"] for m in sent if m["role"] == "user"]
+    assert all(q in users for q, _ in examples) and users.index(QUESTION) > users.index(examples[-1][0])
+    assert Attempt.from_json(attempt.to_json()).messages == attempt.messages
+
+
+def test_num_fewshot_keeps_the_first_examples_and_strategies_without_code_need_no_executor():
+    with ScriptedServer(lambda req: "\\boxed{43}") as server:
+        attempt, model = run(get_strategy("cot", num_fewshot=1), server, None)
+        assert attempt.answer == "43"
+        # one example, then the question
+        assert [m["role"] for m in server.requests[0].messages].count("user") == 2
+        with pytest.raises(InputError, match="needs a code executor"):
+            asyncio.run(get_strategy("tir").attempt(QUESTION, model, None))
+    with pytest.raises(InputError, match="num_fewshot must be between 0 and 2"):
+        get_strategy("cot", num_fewshot=3)
+    assert not get_strategy("cot").uses_code and get_strategy("pal").uses_code

@@ -5,7 +5,7 @@ Pure functions, no I/O, thread-safe; imports nothing from verimath but ``verimat
 the caller's process (only in killable workers, for the rare inconclusive comparison).
 
     >>> from verimath.answers import grade
-    >>> grade("... so the answer is $\\boxed{\\frac{\\sqrt3}{2}}$", "0.866").correct
+    >>> grade(r"... so the answer is $\\boxed{\\frac{\\sqrt3}{2}}$", "0.866").correct
     True
 """
 

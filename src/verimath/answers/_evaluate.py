@@ -90,7 +90,14 @@ def exact(node: Node) -> Fraction:
     if op == "num":
         return a[0]  # type: ignore[return-value]
     if op == "add":
-        return sum((exact(x) for x in a), Fraction(0))  # type: ignore[arg-type]
+        total = Fraction(0)
+        for x in a:
+            total += exact(x)  # type: ignore[arg-type]
+            if _bits(total) > MAX_EXACT_BITS:
+                raise NotExact("sum too large")
+        return total
+    if op == "pct":
+        return exact(a[0]) / 100  # type: ignore[arg-type]
     if op == "mul":
         out = Fraction(1)
         for x in a:
@@ -104,7 +111,10 @@ def exact(node: Node) -> Fraction:
         d = exact(a[1])  # type: ignore[arg-type]
         if d == 0:
             raise Undefined("division by zero")
-        return exact(a[0]) / d  # type: ignore[arg-type]
+        quotient = exact(a[0]) / d  # type: ignore[arg-type]
+        if _bits(quotient) > MAX_EXACT_BITS:
+            raise NotExact("quotient too large")
+        return quotient
     if op == "pow":
         return _exact_pow(exact(a[0]), exact(a[1]))  # type: ignore[arg-type]
     if op == "fact":
@@ -118,7 +128,7 @@ def exact(node: Node) -> Fraction:
         n, k = exact(a[0]), exact(a[1])  # type: ignore[arg-type]
         if n.denominator != 1 or k.denominator != 1 or n < 0:
             raise NotExact("binomial of non-integers")
-        if min(k, n - k) > MAX_FACTORIAL_EXACT:
+        if min(k, n - k) > MAX_FACTORIAL_EXACT or min(k, n - k) * _bits(n) > MAX_EXACT_BITS:
             raise NotExact("binomial too large to build")
         return Fraction(math.comb(int(n), int(k))) if k >= 0 else Fraction(0)
     if op == "func":
@@ -157,6 +167,11 @@ _FUNCS1 = {
 }
 
 
+_PERIODIC_OR_EXPONENTIAL = frozenset(
+    {"sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh", "exp"})
+_MAX_ARGUMENT_BITS = 4096
+
+
 def _check_mag(ctx: MPContext, v: Any) -> Any:
     if v and abs(ctx.mag(v)) > MAX_NUMERIC_BITS:
         raise Huge("value too large to evaluate")
@@ -186,6 +201,8 @@ def numeric(node: Node, env: dict[str, Any], ctx: MPContext) -> Any:
         return out
     if op == "neg":
         return -numeric(a[0], env, ctx)  # type: ignore[arg-type]
+    if op == "pct":
+        return numeric(a[0], env, ctx) / 100  # type: ignore[arg-type]
     if op == "div":
         d = numeric(a[1], env, ctx)  # type: ignore[arg-type]
         if d == 0:
@@ -201,6 +218,9 @@ def numeric(node: Node, env: dict[str, Any], ctx: MPContext) -> Any:
             raise Huge("infinite power")
         if abs(e) * (abs(ctx.mag(b)) + 1) > MAX_NUMERIC_BITS:
             raise Huge("power too large to evaluate")
+        odd_root = _odd_root_exponent(a[1])  # type: ignore[arg-type]
+        if odd_root is not None and ctx.im(b) == 0 and b < 0:  # x^{2/3} of a negative x: the real root
+            return _check_mag(ctx, (-1) ** (odd_root.numerator % 2) * ctx.power(-b, e))
         return _check_mag(ctx, ctx.power(b, e))
     if op in ("fact", "binom"):
         xs = [numeric(x, env, ctx) for x in a]  # type: ignore[arg-type]
@@ -214,8 +234,22 @@ def numeric(node: Node, env: dict[str, Any], ctx: MPContext) -> Any:
     raise ValueError(f"cannot evaluate {op}")
 
 
+def _odd_root_exponent(node: Node) -> Fraction | None:
+    """The exponent when it is a rational with an odd denominator > 1 (``2/3``): real powers take the real
+    root, as ``\\sqrt[3]{x}^2`` does."""
+    if node.op not in ("div", "num", "neg"):
+        return None
+    try:
+        e = exact(node)
+    except (NotExact, Undefined):
+        return None
+    return e if e.denominator % 2 == 1 and e.denominator > 1 else None
+
+
 def _func(name: str, xs: list[Any], ctx: MPContext) -> Any:
     x = xs[0]
+    if name in _PERIODIC_OR_EXPONENTIAL and x and ctx.mag(x) > _MAX_ARGUMENT_BITS:
+        raise Huge(f"{name} of an argument too large to reduce")  # sin(10^{10^6}): a million digits of pi
     if name == "abs":
         return abs(x)
     if name in _FUNCS1:

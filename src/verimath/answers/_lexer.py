@@ -7,6 +7,7 @@ Imports nothing from verimath.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -23,17 +24,36 @@ class Tok:
     end: int
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters never belong to an answer (tab, newline and carriage return are spacing)."""
 _REMOVE = re.compile(
     r"\\(?:left|right)(?![a-zA-Z])\.?|\\(?:displaystyle|textstyle|limits|[bB]igg?[lr]?|"
     r"hspace\*?\{[^}]*\}|phantom\{[^}]*\})(?![a-zA-Z])|(?<!\\)\\[!,;:]"
 )
 _THIN_THOUSANDS = re.compile(r",\s*\\!\s*(?=\d{3}(?!\d))")
-_SPACE = re.compile(r"\\q?quad(?![a-zA-Z])|(?<!\\)\\ |~")
+_SPACE = re.compile(r"\\q?quad|(?<!\\)\\ |~")  # also the glued ``\\quadx`` of careless writers
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
-_PERCENT = re.compile(r"\\%|%|\\percent")
-_DOLLAR = re.compile(r"\\\$|\$|\\textdollar")
+_PERCENT = re.compile(r"\\%|%|\\percent(?![a-zA-Z])")
+# ``\\ldots`` in a list is part of the answer (``1, 2, 3, \\ldots`` is not ``1, 2, 3``): one token for every
+# spelling.
+_DOTS = re.compile(r"\\[lc]?dots[bciom]?(?![a-zA-Z])|\.\.\.|…")
+_GROUP_COMMA = re.compile(r"\{\s*,\s*\}")
+# ``\\\\frac`` (a doubled backslash, from code that escaped LaTeX twice) means ``\\frac`` outside matrices.
+_DOUBLED_BACKSLASH = re.compile(r"\\\\(?=[a-zA-Z])")
+_DOLLAR = re.compile(r"\\\$|\$|\\textdollar|[€£¥₹]|\\(?:euro|pounds|textsterling)(?![a-zA-Z])"
+                     r"|\b(?:USD|EUR|GBP|JPY|INR|CNY|RMB)\b")
+# A rate unit after a number (5 m/s, 60 km/h, 9.8 m/s^2): a unit, not a division of variables.
+_RATE_UNIT = re.compile(r"(?<=\d)\s*(?:k?m|cm|mm|ft|mi)\s*/\s*(?:s|sec|h|hr|hour|min)(?:\^\{?2\}?|²)?(?![A-Za-z])")
 _FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
+# Unicode spellings that are not single tokens (vulgar fractions, squares, the reals, the empty set).
+_UNICODE_SPELLED = {"²": "^{2}", "³": "^{3}", "½": "\\frac{1}{2}", "⅓": "\\frac{1}{3}", "⅔": "\\frac{2}{3}",
+                    "¼": "\\frac{1}{4}", "¾": "\\frac{3}{4}", "⅛": "\\frac{1}{8}", "ℝ": "(-\\infty,\\infty)", "∅": "\\emptyset", "∈": "\\in",
+                    "⋅": "\\cdot", "∗": "*"}
+_UNICODE_MATH = re.compile("|".join(_UNICODE_SPELLED))
+_ANGLE = re.compile(r"\\[lr]angle(?![a-zA-Z])|[⟨⟩]")
+# A remark in parentheses after a number, "32 (pet fish)", "5 (five)", "8 (km/hour)": words about the answer.
+REMARK = re.compile(r"(?<=\d)\s+\((?:[a-z]|[A-Za-z][A-Za-z' ./-]+)\)")
 _REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![a-zA-Z])|\ball real numbers\b", re.IGNORECASE)
 _MATH_WRAP = re.compile(r"\\(?:mathbf|boldsymbol|mathit|bm|mathbb|mathsf|mathcal)(?![a-zA-Z])")
 
@@ -46,17 +66,19 @@ _TOKEN = re.compile(
     r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+(?![a-zA-Z]))?)"
     r"|(?P<cmd>\\[a-zA-Z]+|\\[{}|])"
     r"|(?P<word>[a-zA-Z]+)"
-    r"|(?P<op><=|>=|!=|==|\\\\|[+\-*/^_()\[\]{},;|!=<>&:'])"
-    r"|(?P<uni>[≤≥≠±∓∞π√·×÷−–∪])"
+    r"|(?P<op><=|>=|!=|==|\\\\|[+\-*/^_()\[\]{},;|!=<>&:'%])"
+    r"|(?P<uni>[≈≤≥≠±∓∞π√·×÷−–∪])"
 )
 
-_UNI = {"≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "±": "\\pm", "∓": "\\mp", "∞": "\\infty", "π": "\\pi",
+_UNI = {"≈": "\\approx",
+        "≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "±": "\\pm", "∓": "\\mp", "∞": "\\infty", "π": "\\pi",
         "√": "\\sqrt", "·": "\\cdot", "×": "\\times", "÷": "\\div", "−": "-", "–": "-", "∪": "\\cup"}
 
 FUNCTIONS = frozenset(
     ["sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "arcsec", "arccsc", "arccot", "sinh", "cosh", "tanh", "log", "ln", "exp", "sqrt", "abs", "gcd", "lcm", "max", "min", "floor", "ceil"]
 )
 SEPARATORS = frozenset({"and", "or", "andor"})
+_PERCENT_WORDS = frozenset({"percent", "pct", "percentage"})
 _WORDS_SHORT = frozenset(
     ["yes", "no", "not", "none", "nil", "dne", "all", "the", "of", "to", "is", "are", "one", "two", "six", "ten", "odd", "and", "or", "am", "pm", "cm", "mm", "km", "kg", "mg", "ft", "yd", "mi", "lb", "lbs", "oz", "hr", "hrs", "min", "sec", "mph", "kph", "day", "units", "inch", "in", "cents", "usd", "sq", "deg", "rad", "per"]
 )
@@ -64,23 +86,45 @@ _LETTERS = re.compile(r"[a-zA-Z]{2}|[a-zA-Z]\.")
 _CHOICE = re.compile(r"\(?\s*([A-J])\s*\)?\.?")
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalise(text: str) -> str:
     """Remove what never changes an answer's value: math delimiters, sizing, spacing, currency, degrees."""
     s = text.strip()
+    if "\\\\" in s and "\\begin" not in s:
+        s = _DOUBLED_BACKSLASH.sub(r"\\", s)
     for a, b in (("\\(", "\\)"), ("\\[", "\\]")):
         if s.startswith(a) and s.endswith(b):
             s = s[2:-2]
     s = _THIN_THOUSANDS.sub(",", s)  # 11,\! 111 is one number: spaces are insignificant in TeX math
     s = _SPACE.sub(" ", _REMOVE.sub("", s))
-    s = s.replace("{,}", "").replace("\\dots", "").replace("\\ldots", "").replace("\\cdots", "")
+    s = _DOTS.sub(r" \\ldots ", _GROUP_COMMA.sub("", s))
     s = _DEGREES.sub("", s)
-    s = _PERCENT.sub("", s)
+    s = _PERCENT.sub(" % ", s)
     s = _DOLLAR.sub("", s)
+    s = _RATE_UNIT.sub(" ", s)
     s = _FRAC.sub(r"\\frac", s)
+    if not s.isascii():
+        s = _UNICODE_MATH.sub(lambda m: _UNICODE_SPELLED[m.group()], s)
     s = _BINOM.sub(r"\\binom", s)
     s = _REALS.sub(r"(-\\infty,\\infty)", s)
+    s = _ANGLE.sub(lambda m: "(" if m.group() in ("\\langle", "⟨") else ")", s)  # the vector <1, 2> is (1, 2)
     s = _MATH_WRAP.sub("", s)
+    s = REMARK.sub("", s)
     return s.strip().rstrip(".").strip()
+
+
+BRACE_TOKENS = re.compile(r"\\.|[{}]", re.DOTALL)
+"""A brace or an escaped character (``\\{`` is not structure)."""
+
+
+def balanced(text: str) -> bool:
+    """Whether every ``{`` in ``text`` closes in order (escaped ``\\{`` aside): broken LaTeX is never an answer."""
+    depth = 0
+    for match in BRACE_TOKENS.finditer(text):
+        depth += {"{": 1, "}": -1}.get(match.group(), 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _matching_brace(s: str, i: int) -> int:
@@ -104,6 +148,8 @@ def _word_tokens(word: str, pos: int, text_mode: bool, out: list[Tok]) -> None:
     end = pos + len(word)
     if low in SEPARATORS:
         out.append(Tok("sep", low, pos, end))
+    elif low in _PERCENT_WORDS:
+        out.append(Tok("op", "%", pos, end))
     elif text_mode and len(word) > 1:
         out.append(Tok("word", low, pos, end))
     elif low in FUNCTIONS and not text_mode:
@@ -112,7 +158,7 @@ def _word_tokens(word: str, pos: int, text_mode: bool, out: list[Tok]) -> None:
         out.append(Tok("cmd", "\\pi", pos, end))
     elif low in ("inf", "infty", "infinity"):
         out.append(Tok("cmd", "\\infty", pos, end))
-    elif len(word) == 1:
+    elif len(word) == 1 or (word.isupper() and len(word) <= 3):  # x, or a name such as AB, NO
         out.append(Tok("id", word, pos, end))
     elif len(word) <= 3 and low not in _WORDS_SHORT and not word.isupper():
         out.extend(Tok("id", c, pos + k, pos + k + 1) for k, c in enumerate(word))
@@ -164,7 +210,7 @@ def _text_tokens(content: str, offset: int, out: list[Tok]) -> None:
         return
     if c.lower() in SEPARATORS:
         out.append(Tok("sep", c.lower(), offset, offset + len(content)))
-    elif _LETTERS.search(c):
+    elif _LETTERS.search(c) or (len(c) == 1 and c.islower() and c not in "ei"):  # \\text{m} is a unit
         out.append(Tok("word", " ".join(c.lower().split()), offset, offset + len(content)))
     else:
         out.extend(tokenize(content, text_mode=True, offset=offset))

@@ -8,12 +8,12 @@ Imports only ``verimath.answers`` internals and ``verimath.errors``; never impor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
 from verimath.answers import _symbolic
-from verimath.answers._budget import Budget
+from verimath.answers._budget import MAX_EXACT_BITS, Budget
 from verimath.answers._evaluate import (
     POINTS,
     Huge,
@@ -38,6 +38,8 @@ from verimath.answers.values import (
     Tuple,
     Union,
     Value,
+    is_name,
+    symbols,
 )
 
 
@@ -55,7 +57,6 @@ class Match:
 
 _DPS = 50
 _DPS_RECHECK = 110
-_REL_TOL = Fraction(1, 10**40)
 _MIN_DECIMAL_DIGITS = 3
 _POINT_DPS = 30
 _POINTS_WANTED = 4
@@ -81,15 +82,21 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
 
     Policy:
 
-    - **Exact numbers** (integers, fractions, mixed numbers, repeating decimals) compare as exact rationals.
-      ``1/2004!`` ≠ ``1/2006!``; no percent rescaling (``50\\%`` is the number 50, never 0.5) and no fixed
-      absolute or relative tolerance (``10001`` ≠ ``10000``). Units, currency signs and degree marks are dropped
-      by ``parse`` (``\\$18`` = ``18 dollars`` = ``18``; ``90^\\circ`` = ``90``, not ``\\pi/2``).
+    - **Exact numbers** (integers, fractions, mixed numbers ``2\\frac12`` and ``2 1/2``, repeating decimals,
+      ratios ``7:32`` = ``7/32``) compare as exact rationals. ``1/2004!`` ≠ ``1/2006!``; no fixed absolute or
+      relative tolerance (``10001`` ≠ ``10000``). Units, currency signs and degree marks are dropped by
+      ``parse`` (``\\$18`` = ``18 dollars`` = ``18``; ``35 cm`` = ``35``; ``90^\\circ`` = ``90``, not
+      ``\\pi/2``).
+    - **Percent**: a number with a percent sign (``28\\%``, ``28 pct``, ``28 percent``) equals the bare
+      number and its fraction reading: ``28\\%`` = ``28`` = ``0.28``; ``50\\%`` = ``0.5``. Two bare numbers
+      still compare as numbers (``28`` ≠ ``0.28``).
+    - **Decimal comma**: ``2,74`` (no space, not a thousands separator: ``1,000`` is a thousand, ``3,5`` two
+      numbers) is the two numbers 2 and 74, and also the decimal 2.74 against a single number.
     - **Stated decimals** match an exact value when they agree to within half a unit of their last stated digit
       and state at least 3 significant digits: ``0.866`` = ``\\sqrt3/2``, ``0.3`` ≠ ``1/3``, ``1e-7`` ≠ ``0``.
       Two decimals compare by the coarser one's rule (``2.50`` = ``2.5``).
-    - A number with a **base subscript** (``1011_2``) equals the same numeral with the subscript dropped
-      (``1011``), not the decimal conversion (``11``) — the question asked for base 2.
+    - A number with a **base subscript** is a numeral in that base: ``1011_2`` = ``11``; the reason says what
+      was compared (``1011_2 is 11 in base ten``). (``grade`` also accepts ``1011`` for a gold ``1011_2``.)
     - **Constant expressions** (``\\sqrt{3}/2``, ``2\\pi``, ``3+4i``) compare numerically at 50 digits with a
       relative tolerance of 1e-40; a difference that shrinks when re-evaluated at 110 digits is a rounding
       residue (``\\sin\\pi`` = ``0``). Values too large to evaluate (``10^{10^{10}}``) compare by logarithm.
@@ -97,15 +104,26 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       fixed pseudo-random points (real, both signs, complex arithmetic, 30 digits); agreement at 4 points means
       equal, one disagreement means not equal. Only when too few points can be evaluated is SymPy asked, in a
       worker process killed at the deadline.
+    - **Chains of equalities** are read for their result (``parse``): ``x = 5+5+1 = 11`` is ``x = 11``,
+      ``\\frac12 = 0.5`` is ``0.5``, and an approximation after an exact value is dropped (``x = \\frac13
+      \\approx 0.33`` is ``x = \\frac13``). ``7 = 11a + c`` stays an equation (it has a variable).
     - **Equations** are equal when ``lhs - rhs`` agree up to a nonzero constant factor (``2x+2y=2`` =
       ``x+y=1``); **inequalities** likewise with a positive factor and the same strictness; chains side by side.
-      A bare value equals ``var = value`` (``5`` = ``x = 5``). A one-variable inequality equals the interval it
-      describes (``x > 3`` = ``(3, \\infty)``), an ``or`` of them the union.
+      A bare value equals ``name = value``, where the name is a variable or a label made of names only
+      (``5`` = ``x = 5``; ``1`` = ``|AB| = 1``; ``7:32`` = ``S_{ABC}:S = 7:32``; ``0`` ≠ ``a + 3z = 0``).
+      A one-variable inequality equals the interval it describes (``x > 3`` = ``(3, \\infty)``), an ``or`` of
+      them the union, one with an absolute value its union (``1 \\le |z| \\le 2`` = ``[-2,-1] \\cup [1,2]``).
+      Assignments repeated over the same names are solutions: ``p=5, q=2; p=7, q=2`` = ``(5, 2), (7, 2)``;
+      assignments to distinct names are a point (``x=1, y=2`` = ``(1, 2)``, names in alphabetical order) and
+      against a bare list compare in the order written (``AB=4, CD=5`` = ``4, 5`` ≠ ``5, 4``).
     - **Tuples** are ordered; ``(a, b)`` also equals the open interval ``(a, b)``. **Intervals** compare
       endpoints and closedness; **unions** their parts in any order. **Sets** and **lists of solutions**
       (``x=1 or x=2``, ``1, 2``, ``1 \\pm \\sqrt2``) compare as sets; a set or list equals a single value when
       every element equals it (``\\{5\\}`` = ``5``; ``1, 2`` ≠ ``2``).
-    - **Matrices** compare elementwise; a one-row or one-column matrix also equals the tuple of its entries.
+    - **Matrices** compare elementwise (sums, products and multiples of matrices are computed first); a
+      one-row or one-column matrix also equals the tuple of its entries.
+    - An **ellipsis** in a list is part of the answer: ``1, 2, 3, \\ldots`` ≠ ``1, 2, 3``.
+    - A real power of a negative number takes the real root: ``\\sqrt[3]{x}^2`` = ``x^{2/3}``.
     - ``\\log`` is the natural logarithm (``\\log_b`` for other bases); ``i`` is the imaginary unit and ``e``
       Euler's number wherever they appear.
     - **Text** compares case- and space-insensitively (``\\text{yes}`` = ``Yes``); **choices** by letter
@@ -128,6 +146,17 @@ def _equiv(a: Value, b: Value, budget: Budget) -> Match:
         return _yes("identical")
     if _RANK[type(a)] > _RANK[type(b)]:
         a, b = b, a
+    if isinstance(a, Number) and isinstance(b, SolutionList) and b.decimal_comma is not None:
+        m = _numbers(a, b.decimal_comma)
+        if m.equal:
+            return _yes("decimal-comma", f"{b.decimal_comma.value} read with a decimal comma")
+    if isinstance(a, Tuple) and isinstance(b, SolutionList) and _point(b) is not None:
+        return _sequence(a.items, _point(b), budget, "tuple")  # type: ignore[arg-type]
+    if isinstance(a, SolutionList) and isinstance(b, SolutionList):
+        for named, bare in ((a, b), (b, a)):  # AB = 4, CD = 5 against 4, 5: in the order written
+            values = _assignments(named)
+            if values is not None and not any(isinstance(x, Relation) for x in bare.items):
+                return _sequence(values, bare.items, budget, "list")
     if (isinstance(b, FiniteSet | SolutionList) and not isinstance(a, FiniteSet | SolutionList)
             and not (isinstance(a, Interval | Union) and isinstance(b, SolutionList))):  # "x<1 or x>2": a union
         return _collapses_to(b, a, budget)
@@ -220,6 +249,27 @@ def _show(v: Value) -> str:
     return str(v) if isinstance(v, _SCALARS) else type(v).__name__
 
 
+def _assignments(lst: SolutionList) -> list[Value] | None:
+    """The values of ``x = 1, y = 2`` or ``AB = 4, CD = 5`` in written order, when the list assigns constants
+    to two or more distinct names (``x_1 = 1, x_2 = 2`` are roots, not coordinates: None), else None."""
+    values: dict[str, Value] = {}
+    for item in lst.items:
+        if not (isinstance(item, Relation) and item.ops == ("=",) and isinstance(item.sides[0], Expr)
+                and is_name(item.sides[0].node) and not _has_symbols(item.sides[1])):
+            return None
+        values[str(item.sides[0].node)] = item.sides[1]
+    stems = {name.split("_")[0] for name in values}
+    return list(values.values()) if len(values) == len(lst.items) >= 2 and len(stems) == len(values) else None
+
+
+def _point(lst: SolutionList) -> list[Value] | None:
+    """``x = 1, y = 2`` as the point ``(1, 2)``: the assigned values in the names' alphabetical order."""
+    if _assignments(lst) is None:
+        return None
+    pairs = sorted((str(item.sides[0]), item.sides[1]) for item in lst.items)  # type: ignore[union-attr]
+    return [value for _, value in pairs]
+
+
 def _collapses_to(many: FiniteSet | SolutionList, one: Value, budget: Budget) -> Match:
     """A set or list against a single value: equal when every element equals it (``\\{5\\}``, ``x+1, 1+x``)."""
     if not many.items:
@@ -240,10 +290,13 @@ def _matrix_vs_tuple(m: Matrix, t: Tuple, budget: Budget) -> Match:
 
 
 def _union_vs_list(parts: Sequence[Value], lst: SolutionList, budget: Budget) -> Match:
-    intervals = [_as_interval(x) for x in lst.items]
-    if any(iv is None for iv in intervals):
-        return _no("type", "a union against a list that is not of inequalities")
-    return _unordered(parts, intervals, budget, "union")  # type: ignore[arg-type]
+    intervals: list[Value] = []
+    for item in lst.items:
+        described = _as_set(item)
+        if described is None:
+            return _no("type", "a union against a list that is not of inequalities")
+        intervals.extend(described.parts if isinstance(described, Union) else (described,))
+    return _unordered(parts, intervals, budget, "union")
 
 
 # ------------------------------------------------------------------------------------------- relations
@@ -269,8 +322,9 @@ def _lone_symbol(v: Value) -> str | None:
     return None
 
 
-def _as_interval(v: Value) -> Interval | None:
-    """The interval a one-variable inequality describes (``x > 3``, ``-1 <= x < 2``), or None."""
+def _as_set(v: Value) -> Interval | Union | None:
+    """The set a one-variable inequality describes (``x > 3``, ``-1 <= x < 2``, ``1 \\le |z| \\le 2``) or
+    None."""
     if not isinstance(v, Relation) or any(op in ("=", "!=") for op in v.ops):
         return None
     sides, ops = list(v.sides), list(v.ops)
@@ -278,7 +332,12 @@ def _as_interval(v: Value) -> Interval | None:
         sides.reverse()
         ops = [_FLIP[o] for o in reversed(ops)]
     if any(o in (">", ">=") for o in ops):
+        if len(ops) == 1 and _absolute_of_symbol(sides[0]) and not _has_symbols(sides[1]):  # a > |x|
+            return _as_set(Relation((_FLIP[ops[0]],), (sides[1], sides[0])))
         return None
+    absolute = _as_absolute_set(sides, ops)
+    if absolute is not None:
+        return absolute
     names = [_lone_symbol(s) for s in sides]
     if len(sides) == 2:
         if names[0] and not _has_symbols(sides[1]):
@@ -291,6 +350,38 @@ def _as_interval(v: Value) -> Interval | None:
     return None
 
 
+def _absolute_of_symbol(v: Value) -> bool:
+    return (isinstance(v, Expr) and v.node.op == "func" and v.node.args[0] == "abs"
+            and isinstance(v.node.args[1], Node) and v.node.args[1].op == "sym")
+
+
+def _negated(v: Value) -> Value:
+    if isinstance(v, Number):
+        return replace(v, value=-v.value)
+    return Expr(Node("neg", (_node(v),)), v.symbols if isinstance(v, Expr) else frozenset())
+
+
+def _as_absolute_set(sides: list[Value], ops: list[str]) -> Interval | Union | None:
+    """``|x| < a`` is ``(-a, a)``; ``a < |x|`` is ``(-inf, -a) U (a, inf)``; ``a <= |x| <= b`` two intervals
+    (``ops`` point upwards: ``<`` or ``<=``; bounds must be constants, lower ones positive numbers)."""
+    where = [k for k, side in enumerate(sides) if _absolute_of_symbol(side)]
+    if len(where) != 1 or any(_has_symbols(s) for k, s in enumerate(sides) if k != where[0]):
+        return None
+    k = where[0]
+    lower = (sides[k - 1], ops[k - 1] == "<=") if k > 0 else None
+    upper = (sides[k + 1], ops[k] == "<=") if k + 1 < len(sides) else None
+    if lower is not None and not (isinstance(lower[0], Number) and lower[0].value > 0):
+        return None
+    if lower is None:
+        assert upper is not None
+        return Interval(_negated(upper[0]), upper[0], upper[1], upper[1])
+    if upper is None:
+        return Union((Interval(_NEG_INF, _negated(lower[0]), False, lower[1]),
+                       Interval(lower[0], _INF, lower[1], False)))
+    return Union((Interval(_negated(upper[0]), _negated(lower[0]), upper[1], lower[1]),
+                  Interval(lower[0], upper[0], lower[1], upper[1])))
+
+
 def _has_symbols(v: Value) -> bool:
     return isinstance(v, Expr) and bool(v.symbols)
 
@@ -299,16 +390,21 @@ def _value_vs_relation(v: Number | Expr, r: Relation, budget: Budget) -> Match:
     """A bare value against ``var = value`` (either side of the equation)."""
     if r.ops == ("=",):
         for var_side, val_side in ((r.sides[0], r.sides[1]), (r.sides[1], r.sides[0])):
-            name = _lone_symbol(var_side)
-            if name and not (isinstance(val_side, Expr) and name in val_side.symbols):
+            names = {_lone_symbol(var_side)} if _lone_symbol(var_side) else _label_names(var_side)
+            if names and not (isinstance(val_side, Expr) and names & val_side.symbols):
                 return _equiv(v, val_side, budget)
-    return _no("type", "a value against a relation that is not `variable = value`")
+    return _no("type", "a value against a relation that is not `name = value`")
+
+
+def _label_names(v: Value) -> frozenset[str]:
+    """The names in a label such as ``AB``, ``|AB|``, ``S_{ABC}:S``, ``V_1:V_2`` (empty when not a label)."""
+    return v.symbols if isinstance(v, Expr) and is_name(v.node) else frozenset()
 
 
 def _relation_vs(r: Relation, b: Value, budget: Budget) -> Match:
     if isinstance(b, Relation):
         return _relations(r, b, budget)
-    iv = _as_interval(r)
+    iv = _as_set(r)
     if iv is not None and isinstance(b, Interval | Union | Tuple):
         return _equiv(iv, b, budget)
     return _no("type", f"a relation against a {type(b).__name__}")
@@ -327,7 +423,7 @@ def _node(v: Value) -> Node:
 
 def _relations(a: Relation, b: Relation, budget: Budget) -> Match:
     if len(a.ops) != len(b.ops):
-        ia, ib = _as_interval(a), _as_interval(b)
+        ia, ib = _as_set(a), _as_set(b)
         if ia is not None and ib is not None:
             return _equiv(ia, ib, budget)
         return _no("relation", "relations of different shapes")
@@ -359,16 +455,18 @@ def _scalars(a: Number | Expr, b: Number | Expr, budget: Budget) -> Match:
 
 
 def _numbers(a: Number, b: Number) -> Match:
-    if (a.base or 10) != (b.base or 10):
-        based, plain = (a, b) if a.base not in (None, 10) else (b, a)
-        if plain.base not in (None, 10) or not plain.exact:
-            return _no("base", "numbers written in different bases")
-        try:
-            as_written = Fraction(int(str(plain.value), based.base)) if plain.value.denominator == 1 else None
-        except ValueError:
-            as_written = None
-        equal = as_written == based.value
-        return Match(equal, "base", "" if equal else f"{plain} read in base {based.base} is not {based}")
+    if a.percent != b.percent:
+        if a.value == b.value:
+            return _yes("percent", "the same number, one with a percent sign")
+        pct, other = (a, b) if a.percent else (b, a)
+        fraction = replace(pct, value=pct.value / 100, percent=False,
+                           precision=None if pct.precision is None else pct.precision / 100)
+        m = _numbers(fraction, other)
+        return Match(m.equal, "percent", f"{pct} read as {fraction}" + ("" if m.equal else f": {m.reason}"))
+    if (a.base or 10) != (b.base or 10) and a.exact and b.exact:  # 11_2 is the number 3
+        equal = a.value == b.value
+        return Match(equal, "base", "; ".join(_in_base_ten(n) for n in (a, b) if n.base not in (None, 10))
+                     + ("" if equal else f"; {replace(a, base=None)} ≠ {replace(b, base=None)}"))
     if a.value == b.value:
         return _yes("exact")
     if a.exact and b.exact:
@@ -376,6 +474,10 @@ def _numbers(a: Number, b: Number) -> Match:
         return _no("exact", f"{shown[0]} ≠ {shown[1]}" if "≈" not in "".join(shown) else "different exact values")
     coarse, other = (a, b) if (b.precision is None or (a.precision or 0) >= b.precision) else (b, a)
     return _decimal_rule(coarse, other.value)
+
+
+def _in_base_ten(n: Number) -> str:
+    return f"{n.digits}_{n.base} is {replace(n, base=None)} in base ten"
 
 
 def _decimal_rule(d: Number, x: Any) -> Match:
@@ -389,7 +491,10 @@ def _decimal_rule(d: Number, x: Any) -> Match:
 
 
 def _decimal_text(d: Number) -> str:
-    return format(float(d.value), "g")
+    try:
+        return format(float(d.value), "g")
+    except OverflowError:
+        return "a decimal beyond floating point"
 
 
 def _decimal_vs_expr(d: Number, e: Expr, budget: Budget) -> Match:
@@ -406,6 +511,8 @@ def _decimal_vs_expr(d: Number, e: Expr, budget: Budget) -> Match:
     if ctx.isinf(re_v) or ctx.isnan(re_v):
         return _no("decimal", "a decimal against an infinite value")
     sign, man, exp, _ = ctx.mpf(re_v)._mpf_
+    if abs(exp) > MAX_EXACT_BITS:
+        return _no("decimal", "the value is astronomically far from the decimal")
     exact_v = Fraction((-1) ** sign * man) * (Fraction(2) ** exp)
     return _decimal_rule(d, exact_v)
 
@@ -443,7 +550,7 @@ def _identity(a: Node, b: Node, budget: Budget) -> Match:
         return _no("exact", "different exact values")
     except (NotExact, Undefined):
         pass
-    names = sorted(_symbols(a) | _symbols(b))
+    names = sorted(symbols(a) | symbols(b))
     if not names:
         return _constants(a, b, budget)
     if len(names) > len(POINTS[0]):
@@ -494,7 +601,13 @@ def _constants(a: Node, b: Node, budget: Budget) -> Match:
     d2 = abs(x2 - y2)
     if d2 < d1 * ctx2.mpf(10) ** -40:
         return _yes("numeric", "difference vanishes with precision")
-    return _no("numeric", f"{ctx.nstr(x, 20)} ≠ {ctx.nstr(y, 20)}")
+    return _no("numeric", f"{_shown(ctx, x)} ≠ {_shown(ctx, y)}")
+
+
+def _shown(ctx: Any, x: Any) -> str:
+    """A value for a reason; a huge one by its binary magnitude (its decimal digits would take seconds)."""
+    magnitude = ctx.mag(x) if x else 0
+    return ctx.nstr(x, 20) if abs(magnitude) < 3000 else f"a number of magnitude 2^{magnitude}"
 
 
 def _huge(a: Node, b: Node) -> Match:
@@ -519,7 +632,7 @@ def _sign(n: Node) -> int:
 
 def _proportional(fa: Node, fb: Node, budget: Budget, *, positive: bool) -> Match:
     """Whether ``fa = c * fb`` for a constant c != 0 (c > 0 when ``positive``): equations and inequalities."""
-    names = sorted(_symbols(fa) | _symbols(fb))
+    names = sorted(symbols(fa) | symbols(fb))
     if not names:
         return _identity(fa, fb, budget)
     if len(names) > len(POINTS[0]):
@@ -554,19 +667,6 @@ def _proportional(fa: Node, fb: Node, budget: Budget, *, positive: bool) -> Matc
     if good >= 2:
         return _yes("relation", "proportional where defined")
     return _no("relation", "too few points where both sides are defined")
-
-
-def _symbols(node: object) -> set[str]:
-    out: set[str] = set()
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Node):
-            if n.op == "sym":
-                out.add(n.args[0])  # type: ignore[arg-type]
-            else:
-                stack.extend(n.args)
-    return out
 
 
 def _symbolic_fallback(a: Node, b: Node, budget: Budget, why: str) -> Match:

@@ -2,52 +2,98 @@
 
 ``extract(response)`` returns the text of the final answer (still LaTeX or plain text; ``parse`` reads it) or
 ``None`` when the response states none. Every rule is a linear scan or a regex without nested quantifiers, so a
-megabyte of garbage costs milliseconds, never a hang.
+megabyte of garbage costs milliseconds, never a hang. ``grade`` calls it only for a response: a text that
+parses whole as an answer (``1.5e3``, ``\\cos(0)``, ``x \\in [0, 1)``) is graded whole, never shrunk to a
+number.
 
 Rules, in order — the first that finds something wins, and within a rule the *last* occurrence wins, because
 models restate and correct themselves:
 
 1. Reasoning inside ``<think>…</think>`` is ignored (and with only a closing ``</think>``, what precedes it).
-2. ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces; also ``\\boxed 5``). Boxes joined only by commas, "and" or "or"
-   are one answer listed in parts (``\\boxed{1}, \\boxed{2}``) and are joined with ", ".
-3. A stated answer: "final answer is …", "the answer is …", "Answer: …", ``#### …``, a line starting ``A: …``.
+2. ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces; also ``\\boxed 5``). Boxes joined only by commas, "and",
+   "or", ``\\quad``, ``\\text{and}``, ``\\) and \\(`` or a label (``y_2 =``) are one answer listed in parts
+   and are joined with ", ".
+3. A stated answer: "final answer is …", "the answer is …", "Answer: …", ``#### …``, a line starting ``A: …``
+   (Minerva's "Final Answer: The final answer is $X$. I hope it is correct." reads ``X``); or a stated choice:
+   "The correct answer is D.", "The correct option is (D).", "Option D is correct.", "I choose (B)." —
+   whichever stands later. A stated answer that is prose ("The largest $n$ is 34.") yields the value it ends
+   with.
 4. Markdown bold on the last line that has it (``**42**``), when it is not a heading such as ``**Step 1:**``.
 5. Choice letters: a last line that is only ``(C)`` / ``C)`` / ``C.``.
-6. Math on the final line: ``$…$``, ``\\(…\\)``, ``\\[…\\]``, ``$$…$$``.
-7. Only when nothing else is there: the last number in the text.
+6. Only when nothing else is there: the last value in the prose — the last math span (``$…$``, ``\\(…\\)``,
+   ``\\[…\\]``, ``$$…$$``) or run of math between words ("the probability is \\frac{3}{4}.") that holds a
+   digit or a command, else the last number. A digit inside a word (``AZYUK2A``) is not a number.
 
 Only the last 32 KiB of a response are read: final answers stand at the end, and this bounds the work on
-adversarial input. Pure and thread-safe; imports nothing from verimath.
+adversarial input. Pure and thread-safe; imports only ``verimath.answers`` internals (``parse`` tells prose
+from an answer) and ``verimath.errors``.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["extract"]
+from verimath.answers._budget import MAX_ANSWER_CHARS
+from verimath.answers._lexer import BRACE_TOKENS, CONTROL, REMARK, balanced
+from verimath.answers.parse import parse
+from verimath.answers.values import Text
+from verimath.errors import InputError
 
-_BOX_COMMANDS = ("\\boxed", "\\fbox")
+__all__ = ["extract", "has_prose", "is_bare_answer", "looks_bare"]
+
 # A stated answer: the phrase, then an optional colon/"is", then the rest of the line.
-_STATED = re.compile(
-    r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\banswer\s*:|^[ \t]*####|^[ \t]*A[ \t]*:)"
-    r"[ \t:]*(?P<answer>[^\n]*)",
-    re.IGNORECASE | re.MULTILINE,
+_PHRASE = (r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\banswer\s*:|^[ \t]*####"
+           r"|^[ \t]*A[ \t]*:)[ \t:]*")
+_STATED = re.compile(_PHRASE + r"(?P<answer>[^\n]*)", re.IGNORECASE | re.MULTILINE)
+_STATED_PHRASE = re.compile(_PHRASE, re.IGNORECASE | re.MULTILINE)
+_LETTER = r"\(?([A-J])\)?(?![\w])"
+_STATED_CHOICE = re.compile(
+    r"(?i:\b(?:correct|right|best|final)\s+(?:answer|option|choice)\s*(?:is|:|=|would\s+be)?\s*"
+    r"(?:option\s+|choice\s+)?)" + _LETTER
+    + r"|(?i:\b(?:option|choice)\s+)" + _LETTER + r"(?i:\s+is\s+(?:the\s+)?(?:correct|right|true))"
+    + r"|(?i:\bI\s+(?:choose|pick|select|go\s+with)\s+(?:option\s+|choice\s+)?)" + _LETTER
 )
+_FINAL_AFTER_BOX = re.compile(r"final\s+answer\s*(?:is|:)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(?P<answer>[^*\n]{1,200})\*\*")
 _CHOICE_LINE = re.compile(r"^\s*\(?(?P<letter>[A-J])\)?[.:]?\s*$")
-_MATH_DELIMITERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
-# The end of a sentence inside a stated answer: ". " or a final "." that is not a decimal point.
-_SENTENCE_END = re.compile(r"\.(?:\s|$)(?!\d)")
-_BOX_CONNECTOR = re.compile(r"[\s$,;]*(?:(?:and|or)[\s$,;]*)?", re.IGNORECASE)
-_BRACE_TOKENS = re.compile(r"\\.|[{}]", re.DOTALL)
+_NUMBER = re.compile(r"(?<![A-Za-z\d.])-?(?:\d[\d,]*(?:\.\d+)?(?:/\d+)?|\.\d+)(?!\d)")
+# The end of a sentence inside a stated answer: ". " or a final "." that is not a decimal point; a clause that
+# gives reasons ("5, since ...") is not part of the answer.
+_SENTENCE_END = re.compile(r"\.(?:\s|$)(?!\d)|,?\s+(?:since|because|which|as|where|given)\b", re.IGNORECASE)
+# What may stand between boxes that list one answer in parts.
+_BOX_CONNECTOR = re.compile(
+    r"(?:[\s$,;]|\\[()\[\]]|\\q?quad(?![a-zA-Z])|\\[,;:! ]|\b(?:and|or)\b|[A-Za-z]+\s+(?=(?:and|or)\b)"
+    r"|[A-Za-z]_\{?\w{1,4}\}?\s*=)*",
+    re.IGNORECASE,
+)
+# ``\\quad \\text{and} \\quad`` between boxes lists parts of one answer; a bare ``\\text{ and }`` is MATH's
+# way of offering alternatives ("either point is correct"), read as the last box.
+_TEXT_CONNECTOR = re.compile(r"\\text\s*\{\s*(?:[\w()]+\s+){0,4}(?:and|or)?\s*\}", re.IGNORECASE)
+_MAX_CONNECTOR_CHARS = 120
+_CHOICE_TAIL_CHARS = 1000
+_CHOICE_WORDS = ("option", "choice", "choose", "pick", "select", "go with", "correct answer",
+                 "right answer", "best answer", "final answer")
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
 # A final answer stands at the end of a response: the rules read only its last 32 KiB (after reasoning is
-# stripped), which bounds their work on megabytes of input; the math rule, riskier, reads only the last 4000.
+# stripped), which bounds their work on megabytes of input; the prose rule, riskier, reads only the last 4000.
 _TAIL_CHARS = 32_768
-_MATH_TAIL_CHARS = 4000
+_PROSE_TAIL_CHARS = 4000
 # GSM8K-style calculator annotations ``<<3*4=12>>`` are scratch work, never the answer.
 _CALCULATOR = re.compile(r"<<[^<>\n]{0,200}>>")
+# Math delimiters (an escaped ``\\$`` is a dollar sign, not a delimiter).
+_DELIMITER = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
+_CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
+# A word of prose: two or more letters (or letters then digits, AZYUK2A) not part of a command.
+_PROSE_WORD = re.compile(r"(?<![\\a-zA-Z0-9])[A-Za-z]+\d[A-Za-z0-9]*|(?<![\\a-zA-Z])[A-Za-z]{2,}(?![a-zA-Z])")
+_LETTERS = re.compile(r"[A-Za-z]")
+# Groups whose letters are not prose: \text{cm}, \operatorname{lcm}, \begin{pmatrix}.
+_TEXT_GROUPS = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|operatorname|begin|end)\s*\{[^{}]*\}")
+_MATH_SIGN = re.compile(r"[\\+\-*/^=()\[\]{}:]")  # in prose, "1,000.99m²" is a number with a unit
+_VALUE_HINT = re.compile(r"\d|\\[a-zA-Z]")
+_MAX_PROSE_CANDIDATES = 8
+_MAX_BARE_WORDS = 3
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
+_RESPONSE_MARKS = ("\\boxed", "\\fbox", "####", "</think>", "answer", "Answer", "ANSWER", "**")
 
 
 def extract(response: str) -> str | None:
@@ -55,11 +101,58 @@ def extract(response: str) -> str | None:
     if not response:
         return None
     text = _strip_reasoning(response)[-_TAIL_CHARS:]
-    for rule in (_last_boxes, _last_stated, _last_bold, _last_choice, _last_math, _last_number):
+    boxes = _last_boxes(text)
+    if boxes is not None and not boxes[1]:
+        return None
+    if boxes is not None:
+        final = _FINAL_AFTER_BOX.search(text, boxes[0])  # Minerva's "Final Answer: ..." after a box wins
+        statement = _stated(text[final.start():]) if final is not None else None
+        return statement[1] if statement is not None and _VALUE_HINT.search(statement[1]) else boxes[1]
+    statement = _last_statement(text)
+    if statement is not None:
+        return statement[1]
+    for rule in (_last_bold, _last_choice, _last_value):
         found = rule(text)
         if found:
             return found
     return None
+
+
+def looks_bare(text: str) -> bool:
+    """Whether ``text`` looks like an answer by itself: short, no box or answer phrase, not sentences of
+    prose. Cheap: nothing is parsed."""
+    if len(text) > MAX_ANSWER_CHARS or any(mark in text for mark in _RESPONSE_MARKS):
+        return False
+    if _SENTENCE_BREAK.search(text) or ("\n" in text.strip() and "\\begin" not in text):  # lines of working
+        return False
+    if _STATED_CHOICE.search(text) or _foreign_letters(text):  # "Option D is correct.", "答案是 5"
+        return False
+    words = [w for w in _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", REMARK.sub("", text)))
+             if w.lower() not in ("and", "or") and not (w.isupper() and len(w) <= 3)]  # AB is a name
+    return len(words) <= _MAX_BARE_WORDS
+
+
+def has_prose(text: str) -> bool:
+    """Whether ``text`` holds a word of prose (not a command, a name such as ``AB``, or ``\\text{}``)."""
+    words = _PROSE_WORD.findall(_TEXT_GROUPS.sub(" ", text))
+    return any(not (w.isupper() and len(w) <= 3) for w in words) or _foreign_letters(text)
+
+
+def _foreign_letters(text: str) -> bool:
+    """Letters beyond Latin and Greek (答, я): prose in another language, never math."""
+    return not text.isascii() and any(c.isalpha() and ord(c) > 0x3FF and not 0x2100 <= ord(c) <= 0x214F
+                                      for c in text)  # letter-like symbols (ℝ) are math
+
+
+def is_bare_answer(text: str) -> bool:
+    """Whether ``text`` is an answer by itself rather than a response: it looks bare and parses whole."""
+    if not looks_bare(text):
+        return False
+    try:
+        value = parse(text)
+    except InputError:
+        return False
+    return not (isinstance(value, Text) and len(value.text.split()) > _MAX_BARE_WORDS)
 
 
 def _strip_reasoning(text: str) -> str:
@@ -77,7 +170,7 @@ def _matching_braces(text: str, start: int) -> dict[int, int]:
     ``\\{`` and ``\\}`` are not structure."""
     pairs: dict[int, int] = {}
     stack: list[int] = []
-    for match in _BRACE_TOKENS.finditer(text, start):
+    for match in BRACE_TOKENS.finditer(text, start):
         token = match.group()
         if token == "{":
             stack.append(match.start())
@@ -105,7 +198,8 @@ def _box_content(text: str, start: int, braces: dict[int, int]) -> tuple[str, in
     return (text[i + 1:close], close + 1) if close is not None else None
 
 
-def _last_boxes(text: str) -> str | None:
+def _last_boxes(text: str) -> tuple[int, str] | None:
+    """Where the last box (or boxes listing one answer) starts, and its content."""
     starts = [m.start() for m in re.finditer(r"\\(?:boxed|fbox)(?![a-zA-Z])", text)]
     if not starts:
         return None
@@ -115,37 +209,62 @@ def _last_boxes(text: str) -> str | None:
         span = _box_content(text, start + 1, braces)
         if span is not None and span[0].strip():
             good.append((start, span[1], span[0].strip()))
-    if not good:
-        return None
+    if not good:  # a box that never closes is a cut-off answer: no answer, not the number before it
+        return (starts[-1], "") if any(_box_content(text, k + 1, braces) is None for k in starts) else None
     # Boxes joined only by connectors (``\\boxed{1}, \\boxed{2}``, "and", "or") are one answer in parts.
     parts = [good[-1]]
     for box in reversed(good[:-1]):
-        if not _BOX_CONNECTOR.fullmatch(text[box[1]:parts[-1][0]]):
+        gap = text[box[1]:parts[-1][0]]
+        if "quad" in gap:
+            gap = _TEXT_CONNECTOR.sub(" ", gap)
+        if len(gap) > _MAX_CONNECTOR_CHARS or not _BOX_CONNECTOR.fullmatch(gap):
             break
         parts.append(box)
-    return ", ".join(content for _, _, content in reversed(parts))
+    return parts[0][0], ", ".join(content for _, _, content in reversed(parts))
 
 
 def _clean(answer: str) -> str:
-    """Trim what surrounds a stated answer: sentence ends, markdown, math delimiters."""
+    """Trim what surrounds a stated answer: sentence ends, reasons, markdown, math delimiters."""
     answer = answer.strip()
     end = _SENTENCE_END.search(answer)
     if end is not None:
         answer = answer[:end.start()]
-    answer = answer.strip().strip("*").strip()
+    answer = answer.strip().strip("*").replace('\\"', '"').strip().strip('"').lstrip("}:* ").strip()
     for left, right in (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")):
-        if len(answer) > len(left) + len(right) and answer.startswith(left) and answer.endswith(right):
+        if (len(answer) > len(left) + len(right) and answer.startswith(left) and answer.endswith(right)
+                and right not in answer[len(left):-len(right)]):
             answer = answer[len(left):-len(right)].strip()
             break
     return answer.rstrip(".,;: ").strip()
 
 
-def _last_stated(text: str) -> str | None:
+def _stated(text: str) -> tuple[int, str] | None:
+    """The last stated answer and where it stands; "Final Answer: The final answer is X" reads X."""
     for match in reversed(list(_STATED.finditer(text))):
-        answer = _clean(match.group("answer"))
+        start = match.start()
+        answer = match.group("answer")
+        # a statement inside a statement ("Final Answer: The final answer is X"): the last one is the answer
+        inner = next(reversed(list(_STATED_PHRASE.finditer(text, match.start("answer"), match.end()))), None)
+        if inner is not None and _clean(text[inner.end():match.end()]):
+            start, answer = inner.start(), text[inner.end():match.end()]
+        answer = _clean(answer)
         if answer:
-            return answer
+            if not is_bare_answer(answer):  # prose: the value it ends with
+                answer = _last_value(answer) or answer
+            return start, answer
     return None
+
+
+def _last_statement(text: str) -> tuple[int, str] | None:
+    """The later of the last stated answer and the last stated choice, with where it stands."""
+    stated = _stated(text)
+    offset = max(0, len(text) - _CHOICE_TAIL_CHARS)  # a stated choice ends a response
+    tail = text[offset:].lower()
+    choices = list(_STATED_CHOICE.finditer(text, offset)) if any(w in tail for w in _CHOICE_WORDS) else []
+    if choices and (stated is None or choices[-1].start() > stated[0]):
+        last = choices[-1]
+        return last.start(), next(g for g in last.groups() if g)
+    return stated
 
 
 def _last_bold(text: str) -> str | None:
@@ -172,24 +291,44 @@ def _last_choice(text: str) -> str | None:
     return None
 
 
-def _last_math(text: str) -> str | None:
-    text = text.rstrip()[-_MATH_TAIL_CHARS:]
-    best: tuple[int, str] | None = None  # (where the span ends, its content)
-    for left, right in _MATH_DELIMITERS:
-        close = text.rfind(right)
-        if close < 0 or (right == "$" and text[close - 1:close] == "$"):  # ``$$`` is its own delimiter
+def _segments(text: str) -> list[tuple[bool, str]]:
+    """``text`` cut into (is_math, content) pieces at math delimiters; an unclosed span is prose."""
+    pieces: list[tuple[bool, str]] = []
+    prose_from = 0
+    opener: re.Match[str] | None = None
+    for match in _DELIMITER.finditer(text):
+        token = match.group()
+        if token == "\\$":
             continue
-        opening = text.rfind(left, 0, close - len(left) + 1 if left == right else close)
-        if opening >= 0 and (best is None or close > best[0]):
-            best = (close, text[opening + len(left):close])
-    # Only math on the final line counts: earlier math is working, not the answer.
-    if best is None or "\n" in text[best[0]:]:
-        return None
-    return _clean(best[1]) or None
+        if opener is None:
+            if token in _CLOSER:
+                pieces.append((False, text[prose_from:match.start()]))
+                opener = match
+        elif token == _CLOSER[opener.group()]:
+            pieces.append((True, text[opener.end():match.start()]))
+            opener, prose_from = None, match.end()
+    pieces.append((False, text[prose_from if opener is None else opener.start():]))
+    return pieces
 
 
-def _last_number(text: str) -> str | None:
-    numbers = _NUMBER.findall(text)
-    if not numbers:
-        return None
-    return numbers[-1].rstrip(",")
+def _last_value(text: str) -> str | None:
+    """The last value in prose: a math span or a run of math between words, else the last number."""
+    tried = 0
+    for is_math, piece in reversed(_segments(text[-_PROSE_TAIL_CHARS:])):
+        runs = [piece] if is_math else list(reversed(_PROSE_WORD.split(piece)))
+        for run in runs:
+            candidate = run.strip(" \t\n.,;:!?")
+            if (not candidate or not _VALUE_HINT.search(candidate) or CONTROL.search(candidate)
+                    or not balanced(candidate)):
+                continue  # control characters and broken braces are garbage, never an answer
+            if is_math:
+                return candidate
+            if "=" in candidate and not _LETTERS.search(candidate):  # 16 - 3 = 13: the computation's result
+                candidate = candidate.rsplit("=", 1)[1].strip()
+            tried += 1
+            if tried <= _MAX_PROSE_CANDIDATES and _MATH_SIGN.search(candidate) and is_bare_answer(candidate):
+                return candidate
+            numbers = _NUMBER.findall(candidate)
+            if numbers:
+                return numbers[-1].rstrip(",")
+    return None

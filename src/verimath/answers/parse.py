@@ -1,6 +1,6 @@
 """``parse(text) -> Value``: a hand-written recursive-descent (precedence-climbing) parser for final answers.
 
-Owns the grammar of the answer subset of LaTeX and plain math and the conversion of its tree into typed values
+Owns the grammar of the answer subset of LaTeX and plain math; ``_convert`` turns its tree into typed values
 (``verimath.answers.values``). Pure and thread-safe (no global state besides an LRU cache of results); never
 ``eval``s input; never imports SymPy. Imports only ``verimath.answers`` internals and ``verimath.errors``.
 
@@ -24,24 +24,16 @@ from __future__ import annotations
 import functools
 import re
 from fractions import Fraction
-from itertools import product as _cartesian
 
 from verimath.answers._budget import MAX_ANSWER_CHARS, MAX_DEPTH
-from verimath.answers._evaluate import NotExact, Undefined, exact
+from verimath.answers._convert import to_value
 from verimath.answers._lexer import FUNCTIONS, Tok, normalise, tokenize
 from verimath.answers.values import (
     Choice,
-    Expr,
-    FiniteSet,
-    Interval,
-    Matrix,
     Node,
     Number,
-    Relation,
     SolutionList,
     Text,
-    Tuple,
-    Union,
     Value,
 )
 from verimath.errors import InputError
@@ -49,7 +41,7 @@ from verimath.errors import InputError
 _RELOPS = {
     "=": "=", "==": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "!=": "!=",
     "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=", "\\geqslant": ">=",
-    "\\lt": "<", "\\gt": ">", "\\ne": "!=", "\\neq": "!=", "\\approx": "=", "\\in": "in", "\\equiv": "=",
+    "\\lt": "<", "\\gt": ">", "\\ne": "!=", "\\neq": "!=", "\\approx": "≈", "\\in": "in", "\\equiv": "=",
 }
 _GREEK = frozenset(
     ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega"]
@@ -62,6 +54,8 @@ _ATOM_CMDS = frozenset({"\\frac", "\\sqrt", "\\binom", "\\pi", "\\infty", "\\lfl
                         "\\emptyset", "\\varnothing", "\\vert", "\\lvert"})
 _CONSTS = {"\\pi": "pi", "\\infty": "inf"}
 _VARIADIC = frozenset({"gcd", "lcm", "max", "min"})
+_MAX_EXACT_EXPONENT = 10_000
+"""Largest power of ten in a literal (``1.5e3``) that is built as an exact rational."""
 ONE, ZERO = Node("num", (Fraction(1),)), Node("num", (Fraction(0),))
 
 
@@ -132,7 +126,7 @@ class _Parser:
         return items
 
     def item(self) -> Node:
-        while self.at("word"):  # leading words ("x is", "about")
+        while self.at("word") or self.at("op", "=") or self.at("cmd", "\\approx"):  # "about", "= 5", "≈ 3.14"
             self.next()
         node = self.relation()
         while self.at("word"):  # trailing units, squared or cubed ("cm^2")
@@ -187,20 +181,32 @@ class _Parser:
                 self.next()
                 d = self.unary()
                 factors = [Node("div", (_mul(factors), d))]
+            elif (t.kind == "num" and len(factors) == 1 and _whole_part(factors[0]) is not None
+                  and self.toks[self.i - 1].kind == "num" and self.at_plain_fraction()):  # mixed: 11 6/6
+                numerator = _number(self.next().text)
+                self.next()
+                factors = [_mixed(factors[0], Node("div", (numerator, _number(self.next().text))))]
             elif self.starts_factor(t):
                 prev = self.toks[self.i - 1]
                 f = self.power()
-                if (len(factors) == 1 and prev.kind == "num" and t.text == "\\frac" and _is_int_lit(factors[0])
+                if (len(factors) == 1 and prev.kind == "num" and t.text == "\\frac"
+                        and _whole_part(factors[0]) is not None
                         and f.op == "div" and all(_is_int_lit(x) for x in f.args)):  # mixed number 2\frac12
-                    factors = [Node("add", (factors[0], f))]
+                    factors = [_mixed(factors[0], f)]
                 else:
                     factors.append(f)
             else:
                 break
         return _mul(factors)
 
+    def at_plain_fraction(self) -> bool:
+        """Whether the next tokens are ``p/q`` with integer literals (the fraction of a mixed number)."""
+        p, slash, q = self.peek(), self.peek(1), self.peek(2)
+        return (p.text.isdigit() and slash.kind == "op" and slash.text == "/" and q.kind == "num"
+                and q.text.isdigit() and self.peek(3).text not in ("^", "!", "_"))
+
     def starts_factor(self, t: Tok) -> bool:
-        if t.kind == "id":
+        if t.kind in ("id", "begin"):
             return True
         if t.kind == "cmd":
             return (t.text in _ATOM_CMDS or t.text[1:] in FUNCTIONS or t.text[1:] in _GREEK) and not (
@@ -250,6 +256,9 @@ class _Parser:
             if self.at("op", "!"):
                 self.next()
                 node = Node("fact", (node,))
+            elif self.at("op", "%"):
+                self.next()
+                node = Node("pct", (node,))
             elif self.at("op", "_"):
                 self.next()
                 node = self.subscript(node, tok)
@@ -403,6 +412,8 @@ class _Parser:
             return Node("binom", (n, self.arg()))
         if c in _CONSTS:
             return Node("const", (_CONSTS[c],))
+        if c == "\\ldots":  # an ellipsis: an item of its own, equal only to another ellipsis
+            return Node("sym", ("…",))
         if c in ("\\emptyset", "\\varnothing"):
             return Node("set", ())
         if c == "\\{":
@@ -503,6 +514,20 @@ def _mul(factors: list[Node]) -> Node:
     return factors[0] if len(factors) == 1 else Node("mul", tuple(factors))
 
 
+def _whole_part(node: Node) -> Node | None:
+    """The integer literal a mixed number starts with (``2`` of ``2\\frac12``, also under a minus sign)."""
+    if _is_int_lit(node):
+        return node
+    return node.args[0] if node.op == "neg" and _is_int_lit(node.args[0]) else None  # type: ignore[return-value]
+
+
+def _mixed(whole: Node, fraction: Node) -> Node:
+    """``2\\frac12`` is 2 + 1/2; ``-2\\frac12`` is -(2 + 1/2)."""
+    if whole.op == "neg":
+        return Node("neg", (Node("add", (whole.args[0], fraction)),))  # type: ignore[arg-type]
+    return Node("add", (whole, fraction))
+
+
 def _is_int_lit(n: object) -> bool:
     return isinstance(n, Node) and n.op == "num" and len(n.args) == 1 and n.args[0].denominator == 1  # type: ignore[union-attr]
 
@@ -511,6 +536,8 @@ def _number(text: str) -> Node:
     """A numeric literal; decimals keep their stated precision (half a unit of the last digit) and digit count."""
     mant, _, exp = text.lower().partition("e")
     e = int(exp) if exp else 0
+    if abs(e) > _MAX_EXACT_EXPONENT:  # 1e999999999: never materialised, compared by magnitude
+        return Node("mul", (_number(mant), Node("pow", (_num(10), _num(e)))))
     if "." not in mant and not exp:
         return _num(int(mant))
     whole, _, frac = mant.partition(".")
@@ -528,152 +555,8 @@ def _repeating(text: str, rep: str) -> Fraction:
     return base + Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(frac))
 
 
-# ------------------------------------------------------------------------------------------- tree -> value
-
-
-def _has_pm(node: object) -> bool:
-    return isinstance(node, Node) and (node.op == "pm" or any(_has_pm(x) for x in node.args))
-
-
-def _choose_pm(node: object, signs: list[bool]) -> object:
-    if not isinstance(node, Node):
-        return node
-    if node.op == "pm":
-        a, b = (_choose_pm(x, signs) for x in node.args)
-        plus = signs.pop(0)
-        return Node("add", (a, b if plus else Node("neg", (b,))))  # type: ignore[arg-type]
-    return Node(node.op, tuple(_choose_pm(x, signs) for x in node.args))
-
-
-def _count_pm(node: object) -> int:
-    if not isinstance(node, Node):
-        return 0
-    return (node.op == "pm") + sum(_count_pm(x) for x in node.args)
-
-
-def _symbols(node: object, out: set[str]) -> set[str]:
-    if isinstance(node, Node):
-        if node.op == "sym":
-            out.add(node.args[0])  # type: ignore[arg-type]
-        else:
-            for x in node.args:
-                _symbols(x, out)
-    return out
-
-
-def _scalar(node: Node) -> Number | Expr:
-    """A numeric tree as a ``Number`` (exact rational or stated decimal) or an ``Expr``."""
-    a = node.args
-    if node.op == "num":
-        return Number(a[0], *a[1:])  # type: ignore[arg-type]
-    if node.op == "neg" and a[0].op == "num" and len(a[0].args) == 3:  # type: ignore[union-attr]
-        v, half, sig = a[0].args  # type: ignore[union-attr]
-        return Number(-v, half, sig)  # type: ignore[arg-type,operator]
-    if (node.op == "mul" and len(a) == 2 and a[0].op == "num" and len(a[0].args) == 3  # type: ignore[union-attr]
-            and a[1].op == "pow" and a[1].args[0] == _num(10)):  # type: ignore[union-attr]
-        try:  # scientific notation 1.5 \times 10^{3}
-            scale = exact(a[1])  # type: ignore[arg-type]
-            v, half, sig = a[0].args  # type: ignore[union-attr]
-            return Number(v * scale, half * scale, sig)  # type: ignore[operator]
-        except (NotExact, Undefined):
-            pass
-    _check_arithmetic(node)
-    try:
-        return Number(exact(node))
-    except NotExact:
-        pass
-    except Undefined as e:
-        raise _err(f"undefined value: {e}") from None
-    return Expr(node, frozenset(_symbols(node, set())))
-
-
-_STRUCTURES = frozenset({"list", "tuple", "set", "interval", "matrix", "rel", "union", "choice"})
-
-
-def _check_arithmetic(node: Node) -> None:
-    """Reject a list, tuple, set, ... used as a number (``\\frac{1}{2, 3}``, ``(1, 2) + 3``)."""
-    stack: list[object] = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Node):
-            if n.op in _STRUCTURES:
-                raise _err(f"a {n.op} where a number was expected")
-            if n.op not in ("num", "sym", "const"):
-                stack.extend(n.args)
-
-
-def _to_value(node: Node) -> Value:
-    """Convert a parse tree into a value, expanding ``±`` into a list of solutions."""
-    if node.op == "list":
-        items: list[Value] = []
-        for x in node.args:
-            v = _to_value(x)  # type: ignore[arg-type]
-            items.extend(v.items if isinstance(v, SolutionList) else (v,))
-        return SolutionList(tuple(items))
-    k = _count_pm(node)
-    if k:
-        if k > 4:
-            raise _err("too many \\pm signs")
-        variants = [_choose_pm(node, list(signs)) for signs in _cartesian((True, False), repeat=k)]
-        return SolutionList(tuple(_one(v) for v in variants))  # type: ignore[arg-type]
-    return _one(node)
-
-
-def _one(node: Node) -> Value:
-    op, a = node.op, node.args
-    if op == "tuple":
-        if len(a) == 2 and any(_is_infinite(x) for x in a):
-            return Interval(_scalar_of(a[0]), _scalar_of(a[1]), False, False)
-        return Tuple(tuple(_one(x) for x in a))  # type: ignore[arg-type]
-    if op == "interval":
-        return Interval(_scalar_of(a[0]), _scalar_of(a[1]), bool(a[2]), bool(a[3]))
-    if op == "set":
-        return FiniteSet(tuple(_one(x) for x in a))  # type: ignore[arg-type]
-    if op == "union":
-        parts = []
-        for x in a:
-            v = _one(x)  # type: ignore[arg-type]
-            if isinstance(v, Tuple) and len(v.items) == 2:
-                v = Interval(v.items[0], v.items[1], False, False)
-            if not isinstance(v, Interval | FiniteSet):
-                raise _err("\\cup of something that is not an interval or set")
-            parts.append(v)
-        return Union(tuple(parts))
-    if op == "matrix":
-        return Matrix(tuple(tuple(_scalar_of(x) for x in row) for row in a))  # type: ignore[attr-defined]
-    if op == "rel":
-        ops, sides = a[0], a[1:]
-        if ops == ("in",):
-            return _one(sides[1])  # type: ignore[arg-type]
-        if ops == ("=",) and any(_is_variable_tuple(x) for x in sides):  # (x, y) = (1, 2)
-            return _one(sides[1] if _is_variable_tuple(sides[0]) else sides[0])  # type: ignore[arg-type]
-        if "in" in ops:  # type: ignore[operator]
-            raise _err("\\in inside a chain")
-        return Relation(ops, tuple(_scalar_of(x) for x in sides))  # type: ignore[arg-type]
-    if op == "choice":
-        return Choice(a[0])  # type: ignore[arg-type]
-    if op == "sym" and len(a[0]) == 1 and a[0] in "ABCDEFGHIJ":  # type: ignore[operator]
-        return Choice(a[0])  # type: ignore[arg-type]
-    if op == "list":
-        return _to_value(node)
-    return _scalar(node)
-
-
-def _is_variable_tuple(node: object) -> bool:
-    return isinstance(node, Node) and node.op == "tuple" and all(
-        isinstance(x, Node) and x.op == "sym" for x in node.args)
-
-
-def _scalar_of(node: object) -> Value:
-    if not isinstance(node, Node) or node.op in ("list", "tuple", "set", "interval", "matrix", "union", "rel"):
-        raise _err("a number was expected")
-    return _scalar(node)
-
-
-def _is_infinite(node: object) -> bool:
-    return isinstance(node, Node) and (node.args == ("inf",) or (node.op == "neg" and _is_infinite(node.args[0])))
-
-
+_LABELLED_CHOICE = re.compile(r"\(?([A-J])\)\s+[^\s,;].*", re.DOTALL)
+_DECIMAL_COMMA = re.compile(r"(\d+),(\d+)")
 _TEXT_CMD = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|hbox)(?![a-zA-Z])")
 
 
@@ -681,6 +564,12 @@ def _text_value(text: str) -> Text:
     s = _TEXT_CMD.sub(" ", normalise(text))
     s = " ".join(s.replace("{", " ").replace("}", " ").split()).strip(" .").lower()
     return Text(s)
+
+
+def _is_decimal_comma(whole: str, frac: str) -> bool:
+    """``2,74``, ``0,111``, ``1000,99`` may be decimals; ``1,000`` is a thousand and ``3,5`` a list of two."""
+    thousands = len(frac) == 3 and len(whole) <= 3 and not whole.startswith("0")
+    return not thousands and (len(frac) >= 2 or whole == "0")
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -698,10 +587,20 @@ def parse(text: str) -> Value:
     s = normalise(text)
     if not s:
         raise _err("empty answer")
+    labelled = _LABELLED_CHOICE.fullmatch(s)
+    if labelled is not None:  # "(B) 12": the letter is the answer
+        return Choice(labelled.group(1))
+    comma = _DECIMAL_COMMA.fullmatch(s)
+    if comma is not None and _is_decimal_comma(comma.group(1), comma.group(2)):
+        whole, frac = comma.group(1), comma.group(2)  # the numbers 2 and 74, or (against one number) 2.74
+        decimal = _number(f"{whole}.{frac}")
+        return SolutionList((Number(Fraction(int(whole))), Number(Fraction(int(frac)))),
+                            Number(*decimal.args))  # type: ignore[arg-type]
     toks = tokenize(s)
-    if toks and all(t.kind in ("word", "sep", "id") for t in toks) and any(t.kind == "word" for t in toks):
+    if toks and all(t.kind in ("word", "sep", "id") for t in toks) and any(
+            t.kind == "word" or len(t.text) > 1 for t in toks):  # "Friday", "NO", "AB": text
         return _text_value(s)
     try:
-        return _to_value(_Parser(toks).answer())
+        return to_value(_Parser(toks).answer())
     except _TextAnswer:
         return _text_value(s)

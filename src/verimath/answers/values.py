@@ -62,7 +62,9 @@ class Number:
     ``precision`` is ``None`` for an exact number (integers, fractions, mixed numbers, repeating decimals) and,
     for a stated decimal such as ``0.866`` or ``1.5e3``, half a unit of its last stated digit (``0.0005``,
     ``50``); ``significant`` counts its significant digits. ``base`` and ``digits`` are set for a number written
-    with a base subscript (``1011_2``: value 11, base 2, digits ``"1011"``).
+    with a base subscript (``1011_2``: value 11, base 2, digits ``"1011"``). ``percent`` marks a number
+    written with a percent sign (``28\\%``, ``28 percent``): ``value`` is 28, and ``equivalent`` also admits
+    0.28.
     """
 
     value: Fraction
@@ -70,6 +72,7 @@ class Number:
     significant: int = 0
     base: int | None = None
     digits: str = ""
+    percent: bool = False
 
     @property
     def exact(self) -> bool:
@@ -79,7 +82,8 @@ class Number:
         v = self.value
         if max(v.numerator.bit_length(), v.denominator.bit_length()) > 1000:
             return f"≈{float(v):.6g}" if -1e300 < v < 1e300 else "a number of more than 300 digits"
-        return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+        shown = str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+        return shown + "%" if self.percent else shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +162,49 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class SolutionList:
-    """Several answers: ``x=1 or x=2``, ``1, 2``, ``19 and 43``, ``1 \\pm \\sqrt2``; compared as a set."""
+    """Several answers: ``x=1 or x=2``, ``1, 2``, ``19 and 43``, ``1 \\pm \\sqrt2``; compared as a set.
+
+    ``decimal_comma`` is the other reading of two numbers written ``2,74`` (no space): the decimal 2.74, which
+    ``equivalent`` admits against a single number.
+    """
 
     items: tuple[Value, ...]
+    decimal_comma: Number | None = None
 
 
 Value: TypeAlias = (
     Number | Expr | Tuple | Interval | Union | FiniteSet | Matrix | Relation | Text | Choice | SolutionList
 )
 Scalar: TypeAlias = Number | Expr
+
+
+def symbols(node: object) -> frozenset[str]:
+    """The names of the free variables in an expression tree."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Node):
+            if n.op == "sym":
+                out.add(n.args[0])  # type: ignore[arg-type]
+            else:
+                stack.extend(n.args)
+    return frozenset(out)
+
+
+def is_name(node: object) -> bool:
+    """Whether a tree only names something: a variable (``x``), or a label built from labels (``AB``,
+    ``S_{ABC}:S``, ``|AB|``, ``NO/BO``, ``V_1:V_2``: upper-case or subscripted names joined by products, ratios
+    and absolute values). ``xy`` and ``x/y`` are expressions, not labels."""
+    return isinstance(node, Node) and (node.op == "sym" or _is_label(node))
+
+
+def _is_label(node: object) -> bool:
+    if not isinstance(node, Node):
+        return False
+    if node.op == "sym":
+        name = str(node.args[0])
+        return name[:1].isupper() or "_" in name
+    if node.op in ("mul", "div"):
+        return all(_is_label(x) for x in node.args)
+    return node.op == "func" and node.args[0] == "abs" and _is_label(node.args[1])

@@ -1,53 +1,38 @@
 """verimath.eval — run a benchmark.
 
 Owns the run store (SQLite in WAL mode plus ``manifest.json``: resumable, crash-safe, refuses a changed
-configuration, caches execution results by content hash), the runner (asyncio with bounded concurrency behind
-an ``Executor`` Protocol), re-grading of stored answers, and reports (terminal tables, JSON, a self-contained
-HTML page with plots and a trace browser). Uses ``scaling`` for metrics and ``answers`` for grading; takes
-strategies, models and code executors as arguments (typed by Protocols), so it imports none of them.
+configuration, caches execution results by content hash, keeps infrastructure errors apart from answers and
+retries them), the runner (asyncio with bounded concurrency behind an ``Executor`` Protocol), grading and
+re-grading of stored answers, and reading runs back: reports (terminal tables, JSON, a self-contained HTML
+page with plots and a trace browser), the samples as JSONL, two runs compared, the runs under a folder listed.
+
+Uses ``strategies`` (``Attempt``, ``Strategy``), ``sandbox`` (``ExecResult``), ``answers`` (``Verdict``) and
+``scaling`` (metrics); ``models``, ``problems`` and the sandbox itself are imported only when ``evaluate``
+runs.
 """
 
 from __future__ import annotations
 
 from verimath.eval._evaluate import EvalConfig, evaluate
+from verimath.eval._grading import Grader, Regrade, default_grader, regrade
 from verimath.eval._html import render_html
-from verimath.eval._report import (
-    GROUP_KEYS,
-    Regrade,
-    Report,
-    build_report,
-    outcome,
-    regrade,
-    robustness_tables,
-    summary_tables,
-    to_sample,
+from verimath.eval._report import Report, build_report, robustness_tables, summary_tables
+from verimath.eval._runner import CachingExecutor, Executor, Job, LocalExecutor, Progress, run_eval
+from verimath.eval._runs import (
+    Comparison,
+    RunInfo,
+    compare_runs,
+    comparison_table,
+    export_samples,
+    list_runs,
+    runs_table,
 )
-from verimath.eval._runner import (
-    AnswerGrader,
-    AttemptLike,
-    CachedResult,
-    CachingExecutor,
-    Executor,
-    Grader,
-    Job,
-    LocalExecutor,
-    Progress,
-    StrategyLike,
-    default_grader,
-    exec_failures,
-    grader_version,
-    run_eval,
-    session_info,
-)
-from verimath.eval._store import AttemptRecord, RunStore, StoredProblem, content_hash
+from verimath.eval._store import AttemptRecord, RunStore, StoredProblem
 
 __all__ = [
-    "GROUP_KEYS",
-    "AnswerGrader",
-    "AttemptLike",
     "AttemptRecord",
-    "CachedResult",
     "CachingExecutor",
+    "Comparison",
     "EvalConfig",
     "Executor",
     "Grader",
@@ -56,21 +41,20 @@ __all__ = [
     "Progress",
     "Regrade",
     "Report",
+    "RunInfo",
     "RunStore",
     "StoredProblem",
-    "StrategyLike",
     "build_report",
-    "content_hash",
+    "compare_runs",
+    "comparison_table",
     "default_grader",
     "evaluate",
-    "exec_failures",
-    "grader_version",
-    "outcome",
+    "export_samples",
+    "list_runs",
     "regrade",
     "render_html",
     "robustness_tables",
     "run_eval",
-    "session_info",
+    "runs_table",
     "summary_tables",
-    "to_sample",
 ]

@@ -1,20 +1,21 @@
-"""Reading a run back: metrics over the stored attempts (streamed, one problem at a time), a terminal table,
-and re-grading stored answers with the current grader."""
+"""Reading a run back: metrics over the stored attempts (streamed, one problem at a time), errors counted
+apart, and terminal tables."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
-from verimath.eval._runner import Grader
 from verimath.eval._store import AttemptRecord, RunStore
 from verimath.scaling import (
     DEFAULT_WEIGHTINGS,
+    HEADLINE,
     Drop,
     Equivalence,
     Estimate,
@@ -36,19 +37,26 @@ GROUP_KEYS = ("level", "type", "subject", "template_id", "perturbation")
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """A run's metrics: the summary, each problem's scores (in run order, by id) and the manifest."""
+    """A run's metrics: the summary, each problem's scores (in run order, by id) and the manifest. Metrics are
+    over graded attempts only; errors (attempts that could not be made) are counted apart."""
 
     summary: Summary
     problems: Mapping[str, ProblemScores]
+    """Problems with at least one graded attempt."""
     manifest: Mapping[str, Any]
     robustness: Robustness | None = None
     """Robustness metrics, when the problems carry lineage (variants, template instances)."""
+    errors: int = 0
+    """Stored attempts that could not be made (connection, HTTP status, timeout, model not found)."""
+    error_messages: Mapping[str, int] = field(default_factory=dict)
+    """The most frequent error messages with their counts."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The summary's dict, ``robustness`` when there is any, and the run's identity."""
+        """The summary's dict, ``errors``, ``robustness`` when there is any, and the run's identity."""
         extra = {"robustness": self.robustness.to_dict()} if self.robustness is not None else {}
-        return {**self.summary.to_dict(), **extra, "run": {"fingerprint": self.manifest.get("fingerprint"),
-                                                           "identity": self.manifest.get("identity", {})}}
+        return {**self.summary.to_dict(), "errors": self.errors, "error_messages": dict(self.error_messages),
+                **extra, "run": {"fingerprint": self.manifest.get("fingerprint"),
+                                 "identity": self.manifest.get("identity", {})}}
 
 
 def outcome(problem_id: str, metadata: Mapping[str, Any], accuracy: float) -> Outcome:
@@ -66,7 +74,7 @@ def outcome(problem_id: str, metadata: Mapping[str, Any], accuracy: float) -> Ou
                    instance=int(match.group(1)) if match else None)
 
 
-def to_sample(record: AttemptRecord, score_field: str | None = None) -> Sample:
+def _sample(record: AttemptRecord, score_field: str | None = None) -> Sample:
     """The estimators' view of a stored attempt (``score_field`` names a numeric field of the attempt)."""
     score = record.attempt.get(score_field) if score_field else None
     return Sample(answer=record.answer, correct=record.correct, verification=record.verification,
@@ -83,10 +91,14 @@ def build_report(run_dir: str | Path, *, ks: Sequence[int] | None = None, equiva
     scores: dict[str, ProblemScores] = {}
     labels: dict[str, list[str | None]] = {key: [] for key in group_keys}
     outcomes: list[Outcome] = []
+    errors: Counter[str] = Counter()
     with RunStore.open(run_dir) as store:
         manifest = store.manifest()
         for position, (problem, records) in enumerate(store.attempts(with_attempt=bool(score_field))):
-            samples = [to_sample(r, score_field) for r in records]
+            errors.update(str(r.error) for r in records if r.errored)
+            samples = [_sample(r, score_field) for r in records if not r.errored]
+            if not samples:
+                continue
             scores[problem.id] = score_problem(samples, ks, equivalent=equivalent, weightings=weightings,
                                                seed=position)
             for key in group_keys:
@@ -94,18 +106,21 @@ def build_report(run_dir: str | Path, *, ks: Sequence[int] | None = None, equiva
                 labels[key].append(None if value is None else str(value))
             outcomes.append(outcome(problem.id, problem.metadata, sum(s.correct for s in samples) / len(samples)))
     group_by = {key: values for key, values in labels.items() if any(v is not None for v in values)}
-    return Report(summarize(list(scores.values()), group_by), scores, manifest, robustness(outcomes))
+    return Report(summarize(list(scores.values()), group_by), scores, manifest, robustness(outcomes),
+                  sum(errors.values()), dict(errors.most_common(5)))
 
 
 def _pct(x: float, digits: int = 1) -> str:
     return "—" if x != x else f"{100 * x:.{digits}f}"
 
 
-def summary_tables(summary: Summary) -> list[Table]:
-    """Rich tables for a terminal: metrics by k as "value (95% CI)" in percent, then per-group breakdowns."""
-    acc = summary.accuracy
-    main = Table(title=f"{summary.problems} problems, {summary.samples} samples — first-sample accuracy "
-                       f"{_pct(acc.value)}% (95% CI {_pct(acc.low)}–{_pct(acc.high)})")
+def summary_tables(summary: Summary, errors: int = 0) -> list[Table]:
+    """Rich tables for a terminal: metrics by k as "value (95% CI)" in percent, then per-group breakdowns.
+    ``errors`` (attempts never made) are shown apart from the metrics."""
+    head = summary.headline
+    failed = f", {errors} errors (not graded; rerun the eval command to retry them)" if errors else ""
+    main = Table(title=f"{summary.problems} problems, {summary.samples} graded samples{failed} — {HEADLINE} "
+                       f"{_pct(head.value)}% (95% CI {_pct(head.low)}–{_pct(head.high)})")
     main.add_column("k", justify="right")
     columns = [("pass@k", summary.pass_at_k), ("maj@k", summary.maj_at_k),
                *((f"weighted {n}", m) for n, m in summary.weighted_at_k.items())]
@@ -129,10 +144,10 @@ def summary_tables(summary: Summary) -> list[Table]:
     kmax = max(summary.pass_at_k, default=1)
     for key, groups in summary.groups.items():
         t = Table(title=f"by {key}")
-        for col in (key, "problems", "accuracy %", f"pass@{kmax} %", f"maj@{kmax} %"):
+        for col in (key, "problems", f"{HEADLINE} %", f"pass@{kmax} %", f"maj@{kmax} %"):
             t.add_column(col, justify="left" if col == key else "right")
         for label, s in groups.items():
-            t.add_row(label, str(s.problems), _pct(s.accuracy.value),
+            t.add_row(label, str(s.problems), _pct(s.headline.value),
                       _pct(s.pass_at_k[kmax].value) if kmax in s.pass_at_k else "—",
                       _pct(s.maj_at_k[kmax].value) if kmax in s.maj_at_k else "—")
         tables.append(t)
@@ -183,29 +198,3 @@ def robustness_tables(r: Robustness) -> list[Table]:
             spread.add_row(kind, str(s.sets), _pct(s.mean), _pct(s.std), f"{_pct(s.low)}–{_pct(s.high)}")
         tables.append(spread)
     return tables
-
-
-@dataclass(frozen=True, slots=True)
-class Regrade:
-    """What a re-grading changed."""
-
-    attempts: int
-    changed: int
-    """Attempts whose verdict flipped."""
-    grader: str
-    """The version of the grader now recorded."""
-
-
-def regrade(run_dir: str | Path, grader: Grader) -> Regrade:
-    """Re-judge every stored answer with ``grader``; record its version with each verdict and in the manifest."""
-    with RunStore.open(run_dir) as store:
-        grades, changed = [], 0
-        for problem, records in store.attempts(with_attempt=False):
-            for r in records:
-                verdict = dict(grader(r.answer, problem.gold))
-                changed += bool(verdict["correct"]) != r.correct
-                grades.append((problem.id, r.sample, bool(verdict["correct"]), grader.version, verdict))
-        store.set_grades(grades)
-        result = Regrade(len(grades), changed, grader.version)
-        store.note("regraded", {"grader": grader.version, "attempts": result.attempts, "changed": changed})
-    return result

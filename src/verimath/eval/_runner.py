@@ -9,77 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping, Sized
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from verimath.errors import ModelUnavailable
+from verimath.eval._grading import Grader
 from verimath.eval._store import AttemptRecord, RunStore, StoredProblem, content_hash
+from verimath.sandbox import ExecResult
 
+if TYPE_CHECKING:  # types only: reading a run back (reports) needs no model or strategy code
+    from verimath.models import Model
+    from verimath.strategies import Attempt, CodeExecutor, ExecSession, Strategy
 
-class AttemptLike(Protocol):
-    """What the runner reads of a strategy's ``Attempt``."""
-
-    answer: str | None
-    verification: str | None
-    error: str | None
-    code_calls: int
-    wall_s: float
-
-    def to_dict(self) -> dict[str, Any]: ...
-
-
-class StrategyLike(Protocol):
-    """A reasoning strategy: ``verimath.strategies.Strategy``."""
-
-    @property
-    def name(self) -> str: ...
-
-    async def attempt(self, question: str, model: Any, executor: Any) -> AttemptLike: ...
-
-
-class Grader(Protocol):
-    """Judges a bare answer against the gold answer; ``version`` is stored with every verdict."""
-
-    @property
-    def version(self) -> str: ...
-
-    def __call__(self, answer: str | None, gold: str) -> Mapping[str, Any]:
-        """A verdict dict with at least ``correct``; also ``extracted``, ``method``, ``reason``, ``elapsed``."""
-        ...
-
-
-def grader_version() -> str:
-    """``answers-<hash>``: a hash of ``verimath.answers``'s source, so any change to the grader shows."""
-    import verimath.answers as answers
-
-    digest = hashlib.sha256()
-    for path in sorted(Path(answers.__file__).parent.rglob("*.py")):
-        digest.update(path.read_bytes())
-    return f"answers-{digest.hexdigest()[:12]}"
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerGrader:
-    """The default grader: ``verimath.answers.grade`` on the bare answer, within ``budget`` seconds."""
-
-    budget: float = 1.0
-    version: str = ""
-
-    def __call__(self, answer: str | None, gold: str) -> Mapping[str, Any]:
-        from verimath.answers import grade
-
-        if not answer or not answer.strip():
-            return {"correct": False, "extracted": None, "method": "no-answer", "reason": "", "elapsed": 0.0}
-        v = grade(answer, gold, budget=self.budget, extract_answer=False)
-        return {"correct": v.correct, "extracted": v.extracted, "method": v.method, "reason": v.reason,
-                "elapsed": v.elapsed}
-
-
-def default_grader(budget: float = 1.0) -> AnswerGrader:
-    return AnswerGrader(budget, grader_version())
+EARLY_STOP = 3
+"""A run whose first this many attempts (or all, when fewer) fail with one same error stops with it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,108 +72,103 @@ class LocalExecutor:
                 await asyncio.gather(*pending, return_exceptions=True)
 
 
-def exec_failures(attempt: Mapping[str, Any]) -> int:
-    """Code cells of an attempt's trace that did not finish ``ok`` (an exception, a timeout, a limit)."""
-    return sum(1 for step in attempt.get("trace", ()) if isinstance(step, Mapping) and step.get("kind") == "code"
-               and (step.get("result") or {}).get("status", "ok") != "ok")
-
-
-def _tokens(attempt: Mapping[str, Any]) -> int:
-    usage = attempt.get("usage") or {}
-    if isinstance(usage, Mapping):
-        return int(usage.get("total_tokens") or usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0))
-    return int(usage)
+def exec_failures(attempt: Attempt) -> int:
+    """Code cells of an attempt that did not finish ``ok`` (an exception, a timeout, a limit)."""
+    return sum(1 for cell in attempt.cells if cell.status != "ok")
 
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """Where a run stands: attempts stored (this session and before), correct ones, and the total to do."""
+    """Where a run stands: attempts graded (this session and before), correct ones, errors (attempts that
+    could not be made), and the total to do."""
 
     done: int
     correct: int
     total: int
+    errors: int = 0
 
 
-async def run_eval(store: RunStore, problems: Iterable[StoredProblem], *, n: int, strategy: StrategyLike,
-                   model: Any, code_executor: Any, grader: Grader, executor: Executor | None = None,
-                   on_progress: Callable[[Progress], None] | None = None) -> Progress:
+async def run_eval(store: RunStore, problems: Iterable[StoredProblem], *, n: int, strategy: Strategy,
+                   model: Model, code_executor: CodeExecutor | None, grader: Grader,
+                   executor: Executor | None = None, on_progress: Callable[[Progress], None] | None = None,
+                   retry_errors: bool = True) -> Progress:
     """Attempt each problem ``n`` times, skipping samples already stored; store each graded attempt as it
     finishes. Returns the final progress (its total is 0 when ``problems`` has no length). Problems are read
-    lazily, so memory stays flat. An exception from a strategy stops the run; what finished is kept, and
-    running again resumes."""
-    _, done, correct = store.counts(below=n)
-    state = Progress(done, correct, len(problems) * n if isinstance(problems, Sized) else 0)
+    lazily, so memory stays flat.
+
+    An attempt the model could not be asked for (``ModelUnavailable``) is stored as an error; stored errors
+    are attempted again unless ``retry_errors`` is false. When the first attempts of this session (up to
+    ``EARLY_STOP``) all fail with the same error, the run stops by raising it. Any other exception from a
+    strategy stops the run; what finished is kept, and running again resumes."""
+    counts = store.counts(below=n)
+    kept = 0 if retry_errors else counts.errors
+    total = len(problems) * n if isinstance(problems, Sized) else 0
+    state = Progress(counts.attempts, counts.correct, total, kept)
 
     def jobs() -> Iterator[Job]:
         for problem in problems:
             store.add_problem(problem)
-            finished = store.done(problem.id)
+            finished = store.done(problem.id, keep_errors=not retry_errors)
             for sample in range(n):
                 if sample not in finished:
                     yield Job(problem, sample)
 
     async def work(job: Job) -> AttemptRecord:
-        attempt = await strategy.attempt(job.problem.question, model, code_executor)
+        start = time.perf_counter()
+        try:
+            attempt = await strategy.attempt(job.problem.question, model, code_executor)
+        except ModelUnavailable as exc:
+            return AttemptRecord.failure(job.problem.id, job.sample, str(exc), time.perf_counter() - start)
         verdict = await asyncio.to_thread(grader, attempt.answer, job.problem.gold)  # a slow check must not stall
-        data = attempt.to_dict()
-        return AttemptRecord(job.problem.id, job.sample, attempt.answer, bool(verdict["correct"]), grader.version,
-                             dict(verdict), attempt.verification, attempt.error, exec_failures(data),
-                             _tokens(data), attempt.code_calls, attempt.wall_s, data)
+        return AttemptRecord(job.problem.id, job.sample, attempt.answer, verdict.correct, grader.version,
+                             verdict, attempt.verification, attempt.error, exec_failures(attempt),
+                             attempt.usage.total_tokens, attempt.code_calls, attempt.wall_s,
+                             attempt.to_dict())
 
     if on_progress:
         on_progress(state)
+    failures: list[str] = []  # this session's first results, while every one is the same error
+    uniform = True
     async with contextlib.aclosing((executor or LocalExecutor()).map(jobs(), work)) as results:
         async for record in results:
             store.add_attempt(record)
-            state = Progress(state.done + 1, state.correct + record.correct, state.total)
+            state = Progress(state.done + (not record.errored), state.correct + record.correct, state.total,
+                             state.errors + record.errored)
             if on_progress:
                 on_progress(state)
+            if uniform and record.errored and (not failures or record.error == failures[0]):
+                failures.append(str(record.error))
+                if len(failures) >= EARLY_STOP:
+                    raise ModelUnavailable(_stopped(failures))
+            else:
+                uniform = False
+    if uniform and failures:
+        raise ModelUnavailable(_stopped(failures))
     return state
 
 
-# -- execution cache ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class CachedResult:
-    """An execution result replayed from the cache (the fields strategies read, and ``to_dict``)."""
-
-    data: Mapping[str, Any]
-
-    @property
-    def status(self) -> str:
-        return str(self.data.get("status", "ok"))
-
-    @property
-    def stdout(self) -> str:
-        return str(self.data.get("stdout", ""))
-
-    @property
-    def stderr(self) -> str:
-        return str(self.data.get("stderr", ""))
-
-    @property
-    def error(self) -> Any:
-        return self.data.get("error")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.data)
+def _stopped(failures: list[str]) -> str:
+    return (f"{failures[0]} (the first {len(failures)} attempts all failed this way, so the run stopped; "
+            f"they are stored as errors and the next run of this command retries them)")
 
 
+# -- execution cache -----------------------------------------------------------------------------------------
 class CachingExecutor:
-    """Wraps a code executor (``run(code)``, ``session()``) so that results are cached in the run store by
-    content hash: a one-shot cell by its code, a session cell by every cell of the session up to it. A session
-    opens its real session only on a miss, replaying the earlier cells first, so state is always right."""
+    """Wraps a code executor so that results are cached in the run store by content hash: a one-shot cell by
+    its code, a session cell by every cell of the session up to it. A session opens its real session only on a
+    miss, replaying the earlier cells first, so state is always right."""
 
-    def __init__(self, inner: Any, store: RunStore, *, salt: str = "") -> None:
+    def __init__(self, inner: CodeExecutor, store: RunStore, *, salt: str = "") -> None:
         self._inner, self._store, self._salt = inner, store, salt
 
-    def run(self, code: str) -> Any:
+    def run(self, code: str) -> ExecResult:
         return self._lookup(("run", self._salt, code), lambda: self._inner.run(code))
 
-    def _lookup(self, parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    def _lookup(self, parts: tuple[Any, ...], compute: Callable[[], ExecResult]) -> ExecResult:
         key = content_hash(*parts)
         hit = self._store.cached(key)
         if hit is not None:
-            return CachedResult(hit)
+            return ExecResult.from_dict(hit)
         result = compute()
         self._store.cache(key, result.to_dict())
         return result
@@ -243,15 +183,15 @@ class _CachedSession:
     def __init__(self, owner: CachingExecutor, stack: contextlib.ExitStack) -> None:
         self._owner, self._stack = owner, stack
         self._cells: list[str] = []
-        self._real: Any = None
+        self._real: ExecSession | None = None
         self._applied = 0  # cells of the history the real session has run
 
-    def run(self, code: str) -> Any:
+    def run(self, code: str) -> ExecResult:
         history = tuple(self._cells)
         self._cells.append(code)
         return self._owner._lookup(("session", self._owner._salt, history, code), lambda: self._live(history, code))
 
-    def _live(self, history: tuple[str, ...], code: str) -> Any:
+    def _live(self, history: tuple[str, ...], code: str) -> ExecResult:
         if self._real is None:
             self._real = self._stack.enter_context(self._owner._inner.session())
         for cell in history[self._applied:]:

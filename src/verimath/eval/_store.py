@@ -1,7 +1,9 @@
 """The run store: one SQLite database (WAL) per run directory, plus a human-readable ``manifest.json``.
 
 One row per finished attempt, committed as it finishes, keyed by (problem, sample index): a rerun skips what is
-stored, a crash (even SIGKILL) loses only the attempts in flight, and nothing is counted twice. The manifest's
+stored, a crash (even SIGKILL) loses only the attempts in flight, and nothing is counted twice. An attempt
+that could not be made (the model unreachable) is stored as an *error* row, which a rerun replaces unless told
+to keep it. The manifest's
 *identity* (dataset hash, model, strategy and its settings, prompts, grader, selection) fingerprints the run;
 opening a run directory with a different identity is refused. Each invocation appends a *session* (every
 argument, versions, host, time) to the manifest. Execution results are cached by content hash.
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from verimath.answers import Verdict
 from verimath.errors import InputError
 
 _SCHEMA = """
@@ -31,11 +34,18 @@ CREATE TABLE IF NOT EXISTS attempts (
   problem_id TEXT NOT NULL, sample INTEGER NOT NULL, answer TEXT, correct INTEGER NOT NULL,
   grader TEXT NOT NULL, verdict TEXT NOT NULL, verification TEXT, error TEXT,
   exec_failures INTEGER NOT NULL, tokens INTEGER NOT NULL, code_calls INTEGER NOT NULL, wall_s REAL NOT NULL,
-  attempt TEXT NOT NULL, finished REAL NOT NULL,
+  attempt TEXT NOT NULL, finished REAL NOT NULL, errored INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (problem_id, sample));
 CREATE TABLE IF NOT EXISTS exec_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+_COLUMNS = ("problem_id, sample, answer, correct, grader, verdict, verification, error, exec_failures, "
+            "tokens, code_calls, wall_s, attempt, finished, errored")
+_UPSERT = (f"INSERT INTO attempts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+           "ON CONFLICT (problem_id, sample) DO UPDATE SET "
+           + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.replace(" ", "").split(",")[2:])
+           + " WHERE attempts.errored = 1")
+"""One statement: insert an attempt, or replace the error stored for its sample (a graded one stays)."""
 DB_NAME = "run.sqlite"
 MANIFEST_NAME = "manifest.json"
 
@@ -87,7 +97,9 @@ class StoredProblem:
 
 @dataclass(frozen=True, slots=True)
 class AttemptRecord:
-    """One finished, graded attempt: a row of the store."""
+    """One finished attempt: a row of the store. Either graded, or an error (``errored``): the attempt could
+    not be made at all (connection, HTTP status, timeout after retries, model not found); ``error`` says
+    why."""
 
     problem_id: str
     sample: int
@@ -96,8 +108,7 @@ class AttemptRecord:
     correct: bool
     grader: str
     """The grader's version that produced ``correct``."""
-    verdict: Mapping[str, Any]
-    """The grader's verdict (extracted answer, method, reason, elapsed)."""
+    verdict: Verdict
     verification: str | None
     error: str | None
     exec_failures: int
@@ -106,7 +117,28 @@ class AttemptRecord:
     code_calls: int
     wall_s: float
     attempt: Mapping[str, Any]
-    """The full attempt (``Attempt.to_dict()``), trace included."""
+    """The full attempt in its JSON form (``Attempt.to_dict()``: trace and messages included; ``{}`` for an
+    error); ``Attempt.from_dict`` rebuilds it."""
+    errored: bool = False
+    """An infrastructure failure, not an answer: counted apart and retried by the next run."""
+
+    @classmethod
+    def failure(cls, problem_id: str, sample: int, message: str, wall_s: float) -> AttemptRecord:
+        """The record of an attempt that could not be made."""
+        return cls(problem_id, sample, None, False, "", Verdict(False, None, "error", message, 0.0), None,
+                   message, 0, 0, 0, wall_s, {}, errored=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """What a run has stored."""
+
+    problems: int
+    attempts: int
+    """Attempts made (graded), errors excluded."""
+    correct: int
+    errors: int
+    """Attempts that could not be made (infrastructure failures), to be retried."""
 
 
 class RunStore:
@@ -135,6 +167,9 @@ class RunStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes (SIGKILL) in WAL mode
         conn.executescript(_SCHEMA)
+        if "errored" not in {row[1] for row in conn.execute("PRAGMA table_info(attempts)")}:
+            # a run made before errors were stored apart
+            conn.execute("ALTER TABLE attempts ADD COLUMN errored INTEGER NOT NULL DEFAULT 0")
         store = cls(run_dir, conn)
         if identity is not None:
             store._claim(dict(identity), dict(session or {}))
@@ -191,27 +226,31 @@ class RunStore:
             yield StoredProblem(pid, pos, q, gold, json.loads(meta))
 
     # -- attempts --------------------------------------------------------------------------------------------
-    def done(self, problem_id: str) -> set[int]:
-        """Sample indices of ``problem_id`` already stored."""
-        return {s for (s,) in self._conn.execute("SELECT sample FROM attempts WHERE problem_id=?", (problem_id,))}
+    def done(self, problem_id: str, *, keep_errors: bool = False) -> set[int]:
+        """Sample indices of ``problem_id`` already stored (errors only with ``keep_errors``)."""
+        query = "SELECT sample FROM attempts WHERE problem_id=?" + ("" if keep_errors else " AND errored=0")
+        return {s for (s,) in self._conn.execute(query, (problem_id,))}
 
     def add_attempt(self, record: AttemptRecord) -> None:
-        """Store a finished attempt, committed at once. Storing the same (problem, sample) twice is an error."""
+        """Store a finished attempt, committed at once; it replaces an error stored for the same sample.
+        Storing the same (problem, sample) twice otherwise is an ``sqlite3.IntegrityError``."""
         with self._lock:
-            self._conn.execute(
-                "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.problem_id, record.sample, record.answer, int(record.correct), record.grader,
-                 json.dumps(record.verdict), record.verification, record.error, record.exec_failures,
-                 record.tokens, record.code_calls, record.wall_s, json.dumps(record.attempt, default=str),
-                 time.time()))
+            cursor = self._conn.execute(_UPSERT, (
+                record.problem_id, record.sample, record.answer, int(record.correct), record.grader,
+                json.dumps(record.verdict.to_dict()), record.verification, record.error, record.exec_failures,
+                record.tokens, record.code_calls, record.wall_s, json.dumps(record.attempt, default=str),
+                time.time(), int(record.errored)))
+        if cursor.rowcount != 1:
+            raise sqlite3.IntegrityError(f"sample {record.sample} of {record.problem_id!r} is already stored")
 
-    def counts(self, *, below: int | None = None) -> tuple[int, int, int]:
-        """(problems, attempts, correct attempts) stored; with ``below``, attempts of sample index < below."""
+    def counts(self, *, below: int | None = None) -> Counts:
+        """What is stored; with ``below``, only attempts of sample index < below."""
         problems = self._conn.execute("SELECT COUNT(*) FROM problems").fetchone()[0]
-        attempts, correct = self._conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM attempts WHERE sample < ?",
+        attempts, correct, errors = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(correct), 0), COALESCE(SUM(errored), 0) FROM attempts "
+            "WHERE sample < ?",
             (below if below is not None else 2**62,)).fetchone()
-        return problems, attempts, correct
+        return Counts(problems, attempts - errors, correct, errors)
 
     def attempts(self, *, with_attempt: bool = True) -> Iterator[tuple[StoredProblem, list[AttemptRecord]]]:
         """Each problem with its stored attempts (by sample index), streamed one problem at a time. Without
@@ -219,7 +258,8 @@ class RunStore:
         column = "a.attempt" if with_attempt else "'{}'"
         rows = self._conn.execute(
             "SELECT p.id, p.position, p.question, p.gold, p.metadata, a.sample, a.answer, a.correct, a.grader, "
-            f"a.verdict, a.verification, a.error, a.exec_failures, a.tokens, a.code_calls, a.wall_s, {column} "
+            "a.verdict, a.verification, a.error, a.exec_failures, a.tokens, a.code_calls, a.wall_s, "
+            f"a.errored, {column} "
             "FROM problems p JOIN attempts a ON a.problem_id = p.id ORDER BY p.position, a.sample")
         current: StoredProblem | None = None
         batch: list[AttemptRecord] = []
@@ -228,18 +268,20 @@ class RunStore:
                 if current is not None:
                     yield current, batch
                 current, batch = StoredProblem(pid, pos, q, gold, json.loads(meta)), []
-            sample, answer, correct, grader, verdict, verification, error, fails, tokens, calls, wall, att = rest
-            batch.append(AttemptRecord(pid, sample, answer, bool(correct), grader, json.loads(verdict),
-                                       verification, error, fails, tokens, calls, wall, json.loads(att)))
+            sample, answer, correct, grader, verdict, verification, error, fails, tokens, calls, *tail = rest
+            wall, errored, att = tail
+            batch.append(AttemptRecord(pid, sample, answer, bool(correct), grader,
+                                       Verdict.from_dict(json.loads(verdict)), verification, error, fails,
+                                       tokens, calls, wall, json.loads(att), bool(errored)))
         if current is not None:
             yield current, batch
 
-    def set_grades(self, grades: Sequence[tuple[str, int, bool, str, Mapping[str, Any]]]) -> None:
-        """Replace verdicts: (problem_id, sample, correct, grader version, verdict) each, in one transaction."""
+    def set_grades(self, grades: Sequence[tuple[str, int, str, Verdict]]) -> None:
+        """Replace verdicts: (problem_id, sample, grader version, verdict) each, in one transaction."""
         with self._transaction():
             self._conn.executemany(
                 "UPDATE attempts SET correct=?, grader=?, verdict=? WHERE problem_id=? AND sample=?",
-                [(int(ok), version, json.dumps(v), pid, s) for pid, s, ok, version, v in grades])
+                [(int(v.correct), version, json.dumps(v.to_dict()), pid, s) for pid, s, version, v in grades])
 
     def note(self, key: str, value: Mapping[str, Any]) -> None:
         """Record a fact about the run in the manifest (e.g. the last re-grading)."""

@@ -10,7 +10,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from verimath.errors import ModelError
+from verimath.errors import ModelError, ModelUnavailable
 from verimath.models._types import ChatRequest, Completion, Message, ModelStats, Request, Sampling, Usage
 
 T = TypeVar("T")
@@ -26,7 +26,9 @@ class Model(Protocol):
         ...
 
     async def generate(self, request: Request) -> list[Completion]:
-        """Return ``request.sampling.n`` completions; raise ``ModelError`` when the backend fails for good."""
+        """Return ``request.sampling.n`` completions; raise ``ModelUnavailable`` when the model cannot be
+        asked (connection, HTTP status, timeout after retries, engine failure), ``ModelError`` when this
+        request failed for good."""
         ...
 
     def generate_sync(self, request: Request) -> list[Completion]:
@@ -165,10 +167,10 @@ class BatchingBackend(Backend):
             self._pending = [p for p in self._pending if not any(p is b for b in batch)]
             try:
                 results = await asyncio.to_thread(self._run_batch, [p.prompt for p in batch], first.sampling)
-            except Exception as exc:  # any engine failure is the caller's ModelError
+            except Exception as exc:  # an engine failure (out of memory, a crash) is not the model's answer
                 for p in batch:
                     if not p.future.done():
-                        p.future.set_exception(ModelError(f"{self.name}: generation failed: {exc}"))
+                        p.future.set_exception(ModelUnavailable(f"{self.name}: generation failed: {exc}"))
                 continue
             for p, result in zip(batch, results, strict=True):
                 if not p.future.done():

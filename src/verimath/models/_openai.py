@@ -9,11 +9,13 @@ import time
 import weakref
 from typing import Any
 
-from verimath.errors import InputError, ModelError
+from verimath.errors import InputError, ModelError, ModelUnavailable
 from verimath.models._base import Backend, split_evenly
 from verimath.models._types import ChatRequest, Completion, FinishReason, Request, Usage
 
 _RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+_REQUEST_STATUS = frozenset({400, 413, 422})
+"""Statuses about one request (its prompt, its length), not about the server or the model: model-side."""
 
 
 class OpenAIModel(Backend):
@@ -22,9 +24,11 @@ class OpenAIModel(Backend):
     The API key comes from the environment variable ``api_key_env`` (local servers accept any key, so a
     missing variable sends ``EMPTY``). Rate limits (429), server errors (5xx), timeouts and dropped
     connections are retried ``max_retries`` times with exponential backoff and jitter (honouring a server's
-    ``Retry-After`` up to ``max_backoff_s``); then ``ModelError`` is raised for the caller to record. Other
-    HTTP errors (400, 401, 404, ...) raise ``ModelError`` at once. A server that returns fewer than ``n``
-    choices (llama.cpp, Ollama) is asked again for the rest.
+    ``Retry-After`` up to ``max_backoff_s``); then ``ModelUnavailable`` is raised. Other HTTP errors raise at
+    once: ``ModelUnavailable`` for those that no request could pass (401, 403, 404 model not found, ...),
+    plain ``ModelError`` for those about this request (400, 413, 422: a prompt past the context window), which
+    a strategy records as the attempt's failure. A server that returns fewer than ``n`` choices (llama.cpp,
+    Ollama) is asked again for the rest.
     """
 
     def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
@@ -94,8 +98,12 @@ class OpenAIModel(Backend):
                 failure: Exception = exc
                 retry_after = None
             except self._openai.APIStatusError as exc:
-                if exc.status_code not in _RETRYABLE_STATUS:
+                if exc.status_code in _REQUEST_STATUS:
                     raise ModelError(f"{self.name}: HTTP {exc.status_code}: {_short(exc)}") from exc
+                if exc.status_code not in _RETRYABLE_STATUS:
+                    what = " (model not found)" if exc.status_code == 404 else ""
+                    raise ModelUnavailable(
+                        f"{self.name}: HTTP {exc.status_code}{what}: {_short(exc)}") from exc
                 failure, retry_after = exc, _retry_after(exc)
             except self._openai.OpenAIError as exc:
                 raise ModelError(f"{self.name}: {_short(exc)}") from exc
@@ -106,7 +114,7 @@ class OpenAIModel(Backend):
             self._count(retries=1)
             delay = min(self.max_backoff_s, self.backoff_s * 2**attempt) * (0.5 + random.random() / 2)
             await asyncio.sleep(min(self.max_backoff_s, retry_after) if retry_after is not None else delay)
-        raise ModelError(f"{self.name}: failed after {self.max_retries + 1} tries: {_short(failure)}")
+        raise ModelUnavailable(f"{self.name}: failed after {self.max_retries + 1} tries: {_short(failure)}")
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from verimath.errors import SandboxUnavailable
+from verimath.sandbox._cgroup import BASE_BYTES, MemoryCgroup
 from verimath.sandbox._incell.harden import host_namespaces
-from verimath.sandbox._incell.zygote import recv_msg, send_msg
+from verimath.sandbox._incell.wire import recv_msg, send_msg
 
 INCELL = Path(__file__).resolve().parent / "_incell"
 CELL_INCELL = "/opt/verimath/_incell"
@@ -51,6 +52,7 @@ _ROOT_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVER
 BACKENDS = ("bwrap", "unshare", "none")
 START_TIMEOUT_S = 120.0
 REPLY_GRACE_S = 10.0
+REPLY_BYTES = 1 << 20  # a reply's size beyond its captured output
 
 
 class CellLost(Exception):
@@ -193,8 +195,9 @@ class Cell:
     starts cells from one long-lived thread); :meth:`wait_ready` waits for the warm zygote.
     """
 
-    def __init__(self, backend: str, *, warm: bool = True) -> None:
+    def __init__(self, backend: str, *, warm: bool = True, memory_mb: int = 1024) -> None:
         self.backend = backend
+        self._memory_mb = memory_mb
         self.runs = 0
         self.sessions: set[int] = set()
         self.dead = False
@@ -216,6 +219,9 @@ class Cell:
             work = self._hostdir
             boot = [sys.executable, "-I", "-B", "-c", _BOOT, str(fd), str(INCELL)]
             argv = _unshare_prefix() + boot if backend == "unshare" else boot
+        self._cgroup = MemoryCgroup.create(self._budget()) if shutil.which("sh") else None
+        if self._cgroup is not None:  # the cell's first process joins its group before anything else
+            argv = ["sh", "-c", 'echo $$ > "$0" 2>/dev/null; exec "$@"', self._cgroup.procs, *argv]
         try:
             self._proc = subprocess.Popen(
                 argv,
@@ -228,6 +234,8 @@ class Cell:
                 start_new_session=True,
             )
         except OSError as exc:
+            if self._cgroup is not None:
+                self._cgroup.remove()
             raise SandboxUnavailable(f"cannot start a sandbox cell with {backend}: {exc}") from exc
         finally:
             theirs.close()
@@ -237,6 +245,7 @@ class Cell:
                 mine,
                 {
                     "work": work,
+                    "work_bytes": WORK_BYTES if backend == "bwrap" else None,
                     "uid": UID,
                     "gid": GID,
                     "drop_uid": drop_uid,
@@ -256,7 +265,15 @@ class Cell:
                 f"a sandbox cell ({self.backend}) failed to start: {self._log_tail()}"
             ) from exc
         self.layers = frozenset(hello["layers"]) | ({"bwrap"} if self.backend == "bwrap" else set())
+        if self._cgroup is not None and self._cgroup.joined():
+            self.layers |= {"memory-cgroup"}
         return self
+
+    def _budget(self, sessions: int | None = None) -> int:
+        """The cell's memory ceiling: its base and tmpfs, one ``memory_mb`` for the running job and one for
+        each open session (each is limited to that much address space by its rlimit)."""
+        held = len(self.sessions) if sessions is None else sessions
+        return BASE_BYTES + TMP_BYTES + WORK_BYTES + (1 + held) * (self._memory_mb << 20)
 
     def _log_tail(self) -> str:
         if self._log.closed:
@@ -265,11 +282,14 @@ class Cell:
         lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
         return lines[-1] if lines else f"exit code {self._proc.poll()}"
 
-    def _receive(self, timeout: float) -> dict[str, Any]:
+    def _receive(self, timeout: float, max_bytes: int = REPLY_BYTES) -> dict[str, Any]:
+        """The zygote's next reply, parsed with bounds (size, depth); anything else kills the cell."""
         self._sock.settimeout(timeout)
         try:
-            reply, _ = recv_msg(self._sock)
-        except (OSError, EOFError, ValueError) as exc:
+            reply, _ = recv_msg(self._sock, max_bytes=max_bytes)
+            if not isinstance(reply, dict):
+                raise ValueError(f"a reply must be an object, got {type(reply).__name__}")
+        except Exception as exc:
             self.kill()
             raise CellLost(str(exc) or type(exc).__name__) from exc
         return reply
@@ -279,12 +299,17 @@ class Cell:
         if self.dead:
             raise CellLost("cell already closed")
         start = time.monotonic()
+        if self._cgroup is not None:
+            self._memory_mb = max(self._memory_mb, int(msg.get("limits", {}).get("memory_mb", 0)))
+            self._cgroup.set_limit(self._budget(len(self.sessions) + (msg.get("op") == "open")))
         try:
             send_msg(self._sock, msg)
         except OSError as exc:
             self.kill()
             raise CellLost(str(exc)) from exc
-        reply = self._receive(timeout_s + REPLY_GRACE_S)
+        output = msg.get("limits", {}).get("output_bytes", 0)
+        # Two capped streams, each at most six bytes of JSON per byte of output, plus the rest.
+        reply = self._receive(timeout_s + REPLY_GRACE_S, 12 * output + REPLY_BYTES)
         self.runs += 1
         reply.setdefault("elapsed_s", time.monotonic() - start)
         return reply
@@ -313,6 +338,9 @@ class Cell:
             self._proc.wait()
         self._sock.close()
         self._log.close()
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
         if self._hostdir:
             shutil.rmtree(self._hostdir, ignore_errors=True)
             self._hostdir = None

@@ -11,12 +11,13 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from verimath.errors import BudgetExceeded, SandboxUnavailable
 from verimath.sandbox._cell import Cell, CellLost, pick_backend
 from verimath.sandbox._types import ExecError, ExecResult, Isolation, Limits
 
+T = TypeVar("T")
 _LOST = ExecError("SandboxError", "the sandbox cell died while running this code; it has been replaced")
 
 
@@ -50,7 +51,7 @@ class Sandbox:
         self._cond = threading.Condition()
         self._idle: list[Cell] = []
         self._all: list[Cell] = []
-        self._waiting = 0
+        self._queue: list[_Waiter] = []
         self._closed = False
         # Cells die with the thread that started them (PR_SET_PDEATHSIG), so one long-lived thread starts all.
         self._spawner = ThreadPoolExecutor(1, thread_name_prefix="verimath-sandbox-spawn")
@@ -58,7 +59,8 @@ class Sandbox:
         spawned: list[Cell] = []
         try:
             for _ in range(n):
-                spawned.append(self._spawner.submit(Cell, self._backend, warm=warm).result())
+                cell = self._spawner.submit(Cell, self._backend, warm=warm, memory_mb=self.limits.memory_mb)
+                spawned.append(cell.result())
             started = [cell.wait_ready() for cell in spawned]
         except SandboxUnavailable:
             for cell in spawned:
@@ -74,31 +76,43 @@ class Sandbox:
 
     # -- the pool
     def _acquire(self, pinned: Cell | None = None) -> Cell:
+        """A free cell (``pinned``, if given), first come first served: a caller never takes a cell that an
+        earlier waiter could take, so no run waits behind later ones (its wait is bounded by the runs
+        ahead)."""
         with self._cond:
             if self._closed:
                 raise SandboxUnavailable("the sandbox is closed")
-            if not self._idle and self._max_waiting is not None and self._waiting >= self._max_waiting:
-                raise BudgetExceeded(f"sandbox queue is full ({self._waiting} callers waiting)")
-            self._waiting += 1
+            if not self._idle and self._max_waiting is not None and len(self._queue) >= self._max_waiting:
+                raise BudgetExceeded(f"sandbox queue is full ({len(self._queue)} callers waiting)")
+            me = _Waiter(pinned)
+            self._queue.append(me)
             try:
                 while True:
                     if self._closed:
                         raise SandboxUnavailable("the sandbox is closed")
                     if not self._all:
                         raise SandboxUnavailable("no sandbox cell is left: restarting them failed")
-                    if pinned is not None:
-                        if pinned.dead:
-                            raise CellLost("the session's cell is gone")
-                        if pinned in self._idle:
-                            self._idle.remove(pinned)
-                            return pinned
-                    elif self._idle:
-                        # Prefer cells without sessions, so one-shot runs do not queue behind session cells.
-                        self._idle.sort(key=lambda c: len(c.sessions))
-                        return self._idle.pop(0)
+                    if pinned is not None and pinned.dead:
+                        raise CellLost("the session's cell is gone")
+                    cell = self._free_cell_for(me)
+                    if cell is not None:
+                        self._idle.remove(cell)
+                        return cell
                     self._cond.wait()
             finally:
-                self._waiting -= 1
+                self._queue.remove(me)
+
+    def _free_cell_for(self, me: _Waiter) -> Cell | None:
+        earlier = self._queue[: self._queue.index(me)]
+        if me.pinned is not None:
+            candidates = [me.pinned] if me.pinned in self._idle else []
+        else:
+            # Prefer cells without sessions, so one-shot runs do not queue behind session cells.
+            candidates = sorted(self._idle, key=lambda c: len(c.sessions))
+        for cell in candidates:
+            if not any(w.pinned is None or w.pinned is cell for w in earlier):
+                return cell
+        return None
 
     def _release(self, cell: Cell, *, anomaly: bool = False) -> None:
         if anomaly or cell.dead or (cell.runs >= self._recycle_after and not cell.sessions):
@@ -116,7 +130,9 @@ class Sandbox:
 
         def start() -> None:
             try:
-                fresh: Cell | None = self._spawner.submit(Cell, self._backend, warm=self._warm).result()
+                fresh: Cell | None = self._spawner.submit(
+                    Cell, self._backend, warm=self._warm, memory_mb=self.limits.memory_mb
+                ).result()
                 fresh.wait_ready()  # type: ignore[union-attr]
             except (SandboxUnavailable, RuntimeError):  # RuntimeError: the spawner is shut down (closing)
                 fresh = None
@@ -137,26 +153,29 @@ class Sandbox:
         self,
         msg: dict[str, Any],
         limits: Limits,
+        read: Callable[[Cell, dict[str, Any]], T],
         pinned: Cell | None = None,
-        on_reply: Callable[[Cell, dict[str, Any]], None] | None = None,
-    ) -> dict[str, Any]:
+    ) -> T:
+        """One request on a cell, its reply read by ``read`` while the cell is still held: whatever fails —
+        the cell, the reply, reading it — the cell is killed and replaced, never kept out of the pool."""
         cell = self._acquire(pinned)
         try:
             reply = cell.request({**msg, "limits": limits.to_wire()}, limits.timeout_s)
-        except CellLost:
+            value = read(cell, reply)
+        except BaseException as exc:
             self._release(cell, anomaly=True)
+            if isinstance(exc, Exception) and not isinstance(exc, CellLost):
+                raise CellLost(f"malformed reply from the cell: {type(exc).__name__}: {exc}") from exc
             raise
-        if on_reply is not None:
-            on_reply(cell, reply)
         self._release(cell, anomaly=bool(reply.get("anomaly")))
-        return reply
+        return value
 
     # -- public API
     def run(self, code: str, *, limits: Limits | None = None) -> ExecResult:
         """Run ``code`` in a fresh process forked from a warm cell; nothing it does outlives the run."""
         lim = limits or self.limits
         try:
-            return ExecResult.from_dict(self._call({"op": "run", "code": code}, lim))
+            return self._call({"op": "run", "code": code}, lim, _result)
         except CellLost:
             return ExecResult("killed", error=_LOST)
 
@@ -206,13 +225,14 @@ class Session:
         self._id: int | None = None
         self._cell: Cell | None = None
 
-        def opened(cell: Cell, reply: dict[str, Any]) -> None:
+        def opened(cell: Cell, reply: dict[str, Any]) -> dict[str, Any]:
             if "session" in reply:
-                self._id, self._cell = reply["session"], cell
-                cell.sessions.add(reply["session"])
+                self._id, self._cell = int(reply["session"]), cell
+                cell.sessions.add(self._id)
+            return reply
 
         try:
-            reply = sandbox._call({"op": "open"}, limits, on_reply=opened)
+            reply = sandbox._call({"op": "open"}, limits, opened)
         except CellLost as exc:
             raise SandboxUnavailable("the sandbox cell died while opening a session") from exc
         if self._id is None:
@@ -222,18 +242,18 @@ class Session:
         if self._cell is None:
             return ExecResult("killed", error=ExecError("SandboxError", "the session is closed or was lost"))
         try:
-            reply = self._sandbox._call(
-                {"op": "srun", "session": self._id, "code": code}, self.limits, pinned=self._cell
+            result = self._sandbox._call(
+                {"op": "srun", "session": self._id, "code": code}, self.limits, _session_result, self._cell
             )
         except CellLost:
             self._cell = None
             return ExecResult(
                 "killed", error=ExecError("SandboxError", "the session's cell died; its state is lost")
             )
-        if "error" in reply and "status" not in reply:
+        if result is None:
             self._cell = None
-            return ExecResult("killed", error=ExecError("SandboxError", str(reply["error"])))
-        return ExecResult.from_dict(reply)
+            return ExecResult("killed", error=ExecError("SandboxError", "the session is closed or was lost"))
+        return result
 
     async def arun(self, code: str) -> ExecResult:
         import asyncio
@@ -245,7 +265,7 @@ class Session:
         if cell is None or cell.dead:
             return
         try:
-            self._sandbox._call({"op": "sclose", "session": self._id}, self.limits, pinned=cell)
+            self._sandbox._call({"op": "sclose", "session": self._id}, self.limits, _ignore, cell)
         except (CellLost, SandboxUnavailable):
             pass
         finally:
@@ -258,3 +278,27 @@ class Session:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class _Waiter:
+    """A caller waiting for a cell (compared by identity), ``pinned`` to its session's cell if it has one."""
+
+    __slots__ = ("pinned",)
+
+    def __init__(self, pinned: Cell | None) -> None:
+        self.pinned = pinned
+
+
+def _result(cell: Cell, reply: dict[str, Any]) -> ExecResult:
+    return ExecResult.from_dict(reply)
+
+
+def _session_result(cell: Cell, reply: dict[str, Any]) -> ExecResult | None:
+    """The cell's result, or None when the zygote no longer has the session."""
+    if "status" not in reply and "error" in reply:
+        return None
+    return ExecResult.from_dict(reply)
+
+
+def _ignore(cell: Cell, reply: dict[str, Any]) -> None:
+    return None

@@ -118,13 +118,18 @@ class ExecResult:
         if status not in STATUSES:
             raise InputError(f"unknown status {status!r}", field="status")
         err = data.get("error")
+        fields = ("type", "message", "traceback")
+        strings = isinstance(err, dict) and all(isinstance(err.get(k, ""), str) for k in fields)
+        if err is not None and not strings:
+            raise InputError(f"must be null or an object of strings, got {type(err).__name__}", field="error")
+        texts = {k: data.get(k, "") for k in ("stdout", "stderr")}
+        if not all(isinstance(v, str) for v in texts.values()):
+            raise InputError("must be strings", field="stdout/stderr")
         return cls(
             status=status,
-            stdout=str(data.get("stdout", "")),
-            stderr=str(data.get("stderr", "")),
-            error=ExecError(str(err["type"]), str(err["message"]), str(err.get("traceback", "")))
-            if err
-            else None,
+            stdout=texts["stdout"],
+            stderr=texts["stderr"],
+            error=ExecError(*(err.get(k, "") for k in fields)) if err else None,
             duration_ms=float(data.get("duration_ms", 0.0)),
             truncated=bool(data.get("truncated", False)),
         )

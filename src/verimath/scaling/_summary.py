@@ -50,6 +50,11 @@ class CurvePoint:
     """Keyed ``pass``, ``maj``, ``weighted:NAME``, ``best``."""
 
 
+HEADLINE = "pass@1"
+"""The one number a run is summed up by: pass@1, the mean over problems of the share of a problem's samples
+that are correct (the expected accuracy of one sample, using every sample drawn, not only the first)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
     """Metrics of a set of problems. Keys of the ``*_at_k`` maps are k."""
@@ -57,7 +62,7 @@ class Summary:
     problems: int
     samples: int
     accuracy: Estimate
-    """Accuracy of each problem's first sample."""
+    """Accuracy of each problem's first sample (the headline is :attr:`headline`, pass@1 over all samples)."""
     pass_at_k: Mapping[int, Estimate]
     maj_at_k: Mapping[int, Estimate]
     tie_at_k: Mapping[int, float]
@@ -68,6 +73,11 @@ class Summary:
     curve: tuple[CurvePoint, ...]
     groups: Mapping[str, Mapping[str, Summary]] = field(default_factory=dict)
     """Per-group summaries: ``groups[key][label]``, e.g. ``groups["level"]["Level 5"]``."""
+
+    @property
+    def headline(self) -> Estimate:
+        """The :data:`HEADLINE` metric, pass@1, with its 95% interval (NaN for no problems)."""
+        return self.pass_at_k.get(1) or Estimate(math.nan, math.nan, math.nan, 0)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (k keys become strings; undefined values become None)."""
@@ -81,7 +91,10 @@ class Summary:
         def cis(m: Mapping[int, Estimate]) -> dict[str, list[float | None]]:
             return {str(k): [num(e.low), num(e.high)] for k, e in m.items()}
 
+        headline = self.headline
         return {
+            "headline": {"metric": HEADLINE, "value": num(headline.value),
+                         "ci95": [num(headline.low), num(headline.high)]},
             "problems": self.problems,
             "samples": self.samples,
             "accuracy": num(self.accuracy.value),

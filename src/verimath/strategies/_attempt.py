@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from verimath.models import Usage
+from verimath.models import Message, Usage
+from verimath.sandbox import ExecResult
 
 Verification = Literal["true", "false", "uncertain"]
 
@@ -49,8 +50,8 @@ class CodeStep:
 
     kind: ClassVar[str] = "code"
     code: str
-    result: dict[str, Any]
-    """The sandbox's ``ExecResult.to_dict()``: status, stdout, stderr, error, duration_ms, truncated."""
+    result: ExecResult
+    """What the sandbox returned: status, stdout, stderr, error, duration_ms, truncated."""
     feedback: str
     """The (truncated) output text given back to the model."""
     label: str = ""
@@ -59,15 +60,16 @@ class CodeStep:
 
     @property
     def status(self) -> str:
-        return str(self.result.get("status", "ok"))
+        return self.result.status
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "code": self.code, "result": self.result, "feedback": self.feedback,
-                "label": self.label, "t_s": self.t_s, "duration_s": self.duration_s}
+        return {"kind": self.kind, "code": self.code, "result": self.result.to_dict(),
+                "feedback": self.feedback, "label": self.label, "t_s": self.t_s,
+                "duration_s": self.duration_s}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CodeStep:
-        return cls(d["code"], dict(d["result"]), d.get("feedback", ""), d.get("label", ""),
+        return cls(d["code"], ExecResult.from_dict(d["result"]), d.get("feedback", ""), d.get("label", ""),
                    float(d.get("t_s", 0.0)), float(d.get("duration_s", 0.0)))
 
 
@@ -98,6 +100,9 @@ class Attempt:
     """The model's own code check of its answer (``self_verify`` only)."""
     error: str | None = None
     """Why the attempt has no answer or ended early (a model failure, a time limit, no final answer)."""
+    messages: tuple[Message, ...] = ()
+    """The conversation exactly as the model was given it: system prompt, few-shot turns, the question, then
+    every reply and cell output in order (each request sent was a prefix of it): enough to replay it."""
 
     @property
     def overhead_s(self) -> float:
@@ -113,7 +118,7 @@ class Attempt:
                 "trace": [s.to_dict() for s in self.trace], "usage": self.usage.to_dict(),
                 "model_calls": self.model_calls, "code_calls": self.code_calls, "wall_s": self.wall_s,
                 "model_s": self.model_s, "exec_s": self.exec_s, "verification": self.verification,
-                "error": self.error}
+                "error": self.error, "messages": [m.to_dict() for m in self.messages]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Attempt:
@@ -121,7 +126,8 @@ class Attempt:
                    tuple(_STEP_TYPES[s["kind"]].from_dict(s) for s in d.get("trace", ())),
                    Usage.from_dict(d.get("usage", {})), int(d.get("model_calls", 0)), int(d.get("code_calls", 0)),
                    float(d.get("wall_s", 0.0)), float(d.get("model_s", 0.0)), float(d.get("exec_s", 0.0)),
-                   d.get("verification"), d.get("error"))
+                   d.get("verification"), d.get("error"),
+                   tuple(Message(m["role"], m["content"]) for m in d.get("messages", ())))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)

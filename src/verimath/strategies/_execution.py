@@ -1,6 +1,7 @@
 """What strategies need from a sandbox (``CodeExecutor``/``ExecSession``), and how a result is shown to a model.
 
-``verimath.sandbox.Sandbox`` satisfies these protocols; so can any executor with the same shape.
+``verimath.sandbox.Sandbox`` satisfies these protocols; so can any executor with the same shape that returns
+``verimath.sandbox.ExecResult`` values (a cache replaying stored results, a remote executor).
 """
 
 from __future__ import annotations
@@ -10,19 +11,9 @@ import contextlib
 import re
 from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-
-@runtime_checkable
-class ExecResult(Protocol):
-    """The parts of a sandbox result strategies read."""
-
-    status: str
-    stdout: str
-    stderr: str
-    error: Any
-
-    def to_dict(self) -> dict[str, Any]: ...
+from verimath.sandbox import ExecResult
 
 
 @runtime_checkable
@@ -87,7 +78,7 @@ def describe(result: ExecResult, *, limit: int) -> str:
     if status == "error":
         err = result.error
         if err is not None:
-            parts.append(f"{getattr(err, 'type', 'Error')}: {getattr(err, 'message', '')}".rstrip(": "))
+            parts.append(f"{err.type}: {err.message}".rstrip(": "))
         elif result.stderr.strip():
             parts.append(result.stderr.strip().splitlines()[-1])
     elif status == "timeout":

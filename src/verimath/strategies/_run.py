@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from verimath.models import ChatRequest, CompletionRequest, Message, Model, Request, Sampling, Usage
+from verimath.sandbox import ExecResult
 from verimath.strategies._attempt import Attempt, CodeStep, MessageStep, Step, Verification
 from verimath.strategies._execution import (
     CodeExecutor,
-    ExecResult,
     ExecSession,
     code_blocks,
     describe,
@@ -107,9 +107,12 @@ class Run:
         self.usage = Usage()
         self.model_calls = self.code_calls = 0
         self.model_s = self.exec_s = 0.0
+        self._dialogue: Dialogue | None = None
 
     def dialogue(self, system: str, examples: tuple[tuple[str, str], ...] = ()) -> Dialogue:
-        dlg = Dialogue(self.mode)
+        """The attempt's conversation, opened with the system prompt and the few-shot turns; the Attempt
+        records its messages as they were sent."""
+        dlg = self._dialogue = Dialogue(self.mode)
         if system.strip():
             dlg.add("system", system.strip())
             self.steps.append(MessageStep("system", system.strip(), t_s=self._now()))
@@ -154,7 +157,7 @@ class Run:
             self.exec_s += self._now() - t0
             self.code_calls += 1
         feedback = describe(result, limit=self.output_chars)
-        self.steps.append(CodeStep(code, result.to_dict(), feedback, label, t0, self._now() - t0))
+        self.steps.append(CodeStep(code, result, feedback, label, t0, self._now() - t0))
         return result, feedback
 
     async def interleave(self, dlg: Dialogue, session: ExecSession, *, label: str, max_rounds: int,
@@ -195,8 +198,9 @@ class Run:
 
     def attempt(self, answer: str | None, *, verification: Verification | None = None,
                 error: str | None = None) -> Attempt:
+        messages = () if self._dialogue is None else tuple(self._dialogue.messages)
         return Attempt(self.strategy, self.question, answer, tuple(self.steps), self.usage, self.model_calls,
-                       self.code_calls, self._now(), self.model_s, self.exec_s, verification, error)
+                       self.code_calls, self._now(), self.model_s, self.exec_s, verification, error, messages)
 
 
 def pending_code(text: str) -> str | None:

@@ -13,6 +13,10 @@ from verimath.strategies._attempt import Attempt
 from verimath.strategies._execution import CodeExecutor
 from verimath.strategies._strategies import Strategy
 
+SAMPLING_TEMPERATURE = 0.7
+"""The temperature used when several samples of one question are asked for and no temperature is given:
+greedy decoding would make them copies of one another (pass@k = pass@1)."""
+
 VERIFICATION_WEIGHT = {"true": 1.0, "uncertain": 0.5, "false": 0.2}
 """Vote weight of an answer by its self-verification (CSV's verification-weighted voting); 1 when unchecked."""
 
@@ -57,7 +61,8 @@ def vote(attempts: tuple[Attempt, ...]) -> tuple[tuple[str, float], ...]:
     return tuple(sorted(weights.items(), key=lambda kv: -kv[1]))
 
 
-async def solve(question: str, model: Model, executor: CodeExecutor, strategy: Strategy, *, n: int = 1) -> Solution:
+async def solve(question: str, model: Model, executor: CodeExecutor | None, strategy: Strategy, *,
+                n: int = 1) -> Solution:
     """``n`` concurrent attempts (seeds ``seed``, ``seed+1``, ... where the strategy has a seed) and their vote."""
     if n < 1:
         raise InputError(f"n must be at least 1, got {n}", field="n")

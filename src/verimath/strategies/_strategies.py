@@ -8,9 +8,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, cast, runtime_checkable
 
-from verimath.errors import InputError, ModelError
+from verimath.errors import InputError, ModelError, ModelUnavailable
 from verimath.models import Model, Sampling
 from verimath.strategies._attempt import Attempt, Verification
 from verimath.strategies._execution import CodeExecutor, program_in
@@ -25,7 +25,12 @@ class Strategy(Protocol):
     @property
     def name(self) -> str: ...
 
-    async def attempt(self, question: str, model: Model, executor: CodeExecutor) -> Attempt: ...
+    @property
+    def uses_code(self) -> bool:
+        """Whether attempts run code (a strategy that does not may be given no executor)."""
+        ...
+
+    async def attempt(self, question: str, model: Model, executor: CodeExecutor | None = None) -> Attempt: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,7 @@ class _Base:
     """Options every strategy takes."""
 
     name: ClassVar[str] = ""
+    uses_code: ClassVar[bool] = True
     temperature: float = 0.0
     top_p: float = 1.0
     max_tokens: int = 1024
@@ -53,6 +59,8 @@ class _Base:
     """Wall-time limit of one attempt; reaching it ends the attempt with an error."""
     output_chars: int = 2000
     """Most characters of a cell's output shown to the model (head and tail kept)."""
+    num_fewshot: int | None = None
+    """Few-shot examples shown: the first ``num_fewshot`` of the prompt file's (``None``: all of them)."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("chat", "completion"):
@@ -64,24 +72,35 @@ class _Base:
         if self.time_limit_s is not None and self.time_limit_s <= 0:
             raise InputError("time_limit_s must be positive", field="time_limit_s")
         Sampling(1, self.temperature, self.top_p, self.max_tokens, (), self.seed)  # validates
-        self._prompts()  # a bad prompt file fails here, once, not on every attempt
+        prompts = load_prompts(self.name, self.prompts)  # a bad prompt file fails here, once, not per attempt
+        if self.num_fewshot is not None and not 0 <= self.num_fewshot <= len(prompts.examples):
+            raise InputError(f"num_fewshot must be between 0 and {len(prompts.examples)} (the examples in "
+                             f"{prompts.source}), got {self.num_fewshot!r}", field="num_fewshot")
 
     def _prompts(self) -> Prompts:
-        return load_prompts(self.name, self.prompts)
+        prompts = load_prompts(self.name, self.prompts)
+        if self.num_fewshot is None:
+            return prompts
+        return dataclasses.replace(prompts, examples=prompts.examples[: self.num_fewshot])
 
-    async def attempt(self, question: str, model: Model, executor: CodeExecutor) -> Attempt:
+    async def attempt(self, question: str, model: Model, executor: CodeExecutor | None = None) -> Attempt:
         """One attempt at ``question``. Model failures, time limits and missing answers are recorded on the
-        Attempt (``error``); only bad input (an empty question) raises."""
+        Attempt (``error``). Raises ``InputError`` for an empty question and ``ModelUnavailable`` when the
+        model cannot be asked (no attempt was made: nothing to record as an answer)."""
         if not isinstance(question, str) or not question.strip():
             raise InputError("the question is empty", field="question")
+        if executor is None and self.uses_code:
+            raise InputError(f"strategy {self.name!r} runs code: it needs a code executor", field="executor")
         question = question.strip()
         sampling = Sampling(1, self.temperature, self.top_p, self.max_tokens, (), self.seed)
         run = Run(self.name, question, model, sampling, mode=self.mode, output_chars=self.output_chars)
         try:
             async with asyncio.timeout(self.time_limit_s):
-                out = await self._solve(run, self._prompts(), question, executor)
+                out = await self._solve(run, self._prompts(), question, cast(CodeExecutor, executor))
         except TimeoutError:
             return run.attempt(None, error=f"time limit of {self.time_limit_s:g} s reached")
+        except ModelUnavailable:
+            raise
         except ModelError as exc:
             return run.attempt(None, error=f"model failed: {exc}")
         except AttemptFailed as exc:
@@ -98,6 +117,7 @@ class Cot(_Base):
     """Chain of thought: step-by-step reasoning ending in ``\\boxed{}``; no code."""
 
     name: ClassVar[str] = "cot"
+    uses_code: ClassVar[bool] = False
 
     async def _solve(self, run: Run, p: Prompts, question: str, executor: CodeExecutor) -> _Outcome:
         dlg = run.dialogue(p.fill("system"), p.examples)

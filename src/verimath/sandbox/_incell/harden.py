@@ -99,7 +99,26 @@ _DENIED = (
     "acct",
     "setsid",
     "setpgid",
+    # memory no limit counts (memfd files are RAM, not address space), and kernel surface no job needs
+    "memfd_create",
+    "memfd_secret",
+    "modify_ldt",
+    # watching files: another user's file names and times are not a job's business
+    "inotify_init",
+    "inotify_init1",
+    "inotify_add_watch",
+    "fanotify_init",
+    "fanotify_mark",
+    # other processes' memory placement
+    "migrate_pages",
+    "move_pages",
+    "process_madvise",
+    "process_mrelease",
 )
+# Scheduling, priority and affinity: a job may change its own (pid argument 0), never another process's —
+# the spares and other users' session holders share its uid.
+_SELF_ONLY = ("sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr")
+_PRIO_PROCESS, _IOPRIO_WHO_PROCESS = 0, 1
 # Signal-sending syscalls whose first argument is the target process: allowed only towards the job itself.
 _SIGNALS = ("kill", "tgkill", "tkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 
@@ -170,6 +189,23 @@ def probe_cell(host_ns: dict[str, str], env_keys: list[str], readonly: list[str]
     if os.statvfs("/").f_fsid != st.f_fsid and st.f_blocks * st.f_frsize <= 4 << 30:
         layers.append("tmpfs-limited")
     return layers
+
+
+def fork_syscalls() -> dict[int, str]:
+    """This architecture's numbers of the syscalls a checkpoint fork may use (``fork`` where it exists)."""
+    import pyseccomp as sc
+
+    calls = {sc.resolve_syscall(sc.Arch.NATIVE, name): name for name in ("fork", "clone")}
+    return {nr: name for nr, name in calls.items() if nr >= 0}
+
+
+def oom_first() -> None:
+    """Make this process the first the kernel's OOM killer picks (before the zygote, forker and holders)."""
+    fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+    try:
+        os.write(fd, b"1000")
+    finally:
+        os.close(fd)
 
 
 def drop_privileges(uid: int, gid: int) -> None:
@@ -358,12 +394,19 @@ def compile_seccomp(*, gated_fork: bool) -> SeccompProgram:
     f.add_rule(spawn, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
     f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")  # its flags live in memory; libc falls back to clone
     for name in _DENIED:
-        f.add_rule(eperm, name)
+        if sc.resolve_syscall(sc.Arch.NATIVE, name) >= 0:  # newer than this libseccomp: the kernel's ENOSYS
+            f.add_rule(eperm, name)
     f.add_rule(sc.ERRNO(errno.EAFNOSUPPORT), "socket", sc.Arg(0, sc.NE, AF_UNIX))
     f.add_rule(sc.ERRNO(errno.EAFNOSUPPORT), "socketpair", sc.Arg(0, sc.NE, AF_UNIX))
     f.add_rule(eperm, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, TIOCSTI))
     f.add_rule(eperm, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, TIOCLINUX))
     f.add_rule(eperm, "prlimit64", sc.Arg(0, sc.NE, 0))
+    for name in _SELF_ONLY:
+        f.add_rule(eperm, name, sc.Arg(0, sc.NE, 0))
+    f.add_rule(eperm, "setpriority", sc.Arg(0, sc.NE, _PRIO_PROCESS))
+    f.add_rule(eperm, "setpriority", sc.Arg(1, sc.NE, 0))
+    f.add_rule(eperm, "ioprio_set", sc.Arg(0, sc.NE, _IOPRIO_WHO_PROCESS))
+    f.add_rule(eperm, "ioprio_set", sc.Arg(1, sc.NE, 0))
     for name in _SIGNALS:
         f.add_rule(eperm, name, sc.Arg(0, sc.NE, _PID_PLACEHOLDER))
     with tempfile.TemporaryFile() as out:
