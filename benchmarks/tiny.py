@@ -4,7 +4,7 @@ Two measurements on one held-out set (new seeds; ranges x1, x10, x100):
 
 - the model alone: every question sent as a concurrent chat request (pal and direct prompts), answered in
   batches by the backend — problems per second, model load time;
-- the whole job: ``verimath.tiny.run_demo`` (held-out set written, ``verimath eval`` with pal and with direct,
+- the whole job: ``verimath.tinylab.run_demo`` (held-out set written, ``verimath eval`` with pal and with direct,
   sandboxed programs, grading, HTML reports) — wall time, problems per second, accuracy by operand length.
 
 Run: ``python benchmarks/tiny.py [--n 405] [--model builtin:tiny] [--threads T]``; writes
@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from verimath.models import ChatRequest, Message, Sampling, load_model
-from verimath.strategies._prompts import load_prompts
-from verimath.tiny import held_out, run_demo
+from verimath.strategies import load_prompts
+from verimath.tinylab import held_out, run_demo
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

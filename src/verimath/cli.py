@@ -99,46 +99,6 @@ def grade_command(
                   f"{summary.rows_per_second:,.0f} rows/s, {summary.errors} not graded", highlight=False)
 
 
-# The main job until a built-in model lands: grade real model outputs against their published human verdicts.
-_DEMO_SETS = (
-    ("GSM8K model solutions (published verdicts)",
-     Path("../shared/data/gsm8k_model_answer_grading.jsonl"), "model_solution", "gold_answer"),
-    ("verimath's own examples (answer types)",
-     Path(__file__).parent / "data" / "example_outputs.jsonl", "prediction", "gold"),
-)
-
-
-@app.command("demo")
-def demo_command(
-    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
-) -> None:
-    """The main job on the embedded default: grade real model outputs and compare with published verdicts."""
-    from rich.table import Table
-
-    from verimath.batch import grade_jsonl
-
-    table = Table(title="verimath demo: grading model outputs against published verdicts")
-    for column in ("data", "rows", "graded correct", "agreement with labels", "rows/s"):
-        table.add_column(column, justify="left" if column == "data" else "right")
-    results = {}
-    for name, path, prediction_field, gold_field in _DEMO_SETS:
-        if not path.is_file():
-            err_console.print(f"[dim]{name}: {path} not found, skipped[/]")
-            continue
-        with _progress() as progress:
-            task = progress.add_task(name, total=None)
-            summary = grade_jsonl(path, prediction_field=prediction_field, gold_field=gold_field,
-                                  label_field="is_correct",
-                                  on_progress=lambda done, _, t=task: progress.update(t, completed=done))
-        results[name] = summary.to_dict()
-        table.add_row(name, f"{summary.rows:,}", f"{summary.accuracy:.1%}", f"{summary.agreement or 0:.2%}",
-                      f"{summary.rows_per_second:,.0f}")
-    if as_json:
-        console.print_json(json.dumps(results))
-    else:
-        console.print(table)
-
-
 @app.command("tiny-demo")
 def tiny_demo_command(
     out: Path = typer.Option(Path("runs/tiny-demo"), "--out", help="Folder for the held-out set, runs, reports."),
@@ -151,8 +111,10 @@ def tiny_demo_command(
     numbers longer than in training, compared by operand length; writes an HTML report per strategy."""
     from rich.table import Table
 
-    from verimath.tiny import HELD_OUT_SEED, run_demo
+    from verimath.models.tiny import network
+    from verimath.tinylab import HELD_OUT_SEED, run_demo
 
+    network()  # a missing torch or safetensors is one line naming the extra, before any file or progress
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         tasks: dict[str, Any] = {}
@@ -199,10 +161,12 @@ def train_tiny_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Train the built-in tiny model from scratch on CPU from the built-in templates (deterministic for a seed)."""
-    from verimath.tiny import TrainConfig, train
+    from verimath.models.tiny import network
+    from verimath.tinylab import TrainConfig, train
 
     config = TrainConfig(steps=steps, seed=seed, batch=batch, per_template=per_template,
                          direct_format=direct_format, threads=threads)  # type: ignore[arg-type]
+    network()  # a missing torch or safetensors is one line naming the extra, before any progress is shown
     columns = (TextColumn("train-tiny"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, transient=as_json) as bar:
@@ -329,7 +293,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except OSError as exc:  # a file system failure (unwritable --out, disk full) is the user's to fix: one line
         where = f"{exc.filename}: " if exc.filename else ""
-        err_console.print(f"[bold red]error:[/] {where}{exc.strerror or exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(f'{where}{exc.strerror or exc}')}", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -2,9 +2,13 @@
 
 Owns the exception hierarchy. Library code raises these; only ``verimath.cli`` turns them into one-line
 messages and exit codes (0 ok, 1 failure of the work, 2 bad usage or input). Imports nothing from verimath.
+``import_extra`` is how every package imports an optional dependency, so a missing one is a ``MissingExtra``.
 """
 
 from __future__ import annotations
+
+import importlib
+from types import ModuleType
 
 
 class VerimathError(Exception):
@@ -43,3 +47,24 @@ class ModelUnavailable(ModelError):
 
 class BudgetExceeded(VerimathError):
     """A bounded computation ran out of its time or size budget."""
+
+
+class MissingExtra(VerimathError):
+    """An optional dependency is not installed. The message names the extra that brings it."""
+
+    exit_code = 2
+
+    def __init__(self, needed_by: str, module: str, extra: str) -> None:
+        self.needed_by, self.module, self.extra = needed_by, module, extra
+        super().__init__(f"{needed_by} needs {module}, which is not installed: pip install 'verimath[{extra}]'")
+
+
+def import_extra(module: str, extra: str, needed_by: str) -> ModuleType:
+    """``module`` imported, or ``MissingExtra`` naming ``extra`` when it (or something it needs) is not installed.
+
+    Only a module that cannot be found becomes ``MissingExtra``; an installed module failing for another reason
+    keeps its own error."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise MissingExtra(needed_by, exc.name or module, extra) from None

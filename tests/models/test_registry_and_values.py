@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verimath.errors import InputError, ModelError
+from verimath.errors import InputError, MissingExtra, ModelError
 from verimath.models import (
     Backend,
     BatchingBackend,
@@ -64,7 +64,7 @@ def test_unknown_backend_options_are_input_errors():
 
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed")
 def test_a_missing_optional_backend_says_how_to_install_it():
-    with pytest.raises(ModelError, match=r"pip install 'verimath\[vllm\]'"):
+    with pytest.raises(MissingExtra, match=r"pip install 'verimath\[vllm\]'"):
         load_model("vllm:/nonexistent")
 
 

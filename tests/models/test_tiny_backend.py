@@ -15,10 +15,9 @@ pytest.importorskip("safetensors")
 
 from verimath.errors import InputError
 from verimath.models import ChatRequest, Message, Model, Sampling, load_model
-from verimath.models._tiny import WEIGHTS_DIR, request_mode_and_question
-from verimath.strategies import get_strategy
-from verimath.strategies._prompts import load_prompts
-from verimath.tiny import held_out
+from verimath.models.tiny import SHIPPED_WEIGHTS, request_mode_and_question
+from verimath.strategies import get_strategy, load_prompts
+from verimath.tinylab import held_out
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +31,7 @@ def chat(strategy: str, question: str) -> ChatRequest:
 
 
 def test_shipped_weights_are_small_and_load(tiny: Model) -> None:
-    weights = WEIGHTS_DIR / "tiny.safetensors"
+    weights = SHIPPED_WEIGHTS
     assert weights.stat().st_size <= 20 * 2**20
     assert isinstance(tiny, Model)
     assert tiny.net.parameter_count() <= 10_000_000  # type: ignore[attr-defined]
@@ -93,6 +92,6 @@ def test_bad_weights_are_a_clear_input_error(tmp_path: Path, content: bytes | No
     path = tmp_path / "broken.safetensors"
     if content is not None:
         path.write_bytes(content)
-        path.with_suffix(".json").write_text((WEIGHTS_DIR / "tiny.json").read_text())
+        path.with_suffix(".json").write_text(SHIPPED_WEIGHTS.with_suffix(".json").read_text())
     with pytest.raises(InputError, match="broken"):
         load_model(f"builtin:{path}")

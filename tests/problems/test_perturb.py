@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from verimath.errors import InputError
+from verimath.errors import InputError, VerimathError
 from verimath.problems import (
     LiftError,
     PerturbReport,
@@ -158,3 +158,12 @@ def test_symbolic_operations_recompute_with_sympy():
     assert sp.simplify(sp.sympify(same.answer) - sp.sympify(base.answer)) == 0
     assert "a" in perturb_problem(base, "symbolic_parameter", random.Random(0)).answer
     assert json.dumps(base.to_dict())
+
+
+def test_lift_and_symbolic_failures_are_verimath_errors():
+    # Callers (and the CLI) catch every deliberate failure as ``VerimathError``: one line, no traceback.
+    with pytest.raises(VerimathError, match="fraction"):
+        lift("Of the 300 Grade 5 students, 2/5 are boys. How many girls?", "180",
+             solution="300*2/5=<<300*2/5=120>>120; 300-120=<<300-120=180>>180\n#### 180")
+    with pytest.raises(VerimathError):
+        symbolic_problem("s", "differentiate", "__import__('os')")

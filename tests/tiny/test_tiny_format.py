@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from verimath.errors import InputError
 from verimath.models.tiny import TinyTokenizer, numbers_in, render_program, reverse_digits
 from verimath.problems import builtin_dir, generate, load_templates
-from verimath.tiny import (
+from verimath.tinylab import (
     example_of,
     examples,
     held_out,

@@ -11,8 +11,8 @@ pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
 from verimath.models import load_model
-from verimath.models._tiny_net import load_checkpoint
-from verimath.tiny import TrainConfig, TrainProgress, train
+from verimath.models.tiny import load_checkpoint
+from verimath.tinylab import TrainConfig, TrainProgress, train
 
 
 def test_a_few_steps_lower_the_loss_and_write_a_loadable_model(tmp_path: Path) -> None:

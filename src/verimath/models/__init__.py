@@ -3,7 +3,7 @@
 Owns the ``Model`` protocol (chat and raw-completion requests, ``n`` samples, sampling settings, usage and
 latency accounting, async with bounded concurrency), the backends ``openai:`` (any OpenAI-compatible server),
 ``hf:`` (local transformers), ``vllm:`` (vLLM's offline engine) and ``builtin:tiny`` (verimath's own tiny
-transformer, shipped in ``weights/``; its text format is public in ``verimath.models.tiny``), and the registry
+transformer: backend, network, text format and weights in the subpackage ``verimath.models.tiny``), and the registry
 that maps a spec ``PREFIX:NAME`` to a backend. ``verimath.models.testing`` holds a scripted OpenAI-compatible
 server for tests.
 

@@ -35,11 +35,9 @@ class HFModel(BatchingBackend):
     def __init__(self, path: str, *, device: str | None = None, dtype: str | None = None,
                  max_batch: int = 16, trust_remote_code: bool = False) -> None:
         super().__init__(f"hf:{path}", max_batch=max_batch)
-        try:
-            import torch
-            import transformers
-        except ImportError as exc:
-            raise ModelError("the hf backend needs torch and transformers: pip install 'verimath[hf]'") from exc
+        import torch  # installed: the registry checked the hf extra
+        import transformers
+
         self._torch, self._transformers = torch, transformers
         transformers.utils.logging.disable_progress_bar()  # verimath shows its own progress
         try:

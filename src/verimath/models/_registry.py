@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from verimath.errors import InputError
+from verimath.errors import InputError, import_extra
 from verimath.models._base import Model
 
 Factory = Callable[..., Model]
@@ -47,10 +47,13 @@ def load_model(spec: str, **options: Any) -> Model:
     return factory(name, **options)
 
 
-def _lazy(module: str, cls_name: str) -> Factory:
-    """A factory that imports its backend class only when used and checks the options against it."""
+def _lazy(prefix: str, module: str, cls_name: str, *, extra: str = "", needs: tuple[str, ...] = ()) -> Factory:
+    """A factory that imports its backend class only when used and checks the options against it. The optional
+    packages in ``needs`` are imported first, so a missing one is a ``MissingExtra`` naming ``extra``."""
 
     def factory(name: str, **options: Any) -> Model:
+        for package in needs:
+            import_extra(package, extra, f"the {prefix}: backend")
         cls = getattr(importlib.import_module(module), cls_name)
         try:
             inspect.signature(cls).bind(name, **options)
@@ -61,7 +64,9 @@ def _lazy(module: str, cls_name: str) -> Factory:
     return factory
 
 
-register_backend("openai", _lazy("verimath.models._openai", "OpenAIModel"))
-register_backend("hf", _lazy("verimath.models._hf", "HFModel"))
-register_backend("vllm", _lazy("verimath.models._vllm", "VLLMModel"))
-register_backend("builtin", _lazy("verimath.models._tiny", "TinyModel"))
+register_backend("openai", _lazy("openai", "verimath.models._openai", "OpenAIModel", extra="models",
+                                 needs=("openai",)))
+register_backend("hf", _lazy("hf", "verimath.models._hf", "HFModel", extra="hf", needs=("torch", "transformers")))
+register_backend("vllm", _lazy("vllm", "verimath.models._vllm", "VLLMModel", extra="vllm", needs=("vllm",)))
+# The tiny backend checks its extra itself (``network()``): training uses the network without the backend.
+register_backend("builtin", _lazy("builtin", "verimath.models.tiny", "TinyModel"))

@@ -19,10 +19,8 @@ class VLLMModel(BatchingBackend):
 
     def __init__(self, path: str, *, max_batch: int = 256, **engine_options: Any) -> None:
         super().__init__(f"vllm:{path}", max_batch=max_batch)
-        try:
-            import vllm
-        except ImportError as exc:
-            raise ModelError("the vllm backend needs vLLM: pip install 'verimath[vllm]' (Linux, GPU)") from exc
+        import vllm  # installed: the registry checked the vllm extra
+
         self._vllm = vllm
         try:
             self.engine = vllm.LLM(model=path, **engine_options)

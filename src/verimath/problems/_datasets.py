@@ -16,7 +16,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from verimath.errors import InputError
+from verimath.errors import InputError, import_extra
 from verimath.problems._problem import Problem
 
 __all__ = ["load_dataset", "parse_filters"]
@@ -100,10 +100,7 @@ def _rows_csv(path: Path) -> Iterator[Row]:
 
 
 def _rows_parquet(path: Path) -> Iterator[Row]:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise InputError("reading Parquet needs pyarrow: pip install 'verimath[parquet]'", file=str(path)) from None
+    pq = import_extra("pyarrow.parquet", "parquet", f"reading the Parquet file {path}")
     table = pq.ParquetFile(path)
     for batch in table.iter_batches():
         for row in batch.to_pylist():
@@ -111,11 +108,7 @@ def _rows_parquet(path: Path) -> Iterator[Row]:
 
 
 def _rows_hf(name: str, config: str | None, split: str) -> Iterator[Row]:
-    try:
-        import datasets
-    except ImportError:
-        raise InputError(f"{name!r} is not a file; loading it from Hugging Face needs the datasets package: "
-                         "pip install 'verimath[hf]'") from None
+    datasets = import_extra("datasets", "hf", f"{name!r} is not a file; loading it from Hugging Face")
     try:
         ds = datasets.load_dataset(name, config, split=split, streaming=True)
     except Exception as exc:  # the hub raises many types (network, missing config, auth)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from verimath.errors import VerimathError
+
 __all__ = ["Compiled", "ExprError", "Labeled", "as_number", "compile_expr", "free_names", "sequence"]
 
 MAX_POW_BITS = 4096  # largest result of ``**`` in bits
@@ -27,7 +29,7 @@ MAX_SEQUENCE = 200_000  # largest list/str built by ``*`` or ``list(range(...))`
 MAX_SOURCE = 2_000  # characters in one expression
 
 
-class ExprError(Exception):
+class ExprError(VerimathError):
     """An expression was refused (not in the whitelist, too large) or failed while evaluating."""
 
 
@@ -150,7 +152,8 @@ def _literal(value: object) -> Any:
     raise ExprError(f"literal of type {type(value).__name__} is not allowed")
 
 
-def _dotted(node: ast.expr) -> str | None:
+def dotted_name(node: ast.expr) -> str | None:
+    """``np.random.randint`` for that chain of attributes on a name; ``None`` for anything else."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -249,7 +252,7 @@ class _Compiler:
         if isinstance(node, ast.Call):
             return self._call(node)
         if isinstance(node, ast.Attribute):
-            raise ExprError(f"attribute access ({_dotted(node) or '.' + node.attr}) is not allowed")
+            raise ExprError(f"attribute access ({dotted_name(node) or '.' + node.attr}) is not allowed")
         raise ExprError(f"{type(node).__name__} is not allowed in a template expression")
 
     def _subscript(self, node: ast.Subscript) -> Compiled:
@@ -273,7 +276,7 @@ class _Compiler:
         return get
 
     def _call(self, node: ast.Call) -> Compiled:
-        name = _dotted(node.func)
+        name = dotted_name(node.func)
         if name is None or name not in self.functions:
             shown = name or type(node.func).__name__
             raise ExprError(f"call to {shown!r} is not allowed")

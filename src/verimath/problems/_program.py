@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from verimath.errors import VerimathError
 from verimath.problems._expr import ExprError, as_number, compile_expr
 from verimath.problems._words import _WORD_VALUES, canonical, int_to_words
 
@@ -36,7 +37,7 @@ _MULTIPLIER_WORDS = {Fraction(2): re.compile(r"\b(twice|double|half|halves|pairs
                      Fraction(12): re.compile(r"\bdozens?\b", re.I)}
 
 
-class LiftError(Exception):
+class LiftError(VerimathError):
     """Why a problem's program could not be lifted (the reason is the message)."""
 
 

@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from verimath.errors import VerimathError
 from verimath.problems._problem import Problem
 
 __all__ = ["SYMBOLIC_OPS", "SymbolicError", "answer_for", "parse_symbolic", "symbolic_problem"]
@@ -25,7 +26,7 @@ _VERBS = {"differentiate": "Differentiate", "integrate": "Find the antiderivativ
 MAX_EXPONENT = 50
 
 
-class SymbolicError(Exception):
+class SymbolicError(VerimathError):
     """A symbolic problem could not be read or perturbed (the reason is the message)."""
 
 

@@ -32,7 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from verimath.errors import InputError
-from verimath.problems._expr import Compiled, ExprError, Labeled, as_number, compile_expr, free_names
+from verimath.problems._expr import (
+    Compiled,
+    ExprError,
+    Labeled,
+    as_number,
+    compile_expr,
+    dotted_name,
+    free_names,
+)
 from verimath.problems._library import LISTS, RANDOM_FUNCTIONS, RngBox, make_functions
 from verimath.problems._problem import Problem
 from verimath.problems._words import canonical, parse_number_text, render_in_style, style_of
@@ -270,9 +278,9 @@ class _Program:
         if len(targets) != 1:
             return level
         tree = ast.parse(rhs, mode="eval").body
-        if isinstance(tree, ast.Call) and _call_name(tree) == "sample" and len(tree.args) == 1:
+        if isinstance(tree, ast.Call) and dotted_name(tree.func) == "sample" and len(tree.args) == 1:
             tree = tree.args[0]  # ``sample(xs)`` draws one value from the domain ``xs``
-        calls = {_call_name(n) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        calls = {dotted_name(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
         src = ast.unparse(tree)
         if calls & RANDOM_FUNCTIONS or free_names(src) & bound:
             return level
@@ -432,17 +440,6 @@ class _Program:
 class _OutOfTries(Exception):
     def __init__(self, used: int) -> None:
         self.used = used
-
-
-def _call_name(node: ast.Call) -> str:
-    parts: list[str] = []
-    f: ast.expr = node.func
-    while isinstance(f, ast.Attribute):
-        parts.append(f.attr)
-        f = f.value
-    if isinstance(f, ast.Name):
-        parts.append(f.id)
-    return ".".join(reversed(parts))
 
 
 def _holds(fn: Compiled, env: Mapping[str, Any]) -> bool:

@@ -2,8 +2,9 @@
 
 Owns the architecture (pre-LayerNorm GPT: learned positions, tied input/output embeddings), loading and saving
 ``NAME.safetensors`` + ``NAME.json`` (dimensions, vocabulary, number format, training record), and batched
-greedy decoding with a key/value cache. Imports torch at module level, so only the ``builtin:tiny`` backend and
-training import this module; it imports nothing from verimath but ``errors`` and the tiny format.
+greedy decoding with a key/value cache. Imports torch at module level, so it is loaded only through
+``network()`` (which checks the ``tiny`` extra first); it imports nothing from verimath but ``errors`` and the
+tiny format.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from verimath.errors import InputError
-from verimath.models._tiny_format import EOS, PAD, TinyTokenizer
+from verimath.models.tiny._format import EOS, PAD, TinyTokenizer
 
 KVCache = list[tuple[torch.Tensor, torch.Tensor]]
 

@@ -12,20 +12,22 @@ The backend reads a request the way a model reads a prompt, but deterministicall
 
 ``builtin:tiny`` loads ``weights/tiny.safetensors`` (+ ``tiny.json``) from this package; ``builtin:PATH`` loads
 another ``.safetensors`` file written by ``verimath train-tiny``. Concurrent requests are decoded as one batch
-(left-padded, with a key/value cache).
+(left-padded, with a key/value cache). torch and safetensors (the ``tiny`` extra) are imported by ``network()``,
+at first use.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from types import ModuleType
 
-from verimath.errors import ModelError
+from verimath.errors import import_extra
 from verimath.models._base import BatchingBackend, cut_at_stop
-from verimath.models._tiny_format import Mode, render_program
 from verimath.models._types import ChatRequest, Completion, Request, Sampling, Usage
+from verimath.models.tiny._format import Mode, render_program
 
-WEIGHTS_DIR = Path(__file__).parent / "weights"
+SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "tiny.safetensors"
 PAL_CUE = "python program"
 """A system prompt containing this (any case) asks for a program: PAL mode."""
 MAX_NEW_TOKENS = 96
@@ -33,7 +35,17 @@ MAX_NEW_TOKENS = 96
 
 def weights_path(name: str) -> Path:
     """``tiny`` -> the shipped weights; anything else is a path to a ``.safetensors`` file."""
-    return WEIGHTS_DIR / "tiny.safetensors" if name == "tiny" else Path(name)
+    return SHIPPED_WEIGHTS if name == "tiny" else Path(name)
+
+
+def network() -> ModuleType:
+    """The network module (``TinyNet``, ``load_checkpoint``, ...), importing torch and safetensors first so that
+    a missing one is a ``MissingExtra`` naming ``verimath[tiny]``, not an import error from inside the loader."""
+    for module in ("torch", "safetensors"):
+        import_extra(module, "tiny", "the built-in tiny model")
+    from verimath.models.tiny import _net
+
+    return _net
 
 
 def request_mode_and_question(request: Request) -> tuple[Mode, str]:
@@ -52,13 +64,10 @@ class TinyModel(BatchingBackend):
 
     def __init__(self, name: str = "tiny", *, max_batch: int = 64, threads: int | None = None) -> None:
         super().__init__(f"builtin:{name}", max_batch=max_batch)
-        try:
-            import torch
-        except ImportError as exc:
-            raise ModelError("builtin:tiny needs torch: pip install torch") from exc
-        from verimath.models._tiny_net import load_checkpoint
-
+        load_checkpoint = network().load_checkpoint
         if threads is not None:
+            import torch  # installed: network() checked it
+
             torch.set_num_threads(threads)
         self.path = weights_path(name)
         self.net, self.checkpoint = load_checkpoint(self.path)

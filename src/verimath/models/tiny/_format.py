@@ -1,7 +1,7 @@
 """The tiny model's text format: tokenizer, number formats, and the two task layouts (PAL and direct).
 
 Owns how a question becomes token ids and how generated ids become text; pure Python (no torch), so training
-(``verimath.tiny``) and the ``builtin:tiny`` backend share one definition. Imports nothing from verimath but
+(``verimath.tinylab``) and the ``builtin:tiny`` backend share one definition. Imports nothing from verimath but
 ``verimath.errors``.
 
 Layout of one sequence: ``<bos> <mode> question... <mode> target... <eos>``, ``<mode>`` being ``<pal>`` or

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from verimath.errors import InputError
-from verimath.models.tiny import DirectFormat, Mode, TinyTokenizer
-from verimath.tiny._data import Example, examples, supported_templates
+from verimath.models.tiny import DirectFormat, Mode, TinyTokenizer, network
+from verimath.tinylab._data import Example, examples, supported_templates
 
 MODES: tuple[Mode, ...] = ("pal", "direct")
 
@@ -83,6 +83,7 @@ def train(config: TrainConfig, out: Path, on_progress: Callable[[TrainProgress],
           *, progress_every: int = 50) -> TrainResult:
     """Train from scratch and write ``out`` (``.safetensors`` + ``.json``). torch's thread count and
     deterministic-algorithms flag are set for the run and restored afterwards."""
+    network()  # torch and safetensors are installed, or a MissingExtra names the extra to install
     import torch
 
     out.parent.mkdir(parents=True, exist_ok=True)  # an unwritable destination fails now, not after the training
@@ -101,7 +102,7 @@ def _train(config: TrainConfig, out: Path, on_progress: Callable[[TrainProgress]
     import torch
     import torch.nn.functional as F
 
-    from verimath.models._tiny_net import TinyCheckpoint, TinyConfig, TinyNet, save_checkpoint
+    from verimath.models.tiny import TinyCheckpoint, TinyConfig, TinyNet, save_checkpoint
 
     start = time.perf_counter()
     torch.manual_seed(config.seed)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from verimath.eval import EvalConfig, Progress, RunStore, build_report, evaluate, render_html
 from verimath.problems import write_jsonl
-from verimath.tiny._data import HELD_OUT_SEED, held_out
+from verimath.tinylab._data import HELD_OUT_SEED, held_out
 
 STRATEGIES = ("pal", "direct")
 

@@ -1,4 +1,4 @@
-"""verimath.tiny — the built-in tiny model's training data, training, held-out sets and main job.
+"""verimath.tinylab — the built-in tiny model's training data, training, held-out sets and main job.
 
 Derives checked training examples (PAL expressions over the question's numbers, and direct answers) from the
 built-in templates, trains the ``builtin:tiny`` network from scratch on CPU (``verimath train-tiny``), generates
@@ -9,7 +9,7 @@ held-out sets with new seeds and widened number ranges, and runs the main job (`
 
 from __future__ import annotations
 
-from verimath.tiny._data import (
+from verimath.tinylab._data import (
     HELD_OUT_SEED,
     WIDEN,
     Example,
@@ -21,8 +21,8 @@ from verimath.tiny._data import (
     pal_expression,
     supported_templates,
 )
-from verimath.tiny._demo import DemoResult, GroupRow, StrategyRun, run_demo
-from verimath.tiny._train import TrainConfig, TrainProgress, TrainResult, train
+from verimath.tinylab._demo import DemoResult, GroupRow, StrategyRun, run_demo
+from verimath.tinylab._train import TrainConfig, TrainProgress, TrainResult, train
 
 __all__ = [
     "HELD_OUT_SEED",
