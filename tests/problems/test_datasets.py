@@ -104,3 +104,16 @@ def test_parquet(tmp_path):
 def test_shared_math500_level_filter(shared_data):
     problems = list(load_dataset(shared_data / "math500.jsonl", filters=["level=5"], limit=20))
     assert len(problems) == 20 and all(p.metadata["level"] == 5 for p in problems)
+
+
+def test_an_id_field_given_by_name_must_be_in_every_row(tmp_path):
+    path = write(tmp_path, [ROWS[0], {k: v for k, v in ROWS[1].items() if k != "uid"}])
+    with pytest.raises(InputError) as info:
+        list(load_dataset(path, **{**MAP, "id_field": "uid"}))
+    assert (info.value.line, info.value.field) == (2, "uid")
+    with pytest.raises(InputError) as info:  # a misspelled id field is refused, not replaced by row numbers
+        list(load_dataset(path, **{**MAP, "id_field": "iud"}))
+    assert (info.value.line, info.value.field) == (1, "iud")
+    rows = [{k: v for k, v in r.items() if k != "uid"} for r in ROWS]  # the default field may be absent
+    assert [p.id for p in load_dataset(write(tmp_path, rows), question_field="problem",
+                                       answer_field="solution")] == ["0", "1", "2"]

@@ -9,7 +9,7 @@ import time
 import weakref
 from typing import Any
 
-from verimath.errors import InputError, ModelError, ModelUnavailable
+from verimath.errors import InputError, ModelError, ModelUnavailable, import_extra
 from verimath.models._base import Backend, split_evenly
 from verimath.models._types import ChatRequest, Completion, FinishReason, Request, Usage
 
@@ -37,11 +37,7 @@ class OpenAIModel(Backend):
         if not model:
             raise InputError("openai: needs a model name, as in openai:gpt-4o-mini", field="model")
         super().__init__(f"openai:{model}", max_concurrency=max_concurrency)
-        try:
-            import openai
-        except ImportError as exc:  # pragma: no cover - openai is a dev dependency
-            raise ModelError("the openai backend needs the openai package: pip install 'verimath[models]'") from exc
-        self._openai = openai
+        self._openai = import_extra("openai", "models", "the openai: backend")
         self.model = model
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         self._api_key = os.environ.get(api_key_env) or "EMPTY"

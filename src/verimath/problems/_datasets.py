@@ -21,6 +21,8 @@ from verimath.problems._problem import Problem
 
 __all__ = ["load_dataset", "parse_filters"]
 
+DEFAULT_ID_FIELD = "id"
+
 _GSM8K_ANSWER = re.compile(r"\n?####\s*(.+?)\s*$", re.S)
 
 Row = tuple[int | None, Mapping[str, Any]]  # (line number where known, row)
@@ -150,6 +152,9 @@ def _problem(row: Mapping[str, Any], index: int, where: tuple[str, int | None], 
         meta.setdefault("solution", answer)
         answer = m.group(1).replace(",", "")
     pid = row.get(id_field)
+    if pid is None and id_field != DEFAULT_ID_FIELD:  # an id field asked for by name must be there
+        raise InputError("missing, and it was named as the id field", file=file, line=line if line is not None else index + 1,
+                         field=id_field)
     core = {k: meta.pop(k) for k in ("parent_id", "perturbation", "template_id") if k in meta}
     return Problem(id=str(pid) if pid is not None else str(index), question=str(row[question_field]),
                    answer=answer, metadata=meta, parent_id=core.get("parent_id"),
@@ -157,7 +162,7 @@ def _problem(row: Mapping[str, Any], index: int, where: tuple[str, int | None], 
 
 
 def load_dataset(source: str | Path, *, question_field: str = "question", answer_field: str = "answer",
-                 id_field: str = "id", limit: int | None = None, shuffle: bool = False, seed: int = 0,
+                 id_field: str = DEFAULT_ID_FIELD, limit: int | None = None, shuffle: bool = False, seed: int = 0,
                  filters: Mapping[str, Any] | Sequence[str] | None = None, split: str = "test",
                  config: str | None = None) -> Iterator[Problem]:
     """Problems from a file (``.jsonl``, ``.json``, ``.csv``, ``.parquet``) or a Hugging Face dataset
@@ -165,7 +170,8 @@ def load_dataset(source: str | Path, *, question_field: str = "question", answer
 
     ``filters`` keep rows whose field equals the value (``level=5`` also matches ``"Level 5"``); ``shuffle``
     reads every matching row, then shuffles with ``seed``; ``limit`` keeps the first ``limit`` after both.
-    Rows without ``id_field`` get their index as id. Streams when not shuffled."""
+    Rows without an ``id`` field get their index as id; an ``id_field`` other than the default must be in every
+    row. Streams when not shuffled."""
     if limit is not None and limit < 0:
         raise InputError("limit must be >= 0", field="limit")
     wanted = parse_filters(filters)
