@@ -6,10 +6,12 @@ Pairs (from ../shared/data, skipped cleanly when absent):
 
 For each grader: checks per second, median / p99 / max milliseconds per check, agreement with ``is_correct``
 (GSM8K) and the share judged True (MATH). Every pair on which the two graders disagree is written to
-``benchmarks/results/answers_disagreements.jsonl`` for review; the table goes to ``benchmarks/results/answers.json``.
+``benchmarks/results/answers_disagreements.jsonl`` for review; the table goes to
+``benchmarks/results/answers.json``.
 
-Math-Verify is the optional ``bench`` extra (``pip install -e '.[bench]'``). It is given its best chance: the gold
-is wrapped in ``$…$`` (a bare LaTeX gold otherwise fails to parse), and its default signal-based timeouts are on.
+Math-Verify is the optional ``bench`` extra (``pip install -e '.[bench]'``). It is given its best chance: the
+gold is wrapped in ``$…$`` (a bare LaTeX gold otherwise fails to parse), and its default signal-based timeouts
+are on.
 
 Run: ``python benchmarks/answers.py [--limit N]``.
 """
@@ -63,7 +65,8 @@ def math_verify_checker() -> Callable[[str, str], bool] | None:
     return check
 
 
-def run(check: Callable[[str, str], bool], pairs: list[tuple[str, str, bool | None]]) -> tuple[list[bool], list[float]]:
+def run(check: Callable[[str, str], bool],
+        pairs: list[tuple[str, str, bool | None]]) -> tuple[list[bool], list[float]]:
     verdicts, times = [], []
     for prediction, gold, _ in pairs:
         start = time.perf_counter()
@@ -83,7 +86,8 @@ def summarize(verdicts: list[bool], times: list[float], pairs: list[tuple[str, s
         "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if times else 0.0,
         "max_ms": ordered[-1] if times else 0.0,
         "share_true": sum(verdicts) / len(verdicts) if verdicts else 0.0,
-        "agreement_with_labels": sum(v == label for v, label in labelled) / len(labelled) if labelled else None,
+        "agreement_with_labels": sum(v == label for v, label in labelled) / len(labelled) if labelled
+        else None,
     }
 
 
@@ -110,15 +114,16 @@ def main() -> int:
             verdicts[grader_name], times = run(check, pairs)
             report[f"{set_name}/{grader_name}"] = summarize(verdicts[grader_name], times, pairs)
         if len(verdicts) == 2:
-            for index, (ours, theirs) in enumerate(zip(verdicts["verimath"], verdicts["math-verify"], strict=True)):
+            for index, (ours, theirs) in enumerate(zip(verdicts["verimath"], verdicts["math-verify"],
+                                                       strict=True)):
                 if ours != theirs:
                     prediction, gold, label = pairs[index]
                     disagreements.append({"set": set_name, "index": index, "gold": gold, "label": label,
                                           "verimath": ours, "math_verify": theirs,
                                           "extracted": grade(prediction, gold).extracted,
                                           "prediction_tail": prediction[-300:]})
-    header = f"{'set/grader':24} {'checks':>7} {'checks/s':>9} {'median ms':>10} {'p99 ms':>8} {'max ms':>8} " \
-             f"{'true':>7} {'agree':>7}"
+    header = f"{'set/grader':24} {'checks':>7} {'checks/s':>9} {'median ms':>10} {'p99 ms':>8} " \
+             f"{'max ms':>8} {'true':>7} {'agree':>7}"
     print(header)
     print("-" * len(header))
     for name, row in report.items():
@@ -130,8 +135,8 @@ def main() -> int:
         ours = sum(report[f"{s}/verimath"]["total_s"] for s in sets)
         theirs = sum(report[f"{s}/math-verify"]["total_s"] for s in sets)
         report["speedup_total"] = {"verimath_s": ours, "math_verify_s": theirs, "ratio": theirs / ours}
-        print(f"\nin total: verimath {ours:.2f} s, Math-Verify {theirs:.2f} s -> {theirs / ours:.1f}x faster; "
-              f"{len(disagreements)} disagreements")
+        print(f"\nin total: verimath {ours:.2f} s, Math-Verify {theirs:.2f} s -> "
+              f"{theirs / ours:.1f}x faster; {len(disagreements)} disagreements")
     (RESULTS / "answers.json").write_text(json.dumps(report, indent=2) + "\n")
     with (RESULTS / "answers_disagreements.jsonl").open("w") as handle:
         for row in disagreements:

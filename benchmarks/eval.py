@@ -5,8 +5,8 @@ harness's own: scheduling, the strategy's plumbing, grading with ``verimath.answ
 attempt. Two backends:
 
 - ``openai`` (when ``verimath.models`` and ``verimath.strategies`` are installed): the ``cot`` strategy over
-  ``openai:scripted`` against the scripted OpenAI-compatible server on loopback (in its own process), real HTTP
-  and the OpenAI client included;
+  ``openai:scripted`` against the scripted OpenAI-compatible server on loopback (in its own process), real
+  HTTP and the OpenAI client included;
 - ``harness``: a zero-latency strategy in this script, measuring the runner, grader and store alone.
 
 Each size runs in a fresh process, which reports its wall time and peak RSS; memory should stay flat as the
@@ -104,7 +104,8 @@ def worker(samples: int, backend: str, concurrency: int) -> dict[str, Any]:
         if backend == "openai":
             load_model, _, get_strategy = _openai_parts()  # type: ignore[misc]
             # The server runs in its own process: its CPU (and its log of requests) is not the harness's.
-            server = subprocess.Popen([sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True)
+            server = subprocess.Popen([sys.executable, __file__, "--serve"], stdout=subprocess.PIPE,
+                                      text=True)
             base_url = server.stdout.readline().strip()  # type: ignore[union-attr]
             model, strategy = load_model("openai:scripted", base_url=base_url), get_strategy("cot")
         else:
@@ -127,11 +128,13 @@ def worker(samples: int, backend: str, concurrency: int) -> dict[str, Any]:
             "ms_per_sample": 1000 * wall / max(final.done, 1),
             "cpu_ms_per_sample": 1000 * cpu / max(final.done, 1),
             "server_cpu_ms_per_sample": 1000 * server_cpu / max(final.done, 1),
-            "peak_rss_mib": run_rss, "report_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mib": run_rss,
+            "report_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=5000)
     parser.add_argument("--backend", choices=("auto", "openai", "harness"), default="auto")
     parser.add_argument("--concurrency", type=int, default=16)
@@ -148,18 +151,19 @@ def main() -> None:
     rows = []
     for samples in sorted({args.samples // 5, args.samples // 2, args.samples}):
         out = subprocess.run([sys.executable, __file__, "--worker", str(samples), "--backend", backend,
-                              "--concurrency", str(args.concurrency)], capture_output=True, text=True, check=True)
+                              "--concurrency", str(args.concurrency)], capture_output=True, text=True,
+                             check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"backend: {backend}   concurrency: {args.concurrency}   {SAMPLES_PER_PROBLEM} samples per problem")
     print(f"{'samples':>8} {'wall s':>8} {'ms/sample':>10} {'CPU ms/sample':>14} {'server CPU':>11} "
           f"{'peak RSS MiB':>13} {'accuracy':>9} {'report s':>9}")
     for r in rows:
-        print(f"{r['samples']:>8} {r['wall_s']:>8.2f} {r['ms_per_sample']:>10.3f} {r['cpu_ms_per_sample']:>14.3f} "
-              f"{r['server_cpu_ms_per_sample']:>11.3f} {r['peak_rss_mib']:>13.1f} "
-              f"{r['correct'] / max(r['samples'], 1):>9.3f} {r['report_s']:>9.2f}")
+        print(f"{r['samples']:>8} {r['wall_s']:>8.2f} {r['ms_per_sample']:>10.3f} "
+              f"{r['cpu_ms_per_sample']:>14.3f} {r['server_cpu_ms_per_sample']:>11.3f} "
+              f"{r['peak_rss_mib']:>13.1f} {r['correct'] / max(r['samples'], 1):>9.3f} {r['report_s']:>9.2f}")
     growth = rows[-1]["peak_rss_mib"] - rows[0]["peak_rss_mib"]
-    print("CPU ms/sample: this process's CPU during the run (harness, and with openai the SDK and HTTP client); "
-          "server CPU: the scripted server's process")
+    print("CPU ms/sample: this process's CPU during the run (harness, and with openai the SDK and HTTP "
+          "client); server CPU: the scripted server's process")
     print("peak RSS is measured after the run, before the report (the report keeps small per-problem scores)")
     print(f"peak RSS growth from {rows[0]['samples']} to {rows[-1]['samples']} samples: {growth:+.1f} MiB")
     results = ROOT / "benchmarks" / "results"

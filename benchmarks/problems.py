@@ -74,13 +74,15 @@ def main() -> None:
     for col in ("set", "templates", "succeeded", "instances", "seconds", "instances/s (ok templates)"):
         table.add_column(col, justify="left" if col == "set" else "right")
     for r in rows:
-        table.add_row(r["set"], str(r["templates"]), str(r["succeeded"]), str(r["instances"]), str(r["seconds"]),
+        table.add_row(r["set"], str(r["templates"]), str(r["succeeded"]), str(r["instances"]),
+                      str(r["seconds"]),
                       str(r["instances_per_second"]))
     console.print(table)
     for r in rows:
         for tid, why in r["failures"].items():
             console.print(f"  {tid}: {why}", highlight=False)
-    ptable = Table(title="perturbation (numeric_substitution, digit_expansion, integer_to_decimal, distractor)")
+    ptable = Table(title="perturbation (numeric_substitution, digit_expansion, integer_to_decimal, "
+                         "distractor)")
     for col in ("dataset", "problems", "variants", "dropped", "variants/s"):
         ptable.add_column(col)
     for r in perturb_rows:

@@ -2,7 +2,8 @@
 
 A synthetic run: ``templates`` base templates, each with a no-op and a P1 variant template, ``sets``
 instantiation sets of each, and a GSM-Plus-style perturbed variant (two kinds) of every base instance; each
-problem's accuracy drawn at random. Peak RSS is the process's (the bootstrap's resample indices dominate). Prints a table and writes ``benchmarks/results/robustness.json``.
+problem's accuracy drawn at random. Peak RSS is the process's (the bootstrap's resample indices dominate).
+Prints a table and writes ``benchmarks/results/robustness.json``.
 
     python benchmarks/robustness.py [--templates 100] [--sets 50]
 """
@@ -50,16 +51,19 @@ def main() -> None:
         result = robustness(data)
         seconds = time.perf_counter() - start
         assert result is not None
-        rows.append({"problems": len(data), "templates": templates, "sets": args.sets, "seconds": round(seconds, 3),
+        rows.append({"problems": len(data), "templates": templates, "sets": args.sets,
+                     "seconds": round(seconds, 3),
                      "us_per_problem": round(1e6 * seconds / len(data), 1),
                      "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
-    print(f"{'problems':>9} {'templates':>9} {'sets':>5} {'seconds':>8} {'µs/problem':>11} {'peak RSS MiB':>13}")
+    print(f"{'problems':>9} {'templates':>9} {'sets':>5} {'seconds':>8} {'µs/problem':>11} "
+          f"{'peak RSS MiB':>13}")
     for r in rows:
-        print(f"{r['problems']:>9} {r['templates']:>9} {r['sets']:>5} {r['seconds']:>8} {r['us_per_problem']:>11} "
-              f"{r['peak_rss_mib']:>13}")
+        print(f"{r['problems']:>9} {r['templates']:>9} {r['sets']:>5} {r['seconds']:>8} "
+              f"{r['us_per_problem']:>11} {r['peak_rss_mib']:>13}")
     out = ROOT / "benchmarks" / "results" / "robustness.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"rows": rows, "python": platform.python_version(), "machine": platform.machine()},
+    out.write_text(json.dumps({"rows": rows, "python": platform.python_version(),
+                               "machine": platform.machine()},
                               indent=1) + "\n")
 
 

@@ -1,5 +1,5 @@
-"""Benchmark of ``verimath.sandbox``: latency of ``print(1+1)`` and of a SymPy ``solve`` in warm cells, side by
-side with a fresh ``python -c`` per run (measured in the same process, same moment), session
+"""Benchmark of ``verimath.sandbox``: latency of ``print(1+1)`` and of a SymPy ``solve`` in warm cells, side
+by side with a fresh ``python -c`` per run (measured in the same process, same moment), session
 open time, throughput on all cores, and memory per cell. Prints a table and writes
 ``benchmarks/results/sandbox.json``.
 
@@ -105,8 +105,8 @@ def _parent(pid: int) -> int:
 
 
 def _cell_cpu_s(sb: Sandbox) -> dict[str, float]:
-    """CPU seconds used so far in the cells of ``sb``: by the zygotes, by their forkers (their direct children,
-    which fork and reap the job processes) and by the job processes the forkers reaped."""
+    """CPU seconds used so far in the cells of ``sb``: by the zygotes, by their forkers (their direct
+    children, which fork and reap the job processes) and by the job processes the forkers reaped."""
     tick = os.sysconf("SC_CLK_TCK")
     used = {"jobs": 0.0, "forker": 0.0, "zygote": 0.0}
     for zygote in _zygotes(sb):
@@ -123,8 +123,8 @@ def _cell_cpu_s(sb: Sandbox) -> dict[str, float]:
 
 def throughput(cells: int, seconds: float) -> dict[str, Any]:
     """SymPy solves per second with every core busy (two callers per cell keep the queue full), and the CPU
-    time each solve costs (jobs, forkers, zygotes and the supervisor): unlike the rate, that does not depend on
-    what else runs on the machine, and it bounds the rate of otherwise idle cores."""
+    time each solve costs (jobs, forkers, zygotes and the supervisor): unlike the rate, that does not depend
+    on what else runs on the machine, and it bounds the rate of otherwise idle cores."""
     with Sandbox(cells=cells) as sb:
         sb.run(SOLVE)
         done = 0
@@ -236,21 +236,23 @@ def main() -> None:
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(
         f"verimath.sandbox benchmark — {cores} cores, isolation {isolation.backend} "
-        f"({'full' if isolation.full else 'partial'}), load avg {load_before[0]:.2f} -> {os.getloadavg()[0]:.2f}"
+        f"({'full' if isolation.full else 'partial'}), load avg {load_before[0]:.2f} -> "
+        f"{os.getloadavg()[0]:.2f}"
     )
     print(f"{'workload':<22}{'sandbox median':>16}{'p99':>10}{'fresh python -c':>18}{'p99':>10}")
     for name in ("print", "solve"):
         s, f = report[name]["sandbox"], report[name]["fresh_python"]
         print(
-            f"{name:<22}{s['median_ms']:>13.1f} ms{s['p99_ms']:>7.1f} ms{f['median_ms']:>15.1f} ms{f['p99_ms']:>7.1f} ms"
+            f"{name:<22}{s['median_ms']:>13.1f} ms{s['p99_ms']:>7.1f} ms"
+            f"{f['median_ms']:>15.1f} ms{f['p99_ms']:>7.1f} ms"
         )
     print(f"solve speed-up (median): {report['speedup_solve_median']}x")
     so = report["session_open"]
     print(f"session open (a fresh holder, hardened): median {so['median_ms']} ms, p99 {so['p99_ms']} ms")
     by_process = ", ".join(f"{k} {v}" for k, v in tput["cpu_ms_per_solve_by_process"].items())
     print(
-        f"throughput, {cores} cells: {tput['solves_per_s']} SymPy solves/s; {tput['cpu_ms_per_solve']} ms CPU "
-        f"per solve ({by_process}), i.e. at most {tput['cpu_bound_solves_per_s']}/s on {cores} idle cores"
+        f"throughput, {cores} cells: {tput['solves_per_s']} SymPy solves/s; {tput['cpu_ms_per_solve']} ms "
+        f"CPU per solve ({by_process}), i.e. at most {tput['cpu_bound_solves_per_s']}/s on {cores} idle cores"
     )
     print(f"memory per idle cell: PSS {memory['pss_mib']} MiB, RSS {memory['rss_mib']} MiB")
     print(f"written to {RESULTS}")

@@ -1,14 +1,15 @@
 """Per-attempt overhead of verimath itself: wall time of an attempt less the time spent waiting for the model
 and the sandbox, for every strategy, against a zero-latency scripted OpenAI-compatible server on loopback.
 
-The "model" is ``verimath.strategies.testing.Tutor`` behind ``verimath.models.testing.ScriptedServer``: it writes
-code, reads the real outputs and answers, so each attempt runs the full machinery (prompt files, dialogue
-rendering, stop strings, code extraction, stateful sandbox sessions, output feedback, answer extraction, trace
-recording). Model time is the openai client's request (HTTP round trip included); sandbox time is every
-session open/close and cell. The rest is verimath's own overhead; the target is under 2 ms per attempt.
+The "model" is ``verimath.strategies.testing.Tutor`` behind ``verimath.models.testing.ScriptedServer``: it
+writes code, reads the real outputs and answers, so each attempt runs the full machinery (prompt files,
+dialogue rendering, stop strings, code extraction, stateful sandbox sessions, output feedback, answer
+extraction, trace recording). Model time is the openai client's request (HTTP round trip included); sandbox
+time is every session open/close and cell. The rest is verimath's own overhead; the target is under 2 ms per
+attempt.
 
-The sandbox is ``verimath.sandbox.Sandbox`` (one cell). Attempts run one at a time so that waiting is not counted
-as overhead.
+The sandbox is ``verimath.sandbox.Sandbox`` (one cell). Attempts run one at a time so that waiting is not
+counted as overhead.
 
 Run: ``python benchmarks/strategies.py [--attempts N]``; writes ``benchmarks/results/strategies.json``.
 """
@@ -39,7 +40,8 @@ TARGET_MS = 2.0
 
 
 def _ms(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000 if len(values) > 1 else (
+    return statistics.quantiles(values, n=100,
+                                method="inclusive")[int(q) - 1] * 1000 if len(values) > 1 else (
         values[0] * 1000)
 
 
@@ -83,11 +85,13 @@ def main() -> int:
         asyncio.run(run_all())
     executor.close()
 
-    table = Table(title=f"verimath per-attempt overhead (target < {TARGET_MS:g} ms) — sandbox: {executor_name}")
+    table = Table(title=f"verimath per-attempt overhead (target < {TARGET_MS:g} ms) — sandbox: "
+                        f"{executor_name}")
     for col in ("strategy", "calls", "cells", "overhead p50 ms", "mean", "p95", "model ms", "sandbox ms"):
         table.add_column(col, justify="left" if col == "strategy" else "right")
     for r in rows:
-        table.add_row(r["strategy"], f"{r['model_calls']:.0f}", f"{r['cells']:.0f}", f"{r['overhead_median_ms']:.3f}",
+        table.add_row(r["strategy"], f"{r['model_calls']:.0f}", f"{r['cells']:.0f}",
+                      f"{r['overhead_median_ms']:.3f}",
                       f"{r['overhead_mean_ms']:.3f}", f"{r['overhead_p95_ms']:.3f}", f"{r['model_ms']:.2f}",
                       f"{r['sandbox_ms']:.2f}")
     Console(width=120).print(table)

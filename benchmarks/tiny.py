@@ -4,8 +4,9 @@ Two measurements on one held-out set (new seeds; ranges x1, x10, x100):
 
 - the model alone: every question sent as a concurrent chat request (pal and direct prompts), answered in
   batches by the backend — problems per second, model load time;
-- the whole job: ``verimath.tinylab.run_demo`` (held-out set written, ``verimath eval`` with pal and with direct,
-  sandboxed programs, grading, HTML reports) — wall time, problems per second, accuracy by operand length.
+- the whole job: ``verimath.tinylab.run_demo`` (held-out set written, ``verimath eval`` with pal and with
+  direct, sandboxed programs, grading, HTML reports) — wall time, problems per second, accuracy by operand
+  length.
 
 Run: ``python benchmarks/tiny.py [--n 405] [--model builtin:tiny] [--threads T]``; writes
 ``benchmarks/results/tiny.json``.
@@ -65,7 +66,8 @@ def main() -> None:
               f"({r.problems} in {r.wall_s:.1f} s), accuracy {r.accuracy:.1%}") for r in demo.runs]
     groups = [(f"largest number {row.value} digits", row) for row in demo.by_length]
     groups += [(f"template ranges x{row.value}", row) for row in demo.by_range]
-    rows += [(f"  {label} (n={row.problems})", "  ".join(f"{s} {c / row.problems:.1%}" for s, c in row.correct.items()))
+    rows += [(f"  {label} (n={row.problems})",
+              "  ".join(f"{s} {c / row.problems:.1%}" for s, c in row.correct.items()))
              for label, row in groups]
     rows.append(("whole job (held-out set, both evals, reports)", f"{demo.wall_s:.1f} s"))
     width = max(len(r[0]) for r in rows)
@@ -73,7 +75,8 @@ def main() -> None:
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
     RESULTS.mkdir(exist_ok=True)
-    out = {"model": args.model, "problems": len(questions), "cpus": os.cpu_count(), "load_s": round(load_s, 3),
+    out = {"model": args.model, "problems": len(questions), "cpus": os.cpu_count(),
+           "load_s": round(load_s, 3),
            "model_only_problems_per_s": {s: round(v, 1) for s, v in speeds.items()}, "job": demo.to_dict()}
     (RESULTS / "tiny.json").write_text(json.dumps(out, indent=1) + "\n")
 

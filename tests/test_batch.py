@@ -77,7 +77,8 @@ def test_a_field_in_no_row_is_an_input_error_before_anything_is_written(tmp_path
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "verimath", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "verimath", *args], capture_output=True, text=True,
+                          timeout=120)
 
 
 def test_cli_grade_writes_rows_and_prints_a_json_summary(tmp_path):

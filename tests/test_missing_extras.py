@@ -60,7 +60,8 @@ CASES = [
     ("vllm", "vllm", ["solve", "1+1", "--model", "vllm:some/folder"]),
     ("openai", "models", ["solve", "1+1", "--model", "openai:m", "--base-url", "http://127.0.0.1:9/v1"]),
     ("pyarrow", "parquet", ["perturb", "rows.parquet", "-o", "out.jsonl"]),
-    ("pyarrow", "parquet", ["eval", "--dataset", "rows.parquet", "--model", "builtin:tiny", "--run-dir", "r"]),
+    ("pyarrow", "parquet",
+     ["eval", "--dataset", "rows.parquet", "--model", "builtin:tiny", "--run-dir", "r"]),
     ("datasets", "hf", ["perturb", "hf:openai/gsm8k", "-o", "out.jsonl"]),
     ("datasets", "hf", ["eval", "--dataset", "hf:openai/gsm8k", "--model", "builtin:tiny", "--run-dir", "r"]),
 ]

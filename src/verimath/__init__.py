@@ -1,8 +1,8 @@
 """verimath: verified, tool-integrated mathematical reasoning with LLMs.
 
 The public API is re-exported here; everything else lives in one package per concept
-(``answers``, ``sandbox``, ``models``, ...) — see ``docs/architecture.md``. Packages load on first use, so that
-``import verimath.answers`` (what an RL trainer needs) pulls in neither numpy, SQLite nor the sandbox.
+(``answers``, ``sandbox``, ``models``, ...) — see ``docs/architecture.md``. Packages load on first use, so
+that ``import verimath.answers`` (what an RL trainer needs) pulls in neither numpy, SQLite nor the sandbox.
 """
 
 from __future__ import annotations

@@ -56,14 +56,16 @@ class MissingExtra(VerimathError):
 
     def __init__(self, needed_by: str, module: str, extra: str) -> None:
         self.needed_by, self.module, self.extra = needed_by, module, extra
-        super().__init__(f"{needed_by} needs {module}, which is not installed: pip install 'verimath[{extra}]'")
+        super().__init__(f"{needed_by} needs {module}, which is not installed: "
+                         f"pip install 'verimath[{extra}]'")
 
 
 def import_extra(module: str, extra: str, needed_by: str) -> ModuleType:
-    """``module`` imported, or ``MissingExtra`` naming ``extra`` when it (or something it needs) is not installed.
+    """``module`` imported, or ``MissingExtra`` naming ``extra`` when it (or something it needs) is not
+    installed.
 
-    Only a module that cannot be found becomes ``MissingExtra``; an installed module failing for another reason
-    keeps its own error."""
+    Only a module that cannot be found becomes ``MissingExtra``; an installed module failing for another
+    reason keeps its own error."""
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:

@@ -71,7 +71,8 @@ def test_megabyte_inputs_finish_quickly(hostile):
 
 
 _ANSWER = st.text(alphabet=st.characters(blacklist_characters="{}\\\n", blacklist_categories=("Cs",)),
-                  min_size=1).filter(lambda s: s.strip() == s and s and "<think>" not in s)  # tags are reasoning
+                  min_size=1).filter(lambda s: s.strip() == s and s
+                                     and "<think>" not in s)  # tags are reasoning
 
 
 @given(prefix=st.text(max_size=200).filter(lambda s: "\\boxed" not in s and "\\fbox" not in s

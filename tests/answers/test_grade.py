@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from verimath.answers import Verdict, grade
 
-# (prediction, gold, correct): each a wrong verdict of Math-Verify 0.9.0, Qwen2.5-Math/ToRA, PRM800K or lm-eval.
+# (prediction, gold, correct): each a wrong verdict of Math-Verify 0.9.0, Qwen2.5-Math/ToRA, PRM800K or
+# lm-eval.
 REGRESSIONS = [
     ("\\frac{1}{2004!}", "\\frac{1}{2006!}", False),
     ("\\frac{1}{2^{99}}", "\\frac{1}{2^{98}}", False),
@@ -45,7 +46,8 @@ def test_known_wrong_verdicts_are_decided_correctly(prediction: str, gold: str, 
 
 
 def test_boxed_answer_in_a_response_and_a_boxed_gold() -> None:
-    response = "We rationalise: $\\frac{1}{\\sqrt2} = \\frac{\\sqrt2}{2}$, so the answer is $\\boxed{\\frac{\\sqrt{2}}{2}}$."
+    response = ("We rationalise: $\\frac{1}{\\sqrt2} = \\frac{\\sqrt2}{2}$, so the answer is "
+                "$\\boxed{\\frac{\\sqrt{2}}{2}}$.")
     v = grade(response, "\\boxed{\\frac{1}{\\sqrt{2}}}")
     assert v.correct and v.extracted == "\\frac{\\sqrt{2}}{2}"
 

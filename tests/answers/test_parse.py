@@ -77,7 +77,8 @@ def test_exact_numbers(text: str, value: Fraction) -> None:
         ("0.0012", Fraction(12, 10000), Fraction(1, 20000), 2),
     ],
 )
-def test_decimals_keep_their_stated_precision(text: str, value: Fraction, half_unit: Fraction, digits: int) -> None:
+def test_decimals_keep_their_stated_precision(text: str, value: Fraction, half_unit: Fraction,
+                                              digits: int) -> None:
     v = parse(text)
     assert isinstance(v, Number)
     assert (v.value, v.precision, v.significant) == (value, half_unit, digits)
@@ -92,7 +93,8 @@ def test_base_subscripts() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["\\frac{\\sqrt{3}}{2}", "2\\pi", "3+4i", "e^{2}", "\\log_2 5", "\\sin 2x", "x^2 - 1", "\\alpha + 1"]
+    "text",
+    ["\\frac{\\sqrt{3}}{2}", "2\\pi", "3+4i", "e^{2}", "\\log_2 5", "\\sin 2x", "x^2 - 1", "\\alpha + 1"]
 )
 def test_expressions(text: str) -> None:
     assert isinstance(parse(text), Expr)
@@ -138,7 +140,8 @@ def test_text_and_choices() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "1+", "\\frac{1}{2", "(1, 2", "x = ", "\\begin{pmatrix} 1 & 2 \\\\ 3 \\end{pmatrix}", "\\unknowncmd{3}",
+    ["", "1+", "\\frac{1}{2", "(1, 2", "x = ", "\\begin{pmatrix} 1 & 2 \\\\ 3 \\end{pmatrix}",
+     "\\unknowncmd{3}",
      "1/0", "(" * 200 + "1" + ")" * 200, "x" * 3000, "x_", "y^", "0.51e5\\overline{3}", "\\sin(1, 2)",
      "\\frac{1}{2, 3}", "(1, 2) + 3"],
 )

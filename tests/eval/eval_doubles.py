@@ -27,8 +27,8 @@ def problems(count: int) -> list[StoredProblem]:
 
 
 def lineage_problems(count: int) -> list[StoredProblem]:
-    """``count`` originals, each with a perturbed variant (``parent_id``/``perturbation``), and instances of two
-    templates with a no-op variant each: the metadata robustness metrics read."""
+    """``count`` originals, each with a perturbed variant (``parent_id``/``perturbation``), and instances of
+    two templates with a no-op variant each: the metadata robustness metrics read."""
     rows: list[StoredProblem] = []
     for i in range(count):
         rows.append(StoredProblem(f"p{i}", len(rows), f"What is {i} mod 3?", str(i % 3), {}))
@@ -37,7 +37,8 @@ def lineage_problems(count: int) -> list[StoredProblem]:
     for t in ("t1", "t2"):
         for variant, tid in (("base", t), ("noop", f"{t}-noop")):
             for i in range(3):
-                meta = {"template_id": tid, "variant": variant, **({"variant_of": t} if variant == "noop" else {})}
+                meta = {"template_id": tid, "variant": variant,
+                        **({"variant_of": t} if variant == "noop" else {})}
                 rows.append(StoredProblem(f"{tid}#{i}", len(rows), f"{tid}: what is {i + 7} mod 3?",
                                           str((i + 7) % 3), meta))
     return rows
@@ -115,10 +116,12 @@ def exact_grader() -> Any:
 
 
 def evaluate(run_dir: str, count: int, n: int, delay: float = 0.0, concurrency: int = 4,
-             strategy: ScriptedStrategy | None = None, items: list[StoredProblem] | None = None) -> ScriptedStrategy:
+             strategy: ScriptedStrategy | None = None,
+             items: list[StoredProblem] | None = None) -> ScriptedStrategy:
     strategy = strategy or ScriptedStrategy(delay)
     with RunStore.open(run_dir, {"dataset": "doubles", "strategy": "scripted"}, {"argv": sys.argv}) as store:
-        asyncio.run(run_eval(store, problems(count) if items is None else items, n=n, strategy=strategy, model=None,
+        asyncio.run(run_eval(store, problems(count) if items is None else items, n=n, strategy=strategy,
+                             model=None,
                              code_executor=CachingExecutor(CountingExecutor(), store),
                              grader=exact_grader(), executor=LocalExecutor(concurrency)))
     return strategy

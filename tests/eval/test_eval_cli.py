@@ -72,8 +72,8 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes_the_work(tmp_path):
     # Slow replies keep the run going for seconds, so the interrupt lands mid-run even on a loaded machine.
     with testing.ScriptedServer(respond, delay_s=0.4) as server:
         proc = subprocess.Popen([sys.executable, "-m", "verimath", *map(str, eval_args(
-            data, server, run, "-n", "3", "--concurrency", "2"))], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True)
+            data, server, run, "-n", "3", "--concurrency", "2"))], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
             try:

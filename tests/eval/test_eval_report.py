@@ -14,7 +14,8 @@ from verimath.eval import RunStore, build_report, regrade, render_html
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "verimath", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "verimath", *args], capture_output=True, text=True,
+                          timeout=120)
 
 
 def expected_accuracy(count: int) -> float:
@@ -130,8 +131,8 @@ def test_outcome_reads_lineage_from_stored_metadata():
     assert outcome("a.b#3", {"template_id": "a.b", "variant": "base"}, 1.0) == Outcome(
         "a.b#3", 1.0, template="a.b", instance=3)
     assert outcome("axb#3", {"template_id": "a.b"}, 1.0).instance is None  # the id is matched literally
-    assert outcome("m-noop#0", {"template_id": "m-noop", "variant": "noop", "variant_of": "m"}, 0.0) == Outcome(
-        "m-noop#0", 0.0, template="m", kind="noop", instance=0)
+    assert outcome("m-noop#0", {"template_id": "m-noop", "variant": "noop", "variant_of": "m"},
+                   0.0) == Outcome("m-noop#0", 0.0, template="m", kind="noop", instance=0)
     perturbed = {"template_id": "m-noop", "variant": "noop", "variant_of": "m", "parent_id": "m-noop#0",
                  "perturbation": "distractor"}
     assert outcome("m-noop#0/distractor", perturbed, 1.0) == Outcome(

@@ -1,7 +1,7 @@
 """Robustness end to end: `verimath generate` (a base template with its no-op and P1 variants) and
-`verimath perturb` (a small GSM8K-style file) make a dataset with lineage; it is evaluated by a scripted strategy
-(and, when verimath.models is there, by `verimath eval` against the scripted server) that fails a chosen set of
-problems; `verimath report --json` must show the hand-computed robustness numbers."""
+`verimath perturb` (a small GSM8K-style file) make a dataset with lineage; it is evaluated by a scripted
+strategy (and, when verimath.models is there, by `verimath eval` against the scripted server) that fails a
+chosen set of problems; `verimath report --json` must show the hand-computed robustness numbers."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ from verimath.strategies import Attempt
 GSM = [
     ("ann", "Ann has 12 apples and buys 7 more. How many apples does she have now?", "19",
      "12+7=<<12+7=19>>19\n#### 19"),
-    ("janet", "Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins "
-              "for her friends every day with four. She sells the remainder at the farmers' market daily for $2 "
-              "per fresh duck egg. How much in dollars does she make every day at the farmers' market?", "18",
+    ("janet", "Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes "
+              "muffins for her friends every day with four. She sells the remainder at the farmers' market "
+              "daily for $2 per fresh duck egg. How much in dollars does she make every day at the farmers' "
+              "market?", "18",
      "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18.\n#### 18"),
     ("tom", "Tom reads 15 pages a day for 4 days. How many pages does he read?", "60",
      "15*4=<<15*4=60>>60\n#### 60"),
@@ -50,11 +51,13 @@ def make_dataset(tmp_path: Path) -> tuple[Path, str]:
     assert {t.get("variant") for t in chosen} >= {"base", "noop", "p1"}
     chosen = [t for t in chosen if t.get("variant") in ("base", "noop", "p1")]
     (tmp_path / "t.json").write_text(json.dumps(chosen))
-    res = cli("generate", "--templates", tmp_path / "t.json", "-n", "3", "-o", tmp_path / "gen.jsonl", "--json")
+    res = cli("generate", "--templates", tmp_path / "t.json", "-n", "3", "-o", tmp_path / "gen.jsonl",
+              "--json")
     assert res.returncode == 0, res.stderr
-    (tmp_path / "gsm.jsonl").write_text("".join(json.dumps({"id": i, "question": q, "answer": a, "solution": s})
-                                                + "\n" for i, q, a, s in GSM))
-    res = cli("perturb", tmp_path / "gsm.jsonl", "--ops", "numeric_substitution,distractor", "--include-original",
+    (tmp_path / "gsm.jsonl").write_text("".join(
+        json.dumps({"id": i, "question": q, "answer": a, "solution": s}) + "\n" for i, q, a, s in GSM))
+    res = cli("perturb", tmp_path / "gsm.jsonl", "--ops", "numeric_substitution,distractor",
+              "--include-original",
               "-o", tmp_path / "pert.jsonl", "--json")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["made"] == {"numeric_substitution": 3, "distractor": 3}

@@ -23,8 +23,8 @@ HERE = Path(__file__).parent
 
 def rows(run_dir: Path) -> list[tuple]:
     with sqlite3.connect(run_dir / "run.sqlite") as db:
-        return db.execute("SELECT problem_id, sample, answer, correct FROM attempts ORDER BY problem_id, sample"
-                          ).fetchall()
+        return db.execute("SELECT problem_id, sample, answer, correct FROM attempts "
+                          "ORDER BY problem_id, sample").fetchall()
 
 
 def stored(run_dir: Path) -> int:
@@ -43,7 +43,8 @@ def test_resume_after_sigkill_loses_and_repeats_nothing(tmp_path):
     assert len(expected) == count * n
 
     run = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, str(HERE / "eval_doubles.py"), str(run), str(count), str(n), "0.05"])
+    proc = subprocess.Popen([sys.executable, str(HERE / "eval_doubles.py"), str(run), str(count), str(n),
+                             "0.05"])
     deadline = time.monotonic() + 60
     while stored(run) < 40 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)

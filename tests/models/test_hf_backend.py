@@ -1,4 +1,5 @@
-"""The hf backend with a real tiny transformer built in a fixture (random weights): mechanics, not accuracy."""
+"""The hf backend with a real tiny transformer built in a fixture (random weights): mechanics, not
+accuracy."""
 
 from __future__ import annotations
 

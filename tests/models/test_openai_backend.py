@@ -28,8 +28,10 @@ def test_chat_sends_every_setting_and_returns_n_completions_with_usage():
     assert [c.text for c in out] == ["hello there", "hi"]
     body = server.requests[0].body
     assert body["model"] == "scripted-model"
-    assert body["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello"}]
-    assert (body["n"], body["temperature"], body["top_p"], body["max_tokens"], body["stop"], body["seed"]) == (
+    assert body["messages"] == [{"role": "system", "content": "Be brief."},
+                                {"role": "user", "content": "Say hello"}]
+    assert (body["n"], body["temperature"], body["top_p"], body["max_tokens"], body["stop"],
+            body["seed"]) == (
         2, 0.7, 0.95, 50, ["\n\n"], 11)
     # usage over the batch sums to the server's report: prompt once, generated tokens split by sample
     assert [c.usage.prompt_tokens for c in out] == [4, 0]
@@ -41,7 +43,8 @@ def test_chat_sends_every_setting_and_returns_n_completions_with_usage():
 def test_raw_completion_continues_the_prompt_and_honours_stop_and_length():
     with ScriptedServer(lambda req: "x = 1\n```output\nimagined") as server:
         model = model_for(server)
-        stopped = model.generate_sync(CompletionRequest("Question: ...\n```python\n", Sampling(stop=("```output",))))
+        stopped = model.generate_sync(CompletionRequest("Question: ...\n```python\n",
+                                                        Sampling(stop=("```output",))))
         cut = model.generate_sync(CompletionRequest("Question:", Sampling(max_tokens=2)))
     assert server.requests[0].kind == "completion" and server.requests[0].prompt.endswith("```python\n")
     assert stopped[0].text == "x = 1\n" and stopped[0].finish_reason == "stop"

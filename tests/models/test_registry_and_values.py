@@ -69,7 +69,8 @@ def test_a_missing_optional_backend_says_how_to_install_it():
 
 
 @pytest.mark.parametrize(("field", "kwargs"), [
-    ("n", {"n": 0}), ("temperature", {"temperature": -1}), ("top_p", {"top_p": 0}), ("max_tokens", {"max_tokens": 0}),
+    ("n", {"n": 0}), ("temperature", {"temperature": -1}), ("top_p", {"top_p": 0}),
+    ("max_tokens", {"max_tokens": 0}),
 ])
 def test_sampling_rejects_out_of_range_settings(field, kwargs):
     with pytest.raises(InputError, match=field):

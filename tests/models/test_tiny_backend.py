@@ -27,7 +27,8 @@ def tiny() -> Model:
 
 def chat(strategy: str, question: str) -> ChatRequest:
     prompts = load_prompts(strategy)
-    return ChatRequest((Message("system", prompts.fill("system")), Message("user", question)), Sampling(max_tokens=200))
+    return ChatRequest((Message("system", prompts.fill("system")), Message("user", question)),
+                       Sampling(max_tokens=200))
 
 
 def test_shipped_weights_are_small_and_load(tiny: Model) -> None:
@@ -71,7 +72,8 @@ def test_pal_solves_held_out_problems_with_longer_numbers(tmp_path: Path) -> Non
     assert max(p.metadata["operand_digits"] for p in problems) >= 4
     data = tmp_path / "held.jsonl"
     write_jsonl(problems, data)
-    out = subprocess.run([sys.executable, "-m", "verimath", "eval", "--dataset", str(data), "--model", "builtin:tiny",
+    out = subprocess.run([sys.executable, "-m", "verimath", "eval", "--dataset", str(data), "--model",
+                          "builtin:tiny",
                           "--strategy", "pal", "--run-dir", str(tmp_path / "run"), "--json"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr

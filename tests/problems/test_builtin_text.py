@@ -1,7 +1,8 @@
 """The built-in templates read as English: numbers agree with their nouns, sentences start with a capital.
 
-Checked over many instances of every built-in template, since a slot can render any value of its domain. Plural nouns are learnt from the instances themselves: a word ending in "s"
-that follows a number other than one (directly, or after one modifier: "3 water bottles") is a plural noun.
+Checked over many instances of every built-in template, since a slot can render any value of its domain.
+Plural nouns are learnt from the instances themselves: a word ending in "s" that follows a number other than
+one (directly, or after one modifier: "3 water bottles") is a plural noun.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def agreement_errors(question: str, plurals: set[str]) -> list[str]:
 
 def sentences(question: str) -> list[str]:
     """``question`` split after ``.``, ``?``, ``!``; "a.m."/"p.m." end a sentence only before a capital."""
-    unabbreviated = ABBREVIATION.sub(lambda m: f"{m.group(1)}m{m.group(2)}" if m.group(2) else f"{m.group(1)}m.",
+    unabbreviated = ABBREVIATION.sub(lambda m: f"{m.group(1)}m{m.group(2)}" if m.group(2)
+                                     else f"{m.group(1)}m.",
                                      question)
     return re.split(r"(?<=[.?!])\s+", unabbreviated)
 

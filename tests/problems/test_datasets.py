@@ -86,7 +86,8 @@ def test_round_trip_through_jsonl_keeps_lineage(tmp_path):
 def test_problems_pickle_hash_and_keep_metadata_read_only():
     import pickle
 
-    p = Problem(id="a", question="q", answer="1", metadata={"level": 5}, parent_id="p", perturbation="distractor")
+    p = Problem(id="a", question="q", answer="1", metadata={"level": 5}, parent_id="p",
+                perturbation="distractor")
     assert pickle.loads(pickle.dumps(p)) == p
     assert len({p, pickle.loads(pickle.dumps(p))}) == 1
     with pytest.raises(TypeError):

@@ -22,9 +22,10 @@ from verimath.problems._program import find_numbers
 
 JANET = Problem(
     id="janet",
-    question="Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins for "
-             "her friends every day with four. She sells the remainder at the farmers' market daily for $2 per "
-             "fresh duck egg. How much in dollars does she make every day at the farmers' market?",
+    question="Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes "
+             "muffins for her friends every day with four. She sells the remainder at the farmers' market "
+             "daily for $2 per fresh duck egg. How much in dollars does she make every day at the farmers' "
+             "market?",
     answer="18",
     metadata={"solution": "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\n"
                           "She makes 9 * 2 = $<<9*2=18>>18 every day at the farmer’s market.\n#### 18"})

@@ -10,15 +10,15 @@ from pathlib import Path
 
 def run_cli(*args: str, hash_seed: str = "0") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    return subprocess.run([sys.executable, "-m", "verimath", *args], capture_output=True, text=True, timeout=300,
-                          env=env)
+    return subprocess.run([sys.executable, "-m", "verimath", *args], capture_output=True, text=True,
+                          timeout=300, env=env)
 
 
 def test_generate_is_reproducible_and_writes_the_documented_rows(tmp_path):
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     for out, hash_seed in ((a, "1"), (b, "2")):  # no dependence on string hashing either
-        res = run_cli("generate", "--templates", "builtin", "--per-template", "2", "--seed", "5", "-o", str(out),
-                      "--json", hash_seed=hash_seed)
+        res = run_cli("generate", "--templates", "builtin", "--per-template", "2", "--seed", "5", "-o",
+                      str(out), "--json", hash_seed=hash_seed)
         assert res.returncode == 0, res.stderr
     assert a.read_bytes() == b.read_bytes()
     rows = [json.loads(line) for line in a.read_text().splitlines()]
@@ -30,8 +30,8 @@ def test_generate_is_reproducible_and_writes_the_documented_rows(tmp_path):
 def test_generate_widen_makes_longer_numbers(tmp_path):
     plain, wide = tmp_path / "p.jsonl", tmp_path / "w.jsonl"
     for out, factor in ((plain, "1"), (wide, "100")):
-        res = run_cli("generate", "--templates", "builtin", "--per-template", "1", "--seed", "5", "--widen", factor, "--max-tries", "20000",
-                      "-o", str(out), "--json")
+        res = run_cli("generate", "--templates", "builtin", "--per-template", "1", "--seed", "5",
+                      "--widen", factor, "--max-tries", "20000", "-o", str(out), "--json")
         assert res.returncode == 0, res.stderr
 
     def longest(path):

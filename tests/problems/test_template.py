@@ -112,7 +112,8 @@ def test_noop_variant_keeps_the_answer_of_its_base():
     assert noop.metadata["variant_of"] == "money-01" and noop.answer == base.answer
     assert len(noop.question) > len(base.question)
     (p,) = generate(noop, 1)
-    assert (p.metadata["variant"], p.metadata["variant_of"], p.metadata["topic"]) == ("noop", "money-01", "money")
+    assert (p.metadata["variant"], p.metadata["variant_of"], p.metadata["topic"]) == (
+        "noop", "money-01", "money")
 
 
 @pytest.mark.parametrize(("question", "reason"), [

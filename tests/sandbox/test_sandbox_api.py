@@ -49,7 +49,8 @@ def test_sys_exit(sandbox: Sandbox):
 def test_numpy_and_sympy_are_warm_and_single_threaded(sandbox: Sandbox):
     r = sandbox.run(
         "import numpy as np, sympy as sp, os\n"
-        "print(np.linalg.det(np.eye(2)), sp.factor(sp.Symbol('x')**2 - 1), os.environ['OPENBLAS_NUM_THREADS'])"
+        "print(np.linalg.det(np.eye(2)), sp.factor(sp.Symbol('x')**2 - 1), "
+        "os.environ['OPENBLAS_NUM_THREADS'])"
     )
     assert r.stdout == "1.0 (x - 1)*(x + 1) 1\n"
 
@@ -191,7 +192,8 @@ def test_exec_result_from_dict_rejects_unknown_status():
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(n=st.integers(0, 5000), cap=st.integers(1, 3000))
 def test_output_cap_law(sandbox: Sandbox, n: int, cap: int):
-    """stdout holds exactly min(n, cap) of the n bytes written, and ``truncated`` says whether any were cut."""
+    """stdout holds exactly min(n, cap) of the n bytes written, and ``truncated`` says whether any were
+    cut."""
     r = sandbox.run(f"import sys; sys.stdout.write('a' * {n})", limits=Limits(output_bytes=cap))
     assert r.status == "ok"
     assert r.stdout == "a" * min(n, cap)

@@ -307,7 +307,8 @@ def test_udp_to_a_host_loopback_listener_never_arrives(contained: Contained):
         server.settimeout(0.5)
         port = server.getsockname()[1]
         result, _ = contained.run(
-            f"import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.sendto(b'hi', ('127.0.0.1', {port}))"
+            "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            f"s.sendto(b'hi', ('127.0.0.1', {port}))"
         )
         assert result.status == "error"
         with pytest.raises(TimeoutError):
@@ -339,7 +340,8 @@ def test_state_left_by_one_run_is_not_visible_to_the_next(contained: Contained):
     assert first.status == "ok"
     look = textwrap.dedent(f"""
         import builtins, os, sympy
-        print(os.path.exists('left-behind.txt'), os.path.exists({first.stdout.strip()!r} + '/left-behind.txt'),
+        print(os.path.exists('left-behind.txt'),
+              os.path.exists({first.stdout.strip()!r} + '/left-behind.txt'),
               os.path.exists('/dev/shm/left-behind.txt'), hasattr(builtins, 'LEFT_BEHIND'),
               hasattr(sympy, 'LEFT_BEHIND'))
         """)

@@ -199,7 +199,8 @@ def test_a_cells_files_and_kernel_memory_are_counted_in_its_own_cgroup():
         while job.is_alive():
             peak = max(peak, used())
             job.join(0.1)
-    assert peak - before >= 40 << 20, f"the cell's cgroup did not see its job's tmpfs file: {before} -> {peak}"
+    assert peak - before >= 40 << 20, ("the cell's cgroup did not see its job's tmpfs file: "
+                                       f"{before} -> {peak}")
     assert not os.path.exists(group) or within(lambda: _gone(group), 10)
 
 

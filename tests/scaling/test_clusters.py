@@ -49,4 +49,5 @@ def test_same_cluster_exactly_when_equivalent(answers):
             if a is None or b is None:
                 continue
             assert (clusters.labels[i] == clusters.labels[j]) == mod5(a, b)
-    assert [i for i, label in enumerate(clusters.labels) if label < 0] == [i for i, a in enumerate(answers) if a is None]
+    assert [i for i, label in enumerate(clusters.labels) if label < 0] == [i for i, a in enumerate(answers)
+                                                                           if a is None]

@@ -59,7 +59,8 @@ def test_pass_at_k_rejects_impossible_counts():
 
 
 @settings(max_examples=100, deadline=None)
-@given(sizes=st.lists(st.integers(1, 4), min_size=0, max_size=4), abstentions=st.integers(0, 2), data=st.data())
+@given(sizes=st.lists(st.integers(1, 4), min_size=0, max_size=4), abstentions=st.integers(0, 2),
+       data=st.data())
 def test_majority_odds_equal_enumeration(sizes, abstentions, data):
     n = sum(sizes) + abstentions
     if n == 0:
@@ -81,7 +82,8 @@ def test_majority_odds_stay_finite_where_counts_overflow_floats():
     assert odds[1].win == pytest.approx((1080 / 1100, 10 / 1100))
     assert odds[1099].win == pytest.approx((1.0, 0.0))
     # With 21 draws the small cluster wins only when it gets all 10 of its votes and the big one at most 10.
-    small = sum(math.comb(10, 10) * math.comb(1080, b) * math.comb(10, 11 - b) for b in range(1, 10)) / math.comb(1100, 21)
+    small = sum(math.comb(10, 10) * math.comb(1080, b) * math.comb(10, 11 - b)
+                for b in range(1, 10)) / math.comb(1100, 21)
     tied = math.comb(10, 10) * math.comb(1080, 10) * math.comb(10, 1) / math.comb(1100, 21)
     assert odds[21].win[1] == pytest.approx(small + tied / 2, rel=1e-9)
     assert odds[21].tie == pytest.approx(tied, rel=1e-9)
@@ -129,7 +131,8 @@ def test_weights_change_the_winner():
 @given(data=st.data())
 def test_best_of_k_equals_enumeration(data):
     n = data.draw(st.integers(1, 8))
-    scores = data.draw(st.lists(st.one_of(st.none(), st.sampled_from([0.0, 0.3, 0.5, 0.9])), min_size=n, max_size=n))
+    scores = data.draw(st.lists(st.one_of(st.none(), st.sampled_from([0.0, 0.3, 0.5, 0.9])), min_size=n,
+                                max_size=n))
     correct = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
     k = data.draw(st.integers(1, n))
     key = [-math.inf if s is None else s for s in scores]

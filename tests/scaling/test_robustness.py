@@ -32,13 +32,15 @@ def test_paired_drop_per_perturbation_and_worst_case_per_parent():
     assert num.paired and num.problems == 2 and num.drop.problems == 2
     assert num.reference.value == pytest.approx(0.75) and num.variant.value == pytest.approx(0.5)
     assert num.drop.value == pytest.approx(0.25)
-    assert dis.paired and dis.problems == 2 and dis.drop.problems == 1 and dis.drop.value == pytest.approx(1.0)
+    assert (dis.paired and dis.problems == 2 and dis.drop.problems == 1
+            and dis.drop.value == pytest.approx(1.0))
     assert set(r.parents) == {"a", "b"}
     a = r.parents["a"]
     assert (a.problems, a.mean, a.worst_case, a.low, a.high) == (3, pytest.approx(0.5), 0.0, 0.0, 1.0)
     assert r.parents["b"].worst_case == pytest.approx(0.25)  # one sample each solves both with 0.5 * 0.5
     assert "z" not in r.parents  # a lone variant is a group of one
-    assert r.worst_case["parent"].value == pytest.approx(0.125) and r.mean["parent"].value == pytest.approx(0.5)
+    assert (r.worst_case["parent"].value == pytest.approx(0.125)
+            and r.mean["parent"].value == pytest.approx(0.5))
     assert "template" not in r.worst_case and r.templates == {} and r.spread == {}
 
 

@@ -30,7 +30,8 @@ def test_bootstrap_interval_covers_the_true_mean_about_95_percent_of_the_time():
 
 def test_score_problem_combines_votes_weights_scores_and_compute():
     samples = [
-        Sample("7", False, verification="false", exec_failures=2, score=0.2, tokens=100, code_calls=2, wall_s=1.0),
+        Sample("7", False, verification="false", exec_failures=2, score=0.2, tokens=100, code_calls=2,
+               wall_s=1.0),
         Sample("7", False, verification="false", score=0.1, tokens=100, code_calls=1, wall_s=1.0),
         Sample("5", True, verification="true", score=0.9, tokens=50, code_calls=1, wall_s=0.5),
         Sample(None, False, failed=True, tokens=10),

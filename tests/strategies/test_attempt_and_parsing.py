@@ -58,7 +58,8 @@ def test_truncate_keeps_head_and_tail_within_the_limit(s, limit):
 
 
 def test_describe_shows_output_then_the_error_line_or_what_stopped_the_cell():
-    err = ExecError("ZeroDivisionError", "division by zero", "Traceback ...\nZeroDivisionError: division by zero")
+    err = ExecError("ZeroDivisionError", "division by zero",
+                    "Traceback ...\nZeroDivisionError: division by zero")
     assert describe(ExecResult("error", "partial\n", "", err), limit=100) == (
         "partial\nZeroDivisionError: division by zero")
     assert describe(ExecResult("timeout"), limit=100).startswith("TimeoutError")

@@ -1,4 +1,5 @@
-"""``verimath solve`` end to end: a subprocess running the CLI against the scripted server and the hf backend."""
+"""``verimath solve`` end to end: a subprocess running the CLI against the scripted server and the hf
+backend."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def solve_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProce
 @pytest.mark.parametrize("name", strategies())
 def test_solve_prints_every_executed_cell_with_its_output_and_the_answer(name):
     with ScriptedServer(TUTOR) as server:
-        out = solve_cli(QUESTION, "--model", "openai:tutor", "--base-url", server.base_url, "--strategy", name)
+        out = solve_cli(QUESTION, "--model", "openai:tutor", "--base-url", server.base_url, "--strategy",
+                        name)
     assert out.returncode == 0, out.stderr
     assert "answer: 43" in out.stdout
     if name not in ("cot", "direct"):  # the strategies without code

@@ -165,7 +165,8 @@ def test_an_empty_question_is_bad_input(executor):
 
 def test_cot_sends_few_shot_examples_and_reads_the_boxed_answer(executor):
     with ScriptedServer(lambda req: "6*7+1 = 43, so \\boxed{43}.") as server:
-        attempt, _ = run(get_strategy("cot", temperature=0.5, top_p=0.9, max_tokens=77, seed=3), server, executor)
+        attempt, _ = run(get_strategy("cot", temperature=0.5, top_p=0.9, max_tokens=77, seed=3), server,
+                         executor)
     assert attempt.answer == "43" and attempt.code_calls == 0
     body = server.requests[0].body
     assert (body["temperature"], body["top_p"], body["max_tokens"], body["seed"]) == (0.5, 0.9, 77, 3)
@@ -174,7 +175,8 @@ def test_cot_sends_few_shot_examples_and_reads_the_boxed_answer(executor):
 
 
 def test_pal_runs_the_program_and_takes_its_last_printed_line(executor):
-    program = "Here:\n```python\nfrom fractions import Fraction\nprint('working')\nprint(Fraction(6 * 7 + 1, 1))\n```"
+    program = ("Here:\n```python\nfrom fractions import Fraction\nprint('working')\n"
+               "print(Fraction(6 * 7 + 1, 1))\n```")
     with ScriptedServer(lambda req: program) as server:
         attempt, _ = run(get_strategy("pal"), server, executor)
     assert attempt.answer == "43"

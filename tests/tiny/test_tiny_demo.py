@@ -14,7 +14,8 @@ pytest.importorskip("safetensors")
 
 
 def test_tiny_demo_compares_pal_and_direct_by_operand_length(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "verimath", "tiny-demo", "--out", str(tmp_path), "-n", "12", "--json"],
+    out = subprocess.run([sys.executable, "-m", "verimath", "tiny-demo", "--out", str(tmp_path), "-n", "12",
+                          "--json"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)

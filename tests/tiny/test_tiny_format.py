@@ -1,4 +1,5 @@
-"""The tiny model's text format and data: tokenizer round trips, number formats, PAL targets, held-out sets."""
+"""The tiny model's text format and data: tokenizer round trips, number formats, PAL targets, held-out
+sets."""
 
 from __future__ import annotations
 
@@ -107,7 +108,8 @@ def test_held_out_is_reproducible_and_widens_numbers() -> None:
     first, again = held_out(30), held_out(30)
     assert [p.question for p in first] == [p.question for p in again]
     assert len(first) == 30 and len({p.id for p in first}) == 30
-    by_factor = {f: [p.metadata["operand_digits"] for p in first if p.metadata["widen"] == f] for f in (1, 10, 100)}
+    by_factor = {f: [p.metadata["operand_digits"] for p in first if p.metadata["widen"] == f]
+                 for f in (1, 10, 100)}
     assert max(by_factor[100]) > max(by_factor[1])
     assert all(is_held_out_question(p.question) for p in first)
     assert not any(is_held_out_question(ex.question) for ex in examples(supported_templates(), 5, seed=0))

@@ -17,7 +17,8 @@ from verimath.tinylab import TrainConfig, TrainProgress, train
 
 def test_a_few_steps_lower_the_loss_and_write_a_loadable_model(tmp_path: Path) -> None:
     seen: list[TrainProgress] = []
-    config = TrainConfig(steps=60, batch=16, per_template=2, d_model=32, n_layers=1, n_heads=2, warmup=5, lr=3e-3)
+    config = TrainConfig(steps=60, batch=16, per_template=2, d_model=32, n_layers=1, n_heads=2, warmup=5,
+                         lr=3e-3)
     result = train(config, tmp_path / "tiny.safetensors", seen.append, progress_every=10)
     assert [p.step for p in seen] == [10, 20, 30, 40, 50, 60]
     assert seen[-1].loss < 0.7 * seen[0].loss

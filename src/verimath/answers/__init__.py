@@ -1,8 +1,8 @@
 """``verimath.answers``: "what is the final answer, and is it right?"
 
 Owns extraction of final answers, parsing into typed values, the equivalence policy and bounded grading.
-Pure functions, no I/O, thread-safe; imports nothing from verimath but ``verimath.errors``. SymPy never runs in
-the caller's process (only in killable workers, for the rare inconclusive comparison).
+Pure functions, no I/O, thread-safe; imports nothing from verimath but ``verimath.errors``. SymPy never runs
+in the caller's process (only in killable workers, for the rare inconclusive comparison).
 
     >>> from verimath.answers import grade
     >>> grade(r"... so the answer is $\\boxed{\\frac{\\sqrt3}{2}}$", "0.866").correct

@@ -1,6 +1,7 @@
 """A cooperative deadline for one check: long loops call ``check()``; nothing uses signals.
 
-Owns ``Budget`` and the size limits every stage of ``verimath.answers`` respects. Imports only ``verimath.errors``.
+Owns ``Budget`` and the size limits every stage of ``verimath.answers`` respects. Imports only
+``verimath.errors``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ MAX_RESPONSE_CHARS = 200_000
 MAX_DEPTH = 60
 """Deepest bracket / brace nesting the parser accepts."""
 MAX_EXACT_BITS = 200_000
-"""Largest rational (in bits of numerator or denominator) built exactly; larger values are compared by logs."""
+"""Largest rational (in bits of numerator or denominator) built exactly; larger values are compared by
+logs."""
 
 
 class Budget:
-    """A wall-clock deadline checked cooperatively; ``check()`` raises ``BudgetExceeded`` once it has passed."""
+    """A wall-clock deadline checked cooperatively; ``check()`` raises ``BudgetExceeded`` once it has
+    passed."""
 
     __slots__ = ("deadline", "seconds")
 

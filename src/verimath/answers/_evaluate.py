@@ -1,9 +1,9 @@
 """Evaluation of expression trees: exactly over the rationals, and numerically with mpmath.
 
 Owns ``exact`` (Fraction or ``NotExact``), ``numeric`` (mpmath value at a given precision, in a per-thread
-context so threads never share mpmath's global precision), ``log_magnitude`` (for values too large to build) and
-the fixed pseudo-random points of identity testing. Every operation is size-guarded: nothing here materialises
-``10^{10^{10}}`` or ``(10^6)!``. Imports only ``verimath.answers.values`` and ``_budget``.
+context so threads never share mpmath's global precision), ``log_magnitude`` (for values too large to build)
+and the fixed pseudo-random points of identity testing. Every operation is size-guarded: nothing here
+materialises ``10^{10^{10}}`` or ``(10^6)!``. Imports only ``verimath.answers.values`` and ``_budget``.
 """
 
 from __future__ import annotations
@@ -162,7 +162,8 @@ def context(dps: int) -> MPContext:
 
 _FUNCS1 = {
     "sin": "sin", "cos": "cos", "tan": "tan", "sec": "sec", "csc": "csc", "cot": "cot",
-    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsec": "asec", "arccsc": "acsc", "arccot": "acot",
+    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsec": "asec", "arccsc": "acsc",
+    "arccot": "acot",
     "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "exp": "exp", "sqrt": "sqrt",
 }
 
@@ -300,7 +301,8 @@ def _make_points(count: int, width: int) -> tuple[tuple[Fraction, ...], ...]:
     for k in range(count):
         row = []
         for j in range(width):
-            sign = -1 if (k + j) % 2 else 1  # every variable takes both signs among any two consecutive points
+            # every variable takes both signs among any two consecutive points
+            sign = -1 if (k + j) % 2 else 1
             row.append(Fraction(rng.randint(150, 2900), 1009) * sign)
         points.append(tuple(row))
     return tuple(points)

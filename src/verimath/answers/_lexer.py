@@ -16,7 +16,8 @@ from verimath.errors import InputError
 
 @dataclass(slots=True)
 class Tok:
-    """One token: ``kind`` in num, id, cmd, op, word, sep, choice, begin, end, eof; ``pos``/``end`` in the text."""
+    """One token: ``kind`` in num, id, cmd, op, word, sep, choice, begin, end, eof; ``pos``/``end`` in the
+    text."""
 
     kind: str
     text: str
@@ -43,12 +44,14 @@ _DOUBLED_BACKSLASH = re.compile(r"\\\\(?=[a-zA-Z])")
 _DOLLAR = re.compile(r"\\\$|\$|\\textdollar|[€£¥₹]|\\(?:euro|pounds|textsterling)(?![a-zA-Z])"
                      r"|\b(?:USD|EUR|GBP|JPY|INR|CNY|RMB)\b")
 # A rate unit after a number (5 m/s, 60 km/h, 9.8 m/s^2): a unit, not a division of variables.
-_RATE_UNIT = re.compile(r"(?<=\d)\s*(?:k?m|cm|mm|ft|mi)\s*/\s*(?:s|sec|h|hr|hour|min)(?:\^\{?2\}?|²)?(?![A-Za-z])")
+_RATE_UNIT = re.compile(r"(?<=\d)\s*(?:k?m|cm|mm|ft|mi)\s*/\s*(?:s|sec|h|hr|hour|min)"
+                        r"(?:\^\{?2\}?|²)?(?![A-Za-z])")
 _FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
 # Unicode spellings that are not single tokens (vulgar fractions, squares, the reals, the empty set).
 _UNICODE_SPELLED = {"²": "^{2}", "³": "^{3}", "½": "\\frac{1}{2}", "⅓": "\\frac{1}{3}", "⅔": "\\frac{2}{3}",
-                    "¼": "\\frac{1}{4}", "¾": "\\frac{3}{4}", "⅛": "\\frac{1}{8}", "ℝ": "(-\\infty,\\infty)", "∅": "\\emptyset", "∈": "\\in",
+                    "¼": "\\frac{1}{4}", "¾": "\\frac{3}{4}", "⅛": "\\frac{1}{8}", "ℝ": "(-\\infty,\\infty)",
+                    "∅": "\\emptyset", "∈": "\\in",
                     "⋅": "\\cdot", "∗": "*"}
 _UNICODE_MATH = re.compile("|".join(_UNICODE_SPELLED))
 _ANGLE = re.compile(r"\\[lr]angle(?![a-zA-Z])|[⟨⟩]")
@@ -75,12 +78,16 @@ _UNI = {"≈": "\\approx",
         "√": "\\sqrt", "·": "\\cdot", "×": "\\times", "÷": "\\div", "−": "-", "–": "-", "∪": "\\cup"}
 
 FUNCTIONS = frozenset(
-    ["sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "arcsec", "arccsc", "arccot", "sinh", "cosh", "tanh", "log", "ln", "exp", "sqrt", "abs", "gcd", "lcm", "max", "min", "floor", "ceil"]
+    ["sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "arcsec", "arccsc", "arccot",
+     "sinh", "cosh", "tanh", "log", "ln", "exp", "sqrt", "abs", "gcd", "lcm", "max", "min", "floor", "ceil"]
 )
 SEPARATORS = frozenset({"and", "or", "andor"})
 _PERCENT_WORDS = frozenset({"percent", "pct", "percentage"})
 _WORDS_SHORT = frozenset(
-    ["yes", "no", "not", "none", "nil", "dne", "all", "the", "of", "to", "is", "are", "one", "two", "six", "ten", "odd", "and", "or", "am", "pm", "cm", "mm", "km", "kg", "mg", "ft", "yd", "mi", "lb", "lbs", "oz", "hr", "hrs", "min", "sec", "mph", "kph", "day", "units", "inch", "in", "cents", "usd", "sq", "deg", "rad", "per"]
+    ["yes", "no", "not", "none", "nil", "dne", "all", "the", "of", "to", "is", "are", "one", "two", "six",
+     "ten", "odd", "and", "or", "am", "pm", "cm", "mm", "km", "kg", "mg", "ft", "yd", "mi", "lb", "lbs", "oz",
+     "hr", "hrs", "min", "sec", "mph", "kph", "day", "units", "inch", "in", "cents", "usd", "sq", "deg",
+     "rad", "per"]
 )
 _LETTERS = re.compile(r"[a-zA-Z]{2}|[a-zA-Z]\.")
 _CHOICE = re.compile(r"\(?\s*([A-J])\s*\)?\.?")
@@ -118,7 +125,8 @@ BRACE_TOKENS = re.compile(r"\\.|[{}]", re.DOTALL)
 
 
 def balanced(text: str) -> bool:
-    """Whether every ``{`` in ``text`` closes in order (escaped ``\\{`` aside): broken LaTeX is never an answer."""
+    """Whether every ``{`` in ``text`` closes in order (escaped ``\\{`` aside): broken LaTeX is never an
+    answer."""
     depth = 0
     for match in BRACE_TOKENS.finditer(text):
         depth += {"{": 1, "}": -1}.get(match.group(), 0)

@@ -35,12 +35,14 @@ class _Worker:
         from_child_r, from_child_w = os.pipe()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         code = f"from verimath.answers._symbolic import serve; serve({to_child_r}, {from_child_w})"
-        self.proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(to_child_r, from_child_w), env=env,
+        self.proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(to_child_r, from_child_w),
+                                     env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         os.close(to_child_r)
         os.close(from_child_w)
-        self.send, self.recv = Connection(to_child_w, readable=False), Connection(from_child_r, writable=False)
+        self.send, self.recv = (Connection(to_child_w, readable=False),
+                                Connection(from_child_r, writable=False))
 
     def ask(self, a: Node, b: Node, timeout: float) -> bool | None:
         self.send.send((a, b))
@@ -65,7 +67,8 @@ def _shutdown() -> None:
 
 
 def equal(a: Node, b: Node, *, timeout: float) -> bool | None:
-    """Whether SymPy proves ``a - b == 0`` (True), disproves it (False), or cannot say in ``timeout`` (None)."""
+    """Whether SymPy proves ``a - b == 0`` (True), disproves it (False), or cannot say in ``timeout``
+    (None)."""
     if timeout <= 0:
         return None
     timeout = min(timeout, _MAX_TIMEOUT)

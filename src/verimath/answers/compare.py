@@ -92,24 +92,24 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       still compare as numbers (``28`` ≠ ``0.28``).
     - **Decimal comma**: ``2,74`` (no space, not a thousands separator: ``1,000`` is a thousand, ``3,5`` two
       numbers) is the two numbers 2 and 74, and also the decimal 2.74 against a single number.
-    - **Stated decimals** match an exact value when they agree to within half a unit of their last stated digit
-      and state at least 3 significant digits: ``0.866`` = ``\\sqrt3/2``, ``0.3`` ≠ ``1/3``, ``1e-7`` ≠ ``0``.
-      Two decimals compare by the coarser one's rule (``2.50`` = ``2.5``).
+    - **Stated decimals** match an exact value when they agree to within half a unit of their last stated
+      digit and state at least 3 significant digits: ``0.866`` = ``\\sqrt3/2``, ``0.3`` ≠ ``1/3``, ``1e-7`` ≠
+      ``0``. Two decimals compare by the coarser one's rule (``2.50`` = ``2.5``).
     - A number with a **base subscript** is a numeral in that base: ``1011_2`` = ``11``; the reason says what
       was compared (``1011_2 is 11 in base ten``). (``grade`` also accepts ``1011`` for a gold ``1011_2``.)
     - **Constant expressions** (``\\sqrt{3}/2``, ``2\\pi``, ``3+4i``) compare numerically at 50 digits with a
       relative tolerance of 1e-40; a difference that shrinks when re-evaluated at 110 digits is a rounding
       residue (``\\sin\\pi`` = ``0``). Values too large to evaluate (``10^{10^{10}}``) compare by logarithm.
     - **Expressions with variables** are compared by randomized identity testing: both sides are evaluated at
-      fixed pseudo-random points (real, both signs, complex arithmetic, 30 digits); agreement at 4 points means
-      equal, one disagreement means not equal. Only when too few points can be evaluated is SymPy asked, in a
-      worker process killed at the deadline.
+      fixed pseudo-random points (real, both signs, complex arithmetic, 30 digits); agreement at 4 points
+      means equal, one disagreement means not equal. Only when too few points can be evaluated is SymPy asked,
+      in a worker process killed at the deadline.
     - **Chains of equalities** are read for their result (``parse``): ``x = 5+5+1 = 11`` is ``x = 11``,
       ``\\frac12 = 0.5`` is ``0.5``, and an approximation after an exact value is dropped (``x = \\frac13
       \\approx 0.33`` is ``x = \\frac13``). ``7 = 11a + c`` stays an equation (it has a variable).
     - **Equations** are equal when ``lhs - rhs`` agree up to a nonzero constant factor (``2x+2y=2`` =
-      ``x+y=1``); **inequalities** likewise with a positive factor and the same strictness; chains side by side.
-      A bare value equals ``name = value``, where the name is a variable or a label made of names only
+      ``x+y=1``); **inequalities** likewise with a positive factor and the same strictness; chains side by
+      side. A bare value equals ``name = value``, where the name is a variable or a label made of names only
       (``5`` = ``x = 5``; ``1`` = ``|AB| = 1``; ``7:32`` = ``S_{ABC}:S = 7:32``; ``0`` ≠ ``a + 3z = 0``).
       A one-variable inequality equals the interval it describes (``x > 3`` = ``(3, \\infty)``), an ``or`` of
       them the union, one with an absolute value its union (``1 \\le |z| \\le 2`` = ``[-2,-1] \\cup [1,2]``).
@@ -158,7 +158,8 @@ def _equiv(a: Value, b: Value, budget: Budget) -> Match:
             if values is not None and not any(isinstance(x, Relation) for x in bare.items):
                 return _sequence(values, bare.items, budget, "list")
     if (isinstance(b, FiniteSet | SolutionList) and not isinstance(a, FiniteSet | SolutionList)
-            and not (isinstance(a, Interval | Union) and isinstance(b, SolutionList))):  # "x<1 or x>2": a union
+            # "x<1 or x>2": a union
+            and not (isinstance(a, Interval | Union) and isinstance(b, SolutionList))):
         return _collapses_to(b, a, budget)
     if isinstance(a, _SCALARS):
         if isinstance(b, _SCALARS):
@@ -271,7 +272,8 @@ def _point(lst: SolutionList) -> list[Value] | None:
 
 
 def _collapses_to(many: FiniteSet | SolutionList, one: Value, budget: Budget) -> Match:
-    """A set or list against a single value: equal when every element equals it (``\\{5\\}``, ``x+1, 1+x``)."""
+    """A set or list against a single value: equal when every element equals it (``\\{5\\}``,
+    ``x+1, 1+x``)."""
     if not many.items:
         return _no("set", "an empty set against a value")
     for item in many.items:
@@ -471,7 +473,8 @@ def _numbers(a: Number, b: Number) -> Match:
         return _yes("exact")
     if a.exact and b.exact:
         shown = (str(a), str(b))
-        return _no("exact", f"{shown[0]} ≠ {shown[1]}" if "≈" not in "".join(shown) else "different exact values")
+        return _no("exact",
+                   f"{shown[0]} ≠ {shown[1]}" if "≈" not in "".join(shown) else "different exact values")
     coarse, other = (a, b) if (b.precision is None or (a.precision or 0) >= b.precision) else (b, a)
     return _decimal_rule(coarse, other.value)
 
@@ -481,9 +484,11 @@ def _in_base_ten(n: Number) -> str:
 
 
 def _decimal_rule(d: Number, x: Any) -> Match:
-    """Decimal ``d`` against the exact (or finer) real ``x``: within half a unit of its last digit, >= 3 digits."""
+    """Decimal ``d`` against the exact (or finer) real ``x``: within half a unit of its last digit, >= 3
+    digits."""
     if d.significant < _MIN_DECIMAL_DIGITS:
-        return _no("decimal", f"{_decimal_text(d)} states fewer than {_MIN_DECIMAL_DIGITS} significant digits")
+        return _no("decimal",
+                   f"{_decimal_text(d)} states fewer than {_MIN_DECIMAL_DIGITS} significant digits")
     assert d.precision is not None
     if abs(Fraction(x) - d.value) <= d.precision:
         return _yes("decimal", f"agrees to the {d.significant} digits stated")

@@ -1,8 +1,8 @@
 """Find the final answer in a full model response.
 
 ``extract(response)`` returns the text of the final answer (still LaTeX or plain text; ``parse`` reads it) or
-``None`` when the response states none. Every rule is a linear scan or a regex without nested quantifiers, so a
-megabyte of garbage costs milliseconds, never a hang. ``grade`` calls it only for a response: a text that
+``None`` when the response states none. Every rule is a linear scan or a regex without nested quantifiers, so
+a megabyte of garbage costs milliseconds, never a hang. ``grade`` calls it only for a response: a text that
 parses whole as an answer (``1.5e3``, ``\\cos(0)``, ``x \\in [0, 1)``) is graded whole, never shrunk to a
 number.
 
@@ -157,7 +157,8 @@ def is_bare_answer(text: str) -> bool:
 
 def _strip_reasoning(text: str) -> str:
     close = text.rfind(_THINK_CLOSE)
-    if close >= 0:  # everything up to the last closing tag is reasoning (its opening tag may be in the prompt)
+    # everything up to the last closing tag is reasoning (its opening tag may be in the prompt)
+    if close >= 0:
         text = text[close + len(_THINK_CLOSE):]
     text = text.replace(_THINK_OPEN, "")
     if "<<" in text:

@@ -44,7 +44,9 @@ _RELOPS = {
     "\\lt": "<", "\\gt": ">", "\\ne": "!=", "\\neq": "!=", "\\approx": "≈", "\\in": "in", "\\equiv": "=",
 }
 _GREEK = frozenset(
-    ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega"]
+    ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
+     "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi",
+     "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega"]
 )
 _TRIG_INVERSE = {"sin": "arcsin", "cos": "arccos", "tan": "arctan", "sec": "arcsec", "csc": "arccsc",
                  "cot": "arccot"}
@@ -76,7 +78,8 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
-        self.brackets = 0  # inside ( [ \\{ a comma separates items; inside { } and at top level 1,000 is a number
+        # inside ( [ \\{ a comma separates items; inside { } and at top level 1,000 is a number
+        self.brackets = 0
 
     # ---------------------------------------------------------------- token helpers
     def peek(self, k: int = 0) -> Tok:
@@ -356,7 +359,8 @@ class _Parser:
                     self.next()
                 t = self.next()
                 text += t.text
-        if "." in text and "e" not in text.lower() and self.at("cmd", "\\overline") and self.peek().pos == t.end:
+        if ("." in text and "e" not in text.lower() and self.at("cmd", "\\overline")
+                and self.peek().pos == t.end):
             self.next()
             rep = self.next() if not self.at("op", "{") else None
             if rep is None:
@@ -533,7 +537,8 @@ def _is_int_lit(n: object) -> bool:
 
 
 def _number(text: str) -> Node:
-    """A numeric literal; decimals keep their stated precision (half a unit of the last digit) and digit count."""
+    """A numeric literal; decimals keep their stated precision (half a unit of the last digit) and digit
+    count."""
     mant, _, exp = text.lower().partition("e")
     e = int(exp) if exp else 0
     if abs(e) > _MAX_EXACT_EXPONENT:  # 1e999999999: never materialised, compared by magnitude

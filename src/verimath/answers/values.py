@@ -59,12 +59,12 @@ def _show(node: Node) -> str:
 class Number:
     """A real rational number.
 
-    ``precision`` is ``None`` for an exact number (integers, fractions, mixed numbers, repeating decimals) and,
-    for a stated decimal such as ``0.866`` or ``1.5e3``, half a unit of its last stated digit (``0.0005``,
-    ``50``); ``significant`` counts its significant digits. ``base`` and ``digits`` are set for a number written
-    with a base subscript (``1011_2``: value 11, base 2, digits ``"1011"``). ``percent`` marks a number
-    written with a percent sign (``28\\%``, ``28 percent``): ``value`` is 28, and ``equivalent`` also admits
-    0.28.
+    ``precision`` is ``None`` for an exact number (integers, fractions, mixed numbers, repeating decimals)
+    and, for a stated decimal such as ``0.866`` or ``1.5e3``, half a unit of its last stated digit
+    (``0.0005``, ``50``); ``significant`` counts its significant digits. ``base`` and ``digits`` are set for a
+    number written with a base subscript (``1011_2``: value 11, base 2, digits ``"1011"``). ``percent`` marks
+    a number written with a percent sign (``28\\%``, ``28 percent``): ``value`` is 28, and ``equivalent`` also
+    admits 0.28.
     """
 
     value: Fraction
@@ -106,7 +106,8 @@ class Tuple:
 
 @dataclass(frozen=True, slots=True)
 class Interval:
-    """An interval of the real line; ``lo``/``hi`` are scalars (``Number`` or ``Expr``, ``±\\infty`` allowed)."""
+    """An interval of the real line; ``lo``/``hi`` are scalars (``Number`` or ``Expr``, ``±\\infty``
+    allowed)."""
 
     lo: Value
     hi: Value
@@ -194,8 +195,8 @@ def symbols(node: object) -> frozenset[str]:
 
 def is_name(node: object) -> bool:
     """Whether a tree only names something: a variable (``x``), or a label built from labels (``AB``,
-    ``S_{ABC}:S``, ``|AB|``, ``NO/BO``, ``V_1:V_2``: upper-case or subscripted names joined by products, ratios
-    and absolute values). ``xy`` and ``x/y`` are expressions, not labels."""
+    ``S_{ABC}:S``, ``|AB|``, ``NO/BO``, ``V_1:V_2``: upper-case or subscripted names joined by products,
+    ratios and absolute values). ``xy`` and ``x/y`` are expressions, not labels."""
     return isinstance(node, Node) and (node.op == "sym" or _is_label(node))
 
 

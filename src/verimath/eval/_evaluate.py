@@ -183,7 +183,8 @@ def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None 
         "dataset": {"sha256": digest} if digest else {"name": config.dataset, "split": config.split,
                                                       "subset": config.subset},
         "fields": {"question": config.question_field, "answer": config.answer_field, "id": config.id_field},
-        "limit": config.limit, "shuffle": config.shuffle, "seed": config.seed, "filters": sorted(config.filters),
+        "limit": config.limit, "shuffle": config.shuffle, "seed": config.seed,
+        "filters": sorted(config.filters),
         "model": config.model, "strategy": config.strategy, "strategy_settings": _describe(strategy),
     }
     if strategy.uses_code and config.cell_timeout != CELL_TIMEOUT_S:  # only when set: older runs still resume

@@ -60,9 +60,9 @@ class Report:
 
 
 def outcome(problem_id: str, metadata: Mapping[str, Any], accuracy: float) -> Outcome:
-    """A stored problem's lineage for :func:`verimath.scaling.robustness`: its kind is its ``perturbation``, else
-    its template ``variant`` (other than ``base``); its template is ``variant_of`` or ``template_id``; its
-    instantiation set is the ``#i`` of a generated id ``<template_id>#i``."""
+    """A stored problem's lineage for :func:`verimath.scaling.robustness`: its kind is its ``perturbation``,
+    else its template ``variant`` (other than ``base``); its template is ``variant_of`` or ``template_id``;
+    its instantiation set is the ``#i`` of a generated id ``<template_id>#i``."""
     template_id = metadata.get("template_id")
     variant = metadata.get("variant")
     kind = metadata.get("perturbation") or (variant if variant not in (None, "base") else None)
@@ -78,12 +78,14 @@ def _sample(record: AttemptRecord, score_field: str | None = None) -> Sample:
     """The estimators' view of a stored attempt (``score_field`` names a numeric field of the attempt)."""
     score = record.attempt.get(score_field) if score_field else None
     return Sample(answer=record.answer, correct=record.correct, verification=record.verification,
-                  exec_failures=record.exec_failures, failed=record.error is not None and record.answer is None,
+                  exec_failures=record.exec_failures,
+                  failed=record.error is not None and record.answer is None,
                   score=float(score) if isinstance(score, int | float) else None, tokens=record.tokens,
                   code_calls=record.code_calls, wall_s=record.wall_s)
 
 
-def build_report(run_dir: str | Path, *, ks: Sequence[int] | None = None, equivalent: Equivalence | None = None,
+def build_report(run_dir: str | Path, *, ks: Sequence[int] | None = None,
+                 equivalent: Equivalence | None = None,
                  score_field: str | None = None, group_keys: Sequence[str] = GROUP_KEYS) -> Report:
     """Score every problem of the run in ``run_dir`` and summarize, with per-group breakdowns by
     ``group_keys`` (those the problems' metadata has). Memory grows with problems, not with samples."""
@@ -104,7 +106,8 @@ def build_report(run_dir: str | Path, *, ks: Sequence[int] | None = None, equiva
             for key in group_keys:
                 value = problem.metadata.get(key)
                 labels[key].append(None if value is None else str(value))
-            outcomes.append(outcome(problem.id, problem.metadata, sum(s.correct for s in samples) / len(samples)))
+            outcomes.append(outcome(problem.id, problem.metadata,
+                                    sum(s.correct for s in samples) / len(samples)))
     group_by = {key: values for key, values in labels.items() if any(v is not None for v in values)}
     return Report(summarize(list(scores.values()), group_by), scores, manifest, robustness(outcomes),
                   sum(errors.values()), dict(errors.most_common(5)))

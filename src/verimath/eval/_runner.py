@@ -1,8 +1,8 @@
 """The runner: attempts every (problem, sample) not yet stored, grades each, stores it as it finishes.
 
-Work goes through an :class:`Executor` (local asyncio with bounded concurrency here; a distributed backend such
-as Ray implements the same Protocol without touching strategies). Jobs are generated lazily and results are
-written one by one, so memory stays flat in the number of samples.
+Work goes through an :class:`Executor` (local asyncio with bounded concurrency here; a distributed backend
+such as Ray implements the same Protocol without touching strategies). Jobs are generated lazily and results
+are written one by one, so memory stays flat in the number of samples.
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ async def run_eval(store: RunStore, problems: Iterable[StoredProblem], *, n: int
             attempt = await strategy.attempt(job.problem.question, model, code_executor)
         except ModelUnavailable as exc:
             return AttemptRecord.failure(job.problem.id, job.sample, str(exc), time.perf_counter() - start)
-        verdict = await asyncio.to_thread(grader, attempt.answer, job.problem.gold)  # a slow check must not stall
+        # a slow check must not stall
+        verdict = await asyncio.to_thread(grader, attempt.answer, job.problem.gold)
         return AttemptRecord(job.problem.id, job.sample, attempt.answer, verdict.correct, grader.version,
                              verdict, attempt.verification, attempt.error, exec_failures(attempt),
                              attempt.usage.total_tokens, attempt.code_calls, attempt.wall_s,
@@ -189,7 +190,8 @@ class _CachedSession:
     def run(self, code: str) -> ExecResult:
         history = tuple(self._cells)
         self._cells.append(code)
-        return self._owner._lookup(("session", self._owner._salt, history, code), lambda: self._live(history, code))
+        return self._owner._lookup(("session", self._owner._salt, history, code),
+                                   lambda: self._live(history, code))
 
     def _live(self, history: tuple[str, ...], code: str) -> ExecResult:
         if self._real is None:

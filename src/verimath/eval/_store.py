@@ -1,7 +1,7 @@
 """The run store: one SQLite database (WAL) per run directory, plus a human-readable ``manifest.json``.
 
-One row per finished attempt, committed as it finishes, keyed by (problem, sample index): a rerun skips what is
-stored, a crash (even SIGKILL) loses only the attempts in flight, and nothing is counted twice. An attempt
+One row per finished attempt, committed as it finishes, keyed by (problem, sample index): a rerun skips what
+is stored, a crash (even SIGKILL) loses only the attempts in flight, and nothing is counted twice. An attempt
 that could not be made (the model unreachable) is stored as an *error* row, which a rerun replaces unless told
 to keep it. The manifest's
 *identity* (dataset hash, model, strategy and its settings, prompts, grader, selection) fingerprints the run;
@@ -82,12 +82,14 @@ class StoredProblem:
     metadata: Mapping[str, Any]
 
     LINEAGE = ("template_id", "perturbation", "parent_id")
-    """A problem's lineage fields, stored in ``metadata`` beside its own keys (robustness metrics group by them,
-    with the template variant fields ``variant`` / ``variant_of`` that generated problems carry in metadata)."""
+    """A problem's lineage fields, stored in ``metadata`` beside its own keys (robustness metrics group by
+    them, with the template variant fields ``variant`` / ``variant_of`` that generated problems carry in
+    metadata)."""
 
     @classmethod
     def from_problem(cls, problem: Any, position: int) -> StoredProblem:
-        """The stored form of a ``verimath.problems.Problem`` (duck-typed: this package does not import it)."""
+        """The stored form of a ``verimath.problems.Problem`` (duck-typed: this package does not import
+        it)."""
         meta = dict(problem.metadata)
         for key in cls.LINEAGE:
             if getattr(problem, key) is not None:
@@ -161,7 +163,8 @@ class RunStore:
         run_dir = Path(run_dir)
         db = run_dir / DB_NAME
         if identity is None and not db.is_file():
-            raise InputError("no run here (expected a run directory made by `verimath eval`)", file=str(run_dir))
+            raise InputError("no run here (expected a run directory made by `verimath eval`)",
+                             file=str(run_dir))
         run_dir.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -188,7 +191,8 @@ class RunStore:
                                  file=str(self.run_dir))
         else:
             manifest = {"identity": identity, "fingerprint": content_hash(identity), "sessions": []}
-        manifest["sessions"].append({**session, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        manifest["sessions"].append({**session,
+                                     "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         self._write_manifest(manifest)
 
     def _write_manifest(self, manifest: Mapping[str, Any]) -> None:
@@ -257,9 +261,9 @@ class RunStore:
         ``with_attempt`` the full attempt JSON (the trace) is not read."""
         column = "a.attempt" if with_attempt else "'{}'"
         rows = self._conn.execute(
-            "SELECT p.id, p.position, p.question, p.gold, p.metadata, a.sample, a.answer, a.correct, a.grader, "
-            "a.verdict, a.verification, a.error, a.exec_failures, a.tokens, a.code_calls, a.wall_s, "
-            f"a.errored, {column} "
+            "SELECT p.id, p.position, p.question, p.gold, p.metadata, a.sample, a.answer, a.correct, "
+            "a.grader, a.verdict, a.verification, a.error, a.exec_failures, a.tokens, a.code_calls, "
+            f"a.wall_s, a.errored, {column} "
             "FROM problems p JOIN attempts a ON a.problem_id = p.id ORDER BY p.position, a.sample")
         current: StoredProblem | None = None
         batch: list[AttemptRecord] = []

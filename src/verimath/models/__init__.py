@@ -3,12 +3,12 @@
 Owns the ``Model`` protocol (chat and raw-completion requests, ``n`` samples, sampling settings, usage and
 latency accounting, async with bounded concurrency), the backends ``openai:`` (any OpenAI-compatible server),
 ``hf:`` (local transformers), ``vllm:`` (vLLM's offline engine) and ``builtin:tiny`` (verimath's own tiny
-transformer: backend, network, text format and weights in the subpackage ``verimath.models.tiny``), and the registry
-that maps a spec ``PREFIX:NAME`` to a backend. ``verimath.models.testing`` holds a scripted OpenAI-compatible
-server for tests.
+transformer: backend, network, text format and weights in the subpackage ``verimath.models.tiny``), and the
+registry that maps a spec ``PREFIX:NAME`` to a backend. ``verimath.models.testing`` holds a scripted
+OpenAI-compatible server for tests.
 
-A leaf: imports nothing from verimath except ``verimath.errors``; torch, safetensors, transformers and vLLM are
-imported only when their backend is loaded.
+A leaf: imports nothing from verimath except ``verimath.errors``; torch, safetensors, transformers and vLLM
+are imported only when their backend is loaded.
 """
 
 from __future__ import annotations

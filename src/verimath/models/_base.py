@@ -1,4 +1,5 @@
-"""The ``Model`` protocol and the shared machinery of backends: bounded concurrency, accounting, a sync helper."""
+"""The ``Model`` protocol and the shared machinery of backends: bounded concurrency, accounting, a sync
+helper."""
 
 from __future__ import annotations
 
@@ -195,7 +196,8 @@ def render_for(tokenizer: Any, request: Request) -> str:
 
 
 def split_evenly(total: int, parts: int) -> list[int]:
-    """``total`` split into ``parts`` non-negative integers that differ by at most one and sum to ``total``."""
+    """``total`` split into ``parts`` non-negative integers that differ by at most one and sum to
+    ``total``."""
     base, extra = divmod(total, parts)
     return [base + (1 if i < extra else 0) for i in range(parts)]
 

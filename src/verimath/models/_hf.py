@@ -41,7 +41,8 @@ class HFModel(BatchingBackend):
         self._torch, self._transformers = torch, transformers
         transformers.utils.logging.disable_progress_bar()  # verimath shows its own progress
         try:
-            self.tokenizer: Any = transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+            self.tokenizer: Any = transformers.AutoTokenizer.from_pretrained(
+                path, trust_remote_code=trust_remote_code)
             kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
             if dtype is not None:
                 kwargs["dtype"] = getattr(torch, dtype)
@@ -87,7 +88,9 @@ class HFModel(BatchingBackend):
                 kept = ids if ended is None else ids[:ended]
                 text, stopped = cut_at_stop(tok.decode(kept, skip_special_tokens=True), s.stop)
                 n_generated = len(ids) if ended is None else ended + 1
-                finish: FinishReason = "stop" if stopped or ended is not None or n_generated < s.max_tokens else "length"
-                samples.append(Completion(text, finish, Usage(n_prompt if j == 0 else 0, n_generated), latency))
+                finish: FinishReason = ("stop" if stopped or ended is not None or n_generated < s.max_tokens
+                                        else "length")
+                samples.append(Completion(text, finish, Usage(n_prompt if j == 0 else 0, n_generated),
+                                          latency))
             results.append(samples)
         return results

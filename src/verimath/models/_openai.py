@@ -81,9 +81,10 @@ class OpenAIModel(Backend):
             args["messages"] = [m.to_dict() for m in request.messages]
         else:
             args["prompt"] = request.prompt
-        # ``client.post`` with the body built here, rather than ``client.chat.completions.create(**args)``: the
-        # SDK's ``create`` walks every parameter through its TypedDict transformer, which cost ~1.5 ms per request
-        # (most of verimath's per-sample overhead on a fast server). Responses are still parsed into the SDK's types.
+        # ``client.post`` with the body built here, rather than ``client.chat.completions.create(**args)``:
+        # the SDK's ``create`` walks every parameter through its TypedDict transformer, which cost ~1.5 ms per
+        # request (most of verimath's per-sample overhead on a fast server). Responses are still parsed into
+        # the SDK's types.
         path, response_type = (("/chat/completions", self._openai.types.chat.ChatCompletion) if chat
                                else ("/completions", self._openai.types.Completion))
         for attempt in range(self.max_retries + 1):

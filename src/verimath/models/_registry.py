@@ -47,7 +47,8 @@ def load_model(spec: str, **options: Any) -> Model:
     return factory(name, **options)
 
 
-def _lazy(prefix: str, module: str, cls_name: str, *, extra: str = "", needs: tuple[str, ...] = ()) -> Factory:
+def _lazy(prefix: str, module: str, cls_name: str, *, extra: str = "",
+          needs: tuple[str, ...] = ()) -> Factory:
     """A factory that imports its backend class only when used and checks the options against it. The optional
     packages in ``needs`` are imported first, so a missing one is a ``MissingExtra`` naming ``extra``."""
 
@@ -66,7 +67,8 @@ def _lazy(prefix: str, module: str, cls_name: str, *, extra: str = "", needs: tu
 
 register_backend("openai", _lazy("openai", "verimath.models._openai", "OpenAIModel", extra="models",
                                  needs=("openai",)))
-register_backend("hf", _lazy("hf", "verimath.models._hf", "HFModel", extra="hf", needs=("torch", "transformers")))
+register_backend("hf", _lazy("hf", "verimath.models._hf", "HFModel", extra="hf",
+                             needs=("torch", "transformers")))
 register_backend("vllm", _lazy("vllm", "verimath.models._vllm", "VLLMModel", extra="vllm", needs=("vllm",)))
 # The tiny backend checks its extra itself (``network()``): training uses the network without the backend.
 register_backend("builtin", _lazy("builtin", "verimath.models.tiny", "TinyModel"))

@@ -12,9 +12,9 @@ code under test goes through the same client, sockets and parsing as against vLL
     with ScriptedServer(respond) as server:
         model = load_model("openai:scripted", base_url=server.base_url)
 
-A reply is a string (one choice, repeated ``n`` times), a list of strings (the choices), or an ``HTTPFailure``.
-Stop strings in the request are honoured as real servers do (the text is cut before the stop string).
-Not imported by ``verimath.models``; imports nothing else from verimath.
+A reply is a string (one choice, repeated ``n`` times), a list of strings (the choices), or an
+``HTTPFailure``. Stop strings in the request are honoured as real servers do (the text is cut before the stop
+string). Not imported by ``verimath.models``; imports nothing else from verimath.
 """
 
 from __future__ import annotations
@@ -121,7 +121,8 @@ class ScriptedServer:
                     return
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 if self.path.rstrip("/").endswith("/chat/completions"):
-                    req = ServedRequest("chat", body.get("model", ""), tuple(body.get("messages", ())), "", body,
+                    req = ServedRequest("chat", body.get("model", ""), tuple(body.get("messages", ())), "",
+                                        body,
                                         headers)
                 elif self.path.rstrip("/").endswith("/completions"):
                     prompt = body.get("prompt", "")
@@ -145,7 +146,8 @@ class ScriptedServer:
                     return
                 self._send(200, _body(req, reply))
 
-            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            def _send(self, status: int, payload: dict[str, Any],
+                      headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")

@@ -1,8 +1,8 @@
 """Loading problems from JSONL, JSON, CSV and Parquet files, or from Hugging Face datasets.
 
 Rows are mapped to :class:`Problem` by field names (``question_field``, ``answer_field``, ``id_field``); every
-other field goes to ``metadata``. JSONL and CSV stream row by row unless ``shuffle`` asks for the whole file. A
-malformed row raises :class:`~verimath.errors.InputError` naming the file, the line and the field.
+other field goes to ``metadata``. JSONL and CSV stream row by row unless ``shuffle`` asks for the whole file.
+A malformed row raises :class:`~verimath.errors.InputError` naming the file, the line and the field.
 """
 
 from __future__ import annotations
@@ -153,7 +153,8 @@ def _problem(row: Mapping[str, Any], index: int, where: tuple[str, int | None], 
         answer = m.group(1).replace(",", "")
     pid = row.get(id_field)
     if pid is None and id_field != DEFAULT_ID_FIELD:  # an id field asked for by name must be there
-        raise InputError("missing, and it was named as the id field", file=file, line=line if line is not None else index + 1,
+        raise InputError("missing, and it was named as the id field", file=file,
+                         line=line if line is not None else index + 1,
                          field=id_field)
     core = {k: meta.pop(k) for k in ("parent_id", "perturbation", "template_id") if k in meta}
     return Problem(id=str(pid) if pid is not None else str(index), question=str(row[question_field]),
@@ -162,7 +163,8 @@ def _problem(row: Mapping[str, Any], index: int, where: tuple[str, int | None], 
 
 
 def load_dataset(source: str | Path, *, question_field: str = "question", answer_field: str = "answer",
-                 id_field: str = DEFAULT_ID_FIELD, limit: int | None = None, shuffle: bool = False, seed: int = 0,
+                 id_field: str = DEFAULT_ID_FIELD, limit: int | None = None, shuffle: bool = False,
+                 seed: int = 0,
                  filters: Mapping[str, Any] | Sequence[str] | None = None, split: str = "test",
                  config: str | None = None) -> Iterator[Problem]:
     """Problems from a file (``.jsonl``, ``.json``, ``.csv``, ``.parquet``) or a Hugging Face dataset
@@ -170,8 +172,8 @@ def load_dataset(source: str | Path, *, question_field: str = "question", answer
 
     ``filters`` keep rows whose field equals the value (``level=5`` also matches ``"Level 5"``); ``shuffle``
     reads every matching row, then shuffles with ``seed``; ``limit`` keeps the first ``limit`` after both.
-    Rows without an ``id`` field get their index as id; an ``id_field`` other than the default must be in every
-    row. Streams when not shuffled."""
+    Rows without an ``id`` field get their index as id; an ``id_field`` other than the default must be in
+    every row. Streams when not shuffled."""
     if limit is not None and limit < 0:
         raise InputError("limit must be >= 0", field="limit")
     wanted = parse_filters(filters)

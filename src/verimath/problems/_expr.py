@@ -1,12 +1,12 @@
 """A restricted, exact evaluator for template expressions (no ``eval``).
 
-An expression is parsed with :mod:`ast` and every node is checked against a whitelist, then compiled into nested
-closures so that evaluating it thousands of times (rejection sampling) stays cheap. Arithmetic is exact: ``/``
-yields a :class:`~fractions.Fraction` (an ``int`` when the quotient is whole), float literals are read as the
-decimal they spell (``0.1`` is ``1/10``). Powers, repetitions and ranges are bounded so that a hostile template
-cannot exhaust memory or time. Names resolve in an environment mapping; calls go only to whitelisted functions
-given by the caller. Attribute access is refused except for the dotted names the caller whitelists
-(``np.arange``).
+An expression is parsed with :mod:`ast` and every node is checked against a whitelist, then compiled into
+nested closures so that evaluating it thousands of times (rejection sampling) stays cheap. Arithmetic is
+exact: ``/`` yields a :class:`~fractions.Fraction` (an ``int`` when the quotient is whole), float literals are
+read as the decimal they spell (``0.1`` is ``1/10``). Powers, repetitions and ranges are bounded so that a
+hostile template cannot exhaust memory or time. Names resolve in an environment mapping; calls go only to
+whitelisted functions given by the caller. Attribute access is refused except for the dotted names the caller
+whitelists (``np.arange``).
 """
 
 from __future__ import annotations
@@ -134,7 +134,8 @@ _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
 }
 _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
+    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
 }
 
 

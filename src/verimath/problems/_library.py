@@ -2,9 +2,10 @@
 
 GSM-Symbolic's templates name lists (``names_female``, ``fraction_alnum``, ``multi_times``, ...) and functions
 (``range``, ``sample``, ``sample_sequential``, ``np.arange``, ``numbers_within``, ...) whose definitions Apple
-never published; these are ours. Numeric lists hold exact values (``Fraction``); how a value reads in a question
-(``half``, ``1/2``, ``0.5``) is decided by the slot's default text, not by the list. Random functions draw from a
-:class:`random.Random` held in an :class:`RngBox`, so one seeded generator drives a whole template.
+never published; these are ours. Numeric lists hold exact values (``Fraction``); how a value reads in a
+question (``half``, ``1/2``, ``0.5``) is decided by the slot's default text, not by the list. Random functions
+draw from a :class:`random.Random` held in an :class:`RngBox`, so one seeded generator drives a whole
+template.
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ def make_functions(box: RngBox, *, widen: int = 1) -> dict[str, Callable[..., An
         return items
 
     def randint(low: Any, high: Any = None, size: Any = None) -> Any:
-        low, high = (0, _int(low, "randint()")) if high is None else (_int(low, "randint()"), _int(high, "randint()"))
+        low, high = (0, _int(low, "randint()")) if high is None else (_int(low, "randint()"),
+                                                                      _int(high, "randint()"))
         if high <= low:
             raise ExprError("randint() needs low < high")
         if size is None:
@@ -158,7 +160,8 @@ def make_functions(box: RngBox, *, widen: int = 1) -> dict[str, Callable[..., An
         return isinstance(x, int) and not isinstance(x, bool)
 
     def divides(a: Any, b: Any) -> bool:
-        """``divides(a, b)``: ``b`` divides ``a`` exactly (GSM-Symbolic's reading, checked on its defaults)."""
+        """``divides(a, b)``: ``b`` divides ``a`` exactly (GSM-Symbolic's reading, checked on its
+        defaults)."""
         a, b = as_number(a), as_number(b)
         return b != 0 and (Fraction(a) / b).denominator == 1
 
@@ -194,7 +197,8 @@ def make_functions(box: RngBox, *, widen: int = 1) -> dict[str, Callable[..., An
     return {
         "range": widened_range, "frange": _frange, "arange": _frange, "np.arange": _frange,
         "numbers_within": numbers_within, "sample": sample, "sample_sequential": sample_sequential,
-        "shuffle_list": shuffle_list, "format_frac": format_frac, "randint": randint, "np.random.randint": randint,
+        "shuffle_list": shuffle_list, "format_frac": format_frac, "randint": randint,
+        "np.random.randint": randint,
         "list": to_list, "fix_floats": fix_floats, "is_int": is_int, "divides": divides, "int": to_int,
         "round": to_round, "Fraction": to_fraction, "float": number, "abs": lambda x: abs(as_number(x)),
         "min": lambda *a: min(*(as_number(v) for v in (a[0] if len(a) == 1 else a))),

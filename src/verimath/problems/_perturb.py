@@ -4,8 +4,9 @@
 Numeric operations need a problem's program (:mod:`verimath.problems._program`): new values go into the
 question and the answer is recomputed exactly. ``distractor`` adds a sentence that changes nothing. Symbolic
 operations work on problems whose metadata holds an ``expression`` and a ``task`` (``differentiate``,
-``integrate``, ``simplify``, ``expand``, ``factor``, ``solve``), recomputing the answer with SymPy. Every variant
-records ``parent_id`` and ``perturbation``; a problem an operation cannot handle is dropped and counted by reason.
+``integrate``, ``simplify``, ``expand``, ``factor``, ``solve``), recomputing the answer with SymPy. Every
+variant records ``parent_id`` and ``perturbation``; a problem an operation cannot handle is dropped and
+counted by reason.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def _resample(problem: Problem, rng: random.Random, *, extra_digits: int, op: st
     raise LiftError(f"no new values kept every step's sign and whole-number results in {TRIES} tries")
 
 
-def _variant(problem: Problem, op: str, question: str, answer: Fraction | str, solution: str | None) -> Problem:
+def _variant(problem: Problem, op: str, question: str, answer: Fraction | str,
+             solution: str | None) -> Problem:
     meta = {k: v for k, v in problem.metadata.items() if k not in ("solution", "equation")}
     if solution is not None:
         meta["solution"] = solution
@@ -102,7 +104,8 @@ def _variant(problem: Problem, op: str, question: str, answer: Fraction | str, s
 
 
 def numeric_substitution(problem: Problem, rng: random.Random) -> Problem:
-    """New numbers of the same size everywhere the calculation uses one (GSM-Plus "numerical substitution")."""
+    """New numbers of the same size everywhere the calculation uses one (GSM-Plus "numerical
+    substitution")."""
     return _resample(problem, rng, extra_digits=0, op="numeric_substitution")
 
 
@@ -111,9 +114,9 @@ def digit_expansion(problem: Problem, rng: random.Random) -> Problem:
     return _resample(problem, rng, extra_digits=rng.choice((1, 2)), op="digit_expansion")
 
 
-_MEASURE = re.compile(r"\s*(%|percent|hours?|minutes?|seconds?|days?|weeks?|months?|years?|miles?|kilometers?|km|"
-                      r"meters?|feet|foot|inches|inch|yards?|pounds?|ounces?|kilograms?|kg|grams?|liters?|gallons?|"
-                      r"cups?|quarts?|pints?|dollars?|cents?|mph|degrees?)\b", re.I)
+_MEASURE = re.compile(r"\s*(%|percent|hours?|minutes?|seconds?|days?|weeks?|months?|years?|miles?|"
+                      r"kilometers?|km|meters?|feet|foot|inches|inch|yards?|pounds?|ounces?|kilograms?|kg|grams?|"
+                      r"liters?|gallons?|cups?|quarts?|pints?|dollars?|cents?|mph|degrees?)\b", re.I)
 _HOW_MANY = re.compile(r"\bhow many\s+(\w+)", re.I)
 
 
@@ -145,8 +148,8 @@ def _convert(problem: Problem, rng: random.Random, op: str, parts: Sequence[Frac
 
 def integer_to_decimal(problem: Problem, rng: random.Random) -> Problem:
     """One whole amount of money or measurement becomes a decimal (``$12 -> $12.5``, ``3 hours -> 3.25
-    hours``); GSM-Plus "integer-decimal-fraction conversion". Counts stay whole, and a question asking "how many"
-    things keeps a whole answer."""
+    hours``); GSM-Plus "integer-decimal-fraction conversion". Counts stay whole, and a question asking "how
+    many" things keeps a whole answer."""
     return _convert(problem, rng, "integer_to_decimal", (Fraction(1, 2), Fraction(1, 4), Fraction(3, 4)),
                     canonical)
 
@@ -156,7 +159,8 @@ def integer_to_fraction(problem: Problem, rng: random.Random) -> Problem:
     def mixed(v: Fraction) -> str:
         whole, rest = divmod(v.numerator, v.denominator)
         return f"{whole} {Fraction(rest, v.denominator)}"
-    return _convert(problem, rng, "integer_to_fraction", (Fraction(1, 2), Fraction(1, 3), Fraction(2, 3)), mixed)
+    return _convert(problem, rng, "integer_to_fraction", (Fraction(1, 2), Fraction(1, 3), Fraction(2, 3)),
+                    mixed)
 
 
 _FRACTION_TEXT = re.compile(r"(?<![\w/.$€£])(\d+)/(\d+)(?![\w/]|\.\d)")
@@ -173,7 +177,8 @@ def _rewrite(problem: Problem, op: str, edits: list[tuple[int, int, str]]) -> Pr
 
 
 def decimal_to_fraction(problem: Problem, rng: random.Random) -> Problem:
-    """Every decimal that is not money is written as a fraction (``2.5 -> 2 1/2``): same values, same answer."""
+    """Every decimal that is not money is written as a fraction (``2.5 -> 2 1/2``): same values, same
+    answer."""
     edits = []
     for span in find_numbers(problem.question):
         if span.places and problem.question[max(0, span.start - 1):span.start] not in ("$", "€", "£"):
@@ -212,7 +217,8 @@ def distractor(problem: Problem, rng: random.Random) -> Problem:
     names = [n for n in LISTS["names"] if n not in problem.question]
     sentence = rng.choice(_DISTRACTORS).format(name=rng.choice(names), k=rng.randint(3, 40))
     return _variant(problem, "distractor", f"{head}. {sentence} {last}", problem.answer,
-                    problem.metadata.get("solution") if isinstance(problem.metadata.get("solution"), str) else None)
+                    problem.metadata.get("solution")
+                    if isinstance(problem.metadata.get("solution"), str) else None)
 
 
 NUMERIC_OPS: dict[str, Callable[[Problem, random.Random], Problem]] = {
@@ -262,7 +268,8 @@ def _variants(problems: Iterable[Problem], ops: Sequence[str], seed: int, varian
                     continue
                 seen.add(variant.question)
                 if variants > 1:
-                    variant = Problem(id=f"{variant.id}/{k}", question=variant.question, answer=variant.answer,
+                    variant = Problem(id=f"{variant.id}/{k}", question=variant.question,
+                                      answer=variant.answer,
                                       metadata=variant.metadata, parent_id=variant.parent_id,
                                       perturbation=variant.perturbation, template_id=variant.template_id)
                 report.made[op] += 1

@@ -1,11 +1,11 @@
 """A word problem's numbers and the calculation that links them to its answer.
 
-GSM8K's solutions carry calculator annotations (``<<16-3-4=9>>``). :func:`lift` turns them into a program: each
-number an annotation uses is a reference to a number in the question (a *slot*), to an earlier step's result,
-or a constant (``100`` for a percent, ``60`` minutes). The program must reproduce every stated result exactly
-and end in the gold answer; a number that could be either a question number or an earlier result makes the
-problem ambiguous and it is not lifted. SVAMP's ``equation`` field (``( 76.0 - 25.0 )``) lifts the same way.
-New values for the slots then give a new answer by rerunning the program with exact arithmetic.
+GSM8K's solutions carry calculator annotations (``<<16-3-4=9>>``). :func:`lift` turns them into a program:
+each number an annotation uses is a reference to a number in the question (a *slot*), to an earlier step's
+result, or a constant (``100`` for a percent, ``60`` minutes). The program must reproduce every stated result
+exactly and end in the gold answer; a number that could be either a question number or an earlier result makes
+the problem ambiguous and it is not lifted. SVAMP's ``equation`` field (``( 76.0 - 25.0 )``) lifts the same
+way. New values for the slots then give a new answer by rerunning the program with exact arithmetic.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ _WORD = re.compile(r"\b(" + "|".join(sorted((w for w in _WORD_VALUES if w != "ze
 _CALC = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
 _STEP = re.compile(r"^[\d\s+\-*/().]+$")
 # Numbers a calculation may use without the question writing them: small counts, unit conversions, halves.
-_UNIT_CONSTANTS = frozenset({*map(Fraction, range(13)), *map(Fraction, (14, 16, 24, 28, 30, 31, 36, 48, 52, 60,
+_UNIT_CONSTANTS = frozenset({*map(Fraction, range(13)),
+                             *map(Fraction, (14, 16, 24, 28, 30, 31, 36, 48, 52, 60,
                              100, 360, 365, 1000, 3600)), Fraction(1, 2), Fraction(1, 4), Fraction(3, 4)})
 _MULTIPLIER_WORDS = {Fraction(2): re.compile(r"\b(twice|double|half|halves|pairs?|twins?|both)\b", re.I),
                      Fraction(3): re.compile(r"\b(triple|thrice|third|thirds)\b", re.I),
@@ -43,7 +44,8 @@ class LiftError(VerimathError):
 
 @dataclass(frozen=True, slots=True)
 class NumberSpan:
-    """One number in a question: where, its value, and how it is written (``digits``, ``commas``, ``words``)."""
+    """One number in a question: where, its value, and how it is written (``digits``, ``commas``,
+    ``words``)."""
 
     start: int
     end: int
@@ -53,8 +55,8 @@ class NumberSpan:
 
 
 def find_numbers(text: str) -> list[NumberSpan]:
-    """Numbers written in digits (``16``, ``80,000``, ``2.5``) and in words (``three``, ``forty-two``); numbers
-    in times (``3:30``), fractions (``1/2``) and ordinals (``2nd``) are left out."""
+    """Numbers written in digits (``16``, ``80,000``, ``2.5``) and in words (``three``, ``forty-two``);
+    numbers in times (``3:30``), fractions (``1/2``) and ordinals (``2nd``) are left out."""
     spans: list[NumberSpan] = []
     for m in _NUM.finditer(text):
         whole, frac = m.group(1), m.group(2) or ""
@@ -108,13 +110,15 @@ class Program:
         return out
 
     def render(self, values: Sequence[Fraction]) -> str:
-        """The calculation with these values, one ``<<expression=result>>`` line per step, then ``#### answer``."""
+        """The calculation with these values, one ``<<expression=result>>`` line per step, then
+        ``#### answer``."""
         results = self.run(values)
         env = {f"s{i}": canonical(v) for i, v in enumerate(values)}
         lines = []
         for i, step in enumerate(self.steps):
             text = re.sub(r"\b([sr]\d+)\b", lambda m: env[m.group(1)], step)
-            lines.append(f"{text} = <<{text.replace(' ', '')}={canonical(results[i])}>>{canonical(results[i])}")
+            lines.append(f"{text} = <<{text.replace(' ', '')}={canonical(results[i])}>>"
+                         f"{canonical(results[i])}")
             env[f"r{i}"] = canonical(results[i])
         lines.append(f"#### {canonical(results[-1])}")
         return "\n".join(lines)
@@ -159,8 +163,8 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
     slots: list[Fraction] = []
     percents = {s.value for s in spans if re.match(r"\s*(%|percent)", question[s.end:])}
 
-    fixed = {Fraction(n) for n in re.findall(r"\d+(?=\s*/\s*\d)|(?<=/)\s*\d+|\d+(?=:\d)|(?<=:)\d+|\d+(?=st|nd|rd|th)",
-                                             question)}
+    fixed = {Fraction(n) for n in re.findall(
+        r"\d+(?=\s*/\s*\d)|(?<=/)\s*\d+|\d+(?=:\d)|(?<=:)\d+|\d+(?=st|nd|rd|th)", question)}
 
     def slot(value: Fraction) -> str:
         if value in fixed:
@@ -178,7 +182,8 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
     results: list[Fraction] = []
     for expr, stated in raw:
         tree = ast.parse(expr, mode="eval")
-        added = {id(side) for n in ast.walk(tree) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub)
+        added = {id(side) for n in ast.walk(tree) if isinstance(n, ast.BinOp)
+                 and isinstance(n.op, ast.Add | ast.Sub)
                  for side in (n.left, n.right) if isinstance(side, ast.Constant)}
 
         class Refs(ast.NodeTransformer):
@@ -190,7 +195,8 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
                 earlier = [i for i, r in enumerate(results) if r == value]
                 in_question = value in by_value
                 if earlier and in_question:
-                    raise LiftError(f"{canonical(value)} is both a number in the question and an earlier result")
+                    raise LiftError(f"{canonical(value)} is both a number in the question and an earlier "
+                                    "result")
                 if earlier:
                     return ast.Name(id=f"r{earlier[-1]}", ctx=ast.Load())
                 if in_question:
@@ -207,7 +213,8 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
                     # Unit constants scale (``* 60``, ``/ 100``); one that is added or subtracted is more
                     # likely a number the solution computed without annotating it (GSM8K's "each eat 4 apples"
                     # is solved as ``4 + 1``).
-                    raise LiftError(f"{canonical(value)} is added in the calculation but is not in the question")
+                    raise LiftError(f"{canonical(value)} is added in the calculation but is not in the "
+                                    "question")
                 return node
 
         if not any(isinstance(n, ast.BinOp) for n in ast.walk(tree)):
@@ -237,8 +244,8 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
             raise LiftError(f"step {i + 1} does not lead to the answer")
     uses = [sum(len(re.findall(rf"\bs{i}\b", st)) for st in steps) for i in range(len(slots))]
     for i, n in enumerate(uses):
-        # A small or unit-like number used twice may play two roles (``2`` dogs and "twice" as many): which one would a new
-        # value change? Not knowable from the annotations, so do not lift.
+        # A small or unit-like number used twice may play two roles (``2`` dogs and "twice" as many): which
+        # one would a new value change? Not knowable from the annotations, so do not lift.
         if n > 1 and (slots[i] < 13 or slots[i] in (24, 52, 60, 100, 365, 1000)):
             raise LiftError(f"{canonical(slots[i])} is used {n} times in the calculation")
         if n and slots[i] in _MULTIPLIER_WORDS and _MULTIPLIER_WORDS[slots[i]].search(question):
@@ -249,7 +256,8 @@ def lift(question: str, answer: str, *, solution: str | None = None, equation: s
             if near:
                 # "Jeff gets 4 times as much as Brad": the solution divides by 5 = 4 + 1, a number new values
                 # of 4 would not update.
-                raise LiftError(f"constant {c} may be derived from {canonical(near[0])} outside the annotations")
+                raise LiftError(f"constant {c} may be derived from {canonical(near[0])} outside the "
+                                "annotations")
     unused = sorted({canonical(sp.value) for sp in spans if sp.value not in slot_of and sp.value != 1})
     if unused:
         # A number the calculation ignores may still be tied to the ones it uses ("ten packets: six of ... and

@@ -44,7 +44,8 @@ def parse_symbolic(text: str) -> Any:
         raise SymbolicError(f"cannot read expression {text!r}: {exc.msg}") from None
 
     def conv(node: ast.AST) -> Any:
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, int | float)
+                and not isinstance(node.value, bool)):
             return sp.Rational(repr(node.value)) if isinstance(node.value, float) else sp.Integer(node.value)
         if isinstance(node, ast.Name):
             if node.id == "pi":
@@ -112,9 +113,11 @@ def _make(pid: str, task: str, expr: Any, var: Any, meta: dict[str, Any], parent
     handles the plain form more reliably than a rewritten one)."""
     sp = _sympy()
     answer = answer_for(task, same_as if same_as is not None else expr, var)
-    tail = " = 0 for" if task == "solve" else " with respect to" if task in ("differentiate", "integrate") else ""
+    tail = (" = 0 for" if task == "solve"
+            else " with respect to" if task in ("differentiate", "integrate") else "")
     question = f"{_VERBS[task]} ${sp.latex(expr)}${tail}" + (f" ${var}$." if tail else ".")
-    meta = {**meta, "task": task, "expression": sp.sstr(expr), "variable": str(var), "answer_latex": sp.latex(answer)}
+    meta = {**meta, "task": task, "expression": sp.sstr(expr), "variable": str(var),
+            "answer_latex": sp.latex(answer)}
     return Problem(id=pid, question=question, answer=sp.sstr(answer), metadata=meta, parent_id=parent,
                    perturbation=op)
 

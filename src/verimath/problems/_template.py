@@ -11,11 +11,12 @@ A template is a ``question_annotated`` text whose slots read ``{name,default}``,
     #answer: x // 4
 
 and an ``answer_annotated`` solution whose ``{expression}`` braces are evaluated with the sampled values and
-whose last line reads ``#### {answer}``. Sampling is a seeded, randomised depth-first search over the ``#init``
-statements: each condition is checked as soon as its names are bound, and a condition that keeps failing sends
-the search back to the statement that bound its latest other name. An instance is kept only when the rendered
-``####`` answer equals the ``#answer`` program exactly; instances are distinct by question text. A template that
-cannot give ``n`` instances within its try budget raises :class:`TemplateError` naming the reason.
+whose last line reads ``#### {answer}``. Sampling is a seeded, randomised depth-first search over the
+``#init`` statements: each condition is checked as soon as its names are bound, and a condition that keeps
+failing sends the search back to the statement that bound its latest other name. An instance is kept only when
+the rendered ``####`` answer equals the ``#answer`` program exactly; instances are distinct by question text.
+A template that cannot give ``n`` instances within its try budget raises :class:`TemplateError` naming the
+reason.
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ class Template:
 
 
 def parse_template(row: Mapping[str, Any], *, template_id: str, source: str | None = None) -> Template:
-    """Split a GSM-Symbolic-style dict (``question_annotated``, ``answer_annotated``) into a :class:`Template`."""
+    """Split a GSM-Symbolic-style dict (``question_annotated``, ``answer_annotated``) into a
+    :class:`Template`."""
     for key in ("question_annotated", "answer_annotated"):
         if not isinstance(row.get(key), str):
             raise TemplateError(f"missing text field {key!r}", reason="format", template_id=template_id,
@@ -131,8 +133,8 @@ def parse_template(row: Mapping[str, Any], *, template_id: str, source: str | No
         lines = (ln.strip() for ln in body.splitlines())
         return tuple(ln[1:].strip() if ln.startswith("-") else ln for ln in lines if ln and ln != "-")
 
-    answer = " ".join(ln.strip() for ln in sections["answer"].splitlines() if ln.strip()) if "answer" in sections \
-        else None
+    answer = " ".join(ln.strip() for ln in sections["answer"].splitlines() if ln.strip()) \
+        if "answer" in sections else None
     meta = {k: v for k, v in row.items() if k not in ("question_annotated", "answer_annotated")}
     return Template(id=template_id, question=question.rstrip(), init=items(sections.get("init", "")),
                     conditions=items(sections.get("conditions", "")), answer=answer or None,
@@ -266,7 +268,8 @@ class _Program:
         except ExprError as exc:
             raise self.error(f"{where} expression {src!r} refused: {exc}", "refused", where) from None
         unknown = sorted(d for d in deps
-                         if d not in bound and d not in self.env0 and d not in LISTS and d not in self.slot_names)
+                         if d not in bound and d not in self.env0 and d not in LISTS
+                         and d not in self.slot_names)
         if unknown:
             raise self.error(f"{where} expression {src!r} uses undefined name(s) {', '.join(unknown)}",
                              "undefined", where)
@@ -323,7 +326,8 @@ class _Program:
         placed = {n for lv in rest for n in lv.targets}
         pending = list(solved)
         while pending:  # solved statements in an order where each comes after the solved ones it reads
-            ready = [lv for lv in pending if free_names(lv.solved_by[0]) & {p.targets[0] for p in pending} <= set()
+            ready = [lv for lv in pending
+                     if free_names(lv.solved_by[0]) & {p.targets[0] for p in pending} <= set()
                      or all(d in placed for d in free_names(lv.solved_by[0]) if d in by_name)]
             if not ready:  # a cycle: fall back to guessing the first one
                 ready = [pending[0]]
@@ -348,7 +352,8 @@ class _Program:
             return False
         if level.domain is not None:
             value = level.domain[pick if pick is not None else rng.randrange(len(level.domain))]
-            if isinstance(value, tuple) and len(value) == 2 and isinstance(as_number(value[1]), int | Fraction):
+            if (isinstance(value, tuple) and len(value) == 2
+                    and isinstance(as_number(value[1]), int | Fraction)):
                 value = Labeled(value[0], as_number(value[1]))
             env[level.targets[0]] = value
             return True
@@ -470,7 +475,8 @@ def iter_instances(template: Template, n: int, *, seed: int = 0, max_tries: int 
                    widen: int = 1) -> Iterator[Problem]:
     """Yield up to ``n`` distinct instances; raise :class:`TemplateError` (after yielding what it found) when
     the budget of ``max_tries`` draws runs out first. ``widen`` > 1 multiplies the bounds of the template's
-    integer ``range(...)`` draws (its conditions and answer check still apply): numbers longer than its own."""
+    integer ``range(...)`` draws (its conditions and answer check still apply): numbers longer than its
+    own."""
     if widen < 1:
         raise InputError(f"widen must be a positive integer, got {widen!r}", field="widen")
     program = _Program(template, widen)
@@ -509,8 +515,8 @@ def _budget_error(program: _Program, n: int, found: int, tries: int, rejects: Co
                   mismatches: int) -> TemplateError:
     if mismatches and mismatches >= found:
         example = next(k for k in rejects if k.startswith("answer"))
-        return program.error(f"{mismatches} of {mismatches + found + duplicates} complete instances rejected: "
-                             f"{example}", "answer_mismatch", "#answer")
+        return program.error(f"{mismatches} of {mismatches + found + duplicates} complete instances "
+                             f"rejected: {example}", "answer_mismatch", "#answer")
     worst = rejects.most_common(1)
     why = f"; most rejections by {worst[0][0]!r} ({worst[0][1]} times)" if worst else ""
     if found == 0:
@@ -524,7 +530,8 @@ def _budget_error(program: _Program, n: int, found: int, tries: int, rejects: Co
 
 def generate(template: Template, n: int, *, seed: int = 0, max_tries: int = DEFAULT_MAX_TRIES,
              widen: int = 1) -> list[Problem]:
-    """``n`` distinct instances of ``template``, reproducible from ``seed``; :class:`TemplateError` otherwise."""
+    """``n`` distinct instances of ``template``, reproducible from ``seed``; :class:`TemplateError`
+    otherwise."""
     return list(iter_instances(template, n, seed=seed, max_tries=max_tries, widen=widen))
 
 

@@ -2,8 +2,8 @@
 
 A slot ``{x,forty-two}`` shows its sampled number in the style of its default: digits, digits with thousands
 commas, a fixed number of decimals, a fraction ``p/q``, English words, a multiplier (``twice``, ``three
-times``, ``double``) or a fraction in words (``half``, ``a third``, ``two-thirds``). Pure functions, no imports
-from verimath.
+times``, ``double``) or a fraction in words (``half``, ``a third``, ``two-thirds``). Pure functions, no
+imports from verimath.
 """
 
 from __future__ import annotations

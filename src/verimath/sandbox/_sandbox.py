@@ -25,9 +25,9 @@ class Sandbox:
     """Runs untrusted Python in isolated, warm cells.
 
     ``Sandbox(limits=Limits(timeout_s=5))``; ``.run(code)`` -> :class:`ExecResult`; ``await .arun(code)``;
-    ``with .session() as s: s.run(cell)`` keeps state across cells; ``.close()`` or use it as a context manager.
-    ``cells`` defaults to one per core this process may run on; ``backend`` is ``auto`` (bubblewrap, else
-    ``unshare`` namespaces, else hardening only) or one of those by name; a cell is recycled after
+    ``with .session() as s: s.run(cell)`` keeps state across cells; ``.close()`` or use it as a context
+    manager. ``cells`` defaults to one per core this process may run on; ``backend`` is ``auto`` (bubblewrap,
+    else ``unshare`` namespaces, else hardening only) or one of those by name; a cell is recycled after
     ``recycle_after`` runs or any anomaly.
     Callers beyond the free cells wait (back-pressure); with ``max_waiting`` set, one more raises
     :class:`~verimath.errors.BudgetExceeded` instead of queueing.

@@ -85,10 +85,12 @@ def majority_odds(sizes: Sequence[int], abstentions: int, ks: Sequence[int]) -> 
             poly = np.zeros((kmax + 1, len(rivals) + 1))
             poly[: seen + 1, 0] = 1.0
             votes = np.arange(a + 1)
-            back = draws[:, None] - votes[None, :]  # draws from the earlier clusters, by votes b for this rival
+            # draws from the earlier clusters, by votes b for this rival
+            back = draws[:, None] - votes[None, :]
             source = np.maximum(back, 0)
             for r in rivals:
-                whole = logc(seen + r, draws)[:, None]  # -inf beyond seen + r draws, where nothing is possible
+                # -inf beyond seen + r draws, where nothing is possible
+                whole = logc(seen + r, draws)[:, None]
                 possible = np.isfinite(whole) & (back >= 0)
                 weight = np.exp(np.where(possible, logc(r, votes)[None, :] + logc(seen, back)
                                          - np.where(possible, whole, 0.0), -np.inf))
@@ -109,9 +111,9 @@ def weighted_vote_at_k(labels: Sequence[int], weights: Sequence[float], correct:
                        *, max_subsets: int = 2000, seed: int = 0) -> tuple[float, float]:
     """Expected correctness and tie probability of a weighted plurality vote over k-subsets.
 
-    ``labels[i]`` is sample i's cluster (``-1`` abstains), ``weights[i]`` its vote weight, ``correct[c]`` whether
-    cluster c is right. The subsets are enumerated exactly when there are at most ``max_subsets`` of them, and
-    otherwise ``max_subsets`` of them are drawn at random (seeded, so the estimate is reproducible).
+    ``labels[i]`` is sample i's cluster (``-1`` abstains), ``weights[i]`` its vote weight, ``correct[c]``
+    whether cluster c is right. The subsets are enumerated exactly when there are at most ``max_subsets`` of
+    them, and otherwise ``max_subsets`` of them are drawn at random (seeded, so the estimate is reproducible).
     """
     n = len(labels)
     if not 1 <= k <= n:
@@ -127,7 +129,8 @@ def weighted_vote_at_k(labels: Sequence[int], weights: Sequence[float], correct:
     lab = np.where(lab >= 0, lab, clusters)  # abstentions vote for a dummy column, dropped below
     rows = np.repeat(np.arange(len(subsets)), k)
     sums = np.bincount(rows * (clusters + 1) + lab.ravel(), weights=w.ravel(),
-                       minlength=len(subsets) * (clusters + 1)).reshape(len(subsets), clusters + 1)[:, :clusters]
+                       minlength=len(subsets) * (clusters + 1)
+                       ).reshape(len(subsets), clusters + 1)[:, :clusters]
     if clusters == 0:
         return 0.0, 0.0
     top = sums.max(axis=1, keepdims=True)

@@ -1,4 +1,5 @@
-"""Scoring one problem's samples: clusters, first-sample accuracy, pass@k, maj@k, weighted votes, best-of-k."""
+"""Scoring one problem's samples: clusters, first-sample accuracy, pass@k, maj@k, weighted votes,
+best-of-k."""
 
 from __future__ import annotations
 
@@ -113,12 +114,13 @@ def score_problem(samples: Sequence[Sample], ks: Sequence[int] | None = None, *,
         pass_at={k: pass_at_k(n, c, k) for k in ks},
         maj_at=maj_at,
         tie_at={k: odds[k].tie for k in ks},
-        weighted_at={name: _weighted(groups.labels, ws, right, ks, seed, plain=maj_at) for name, ws in weights.items()},
+        weighted_at={name: _weighted(groups.labels, ws, right, ks, seed, plain=maj_at)
+                     for name, ws in weights.items()},
         best_at={k: best_of_k([s.score for s in samples], [s.correct for s in samples], k) for k in ks}
         if has_scores else {},
         clusters=tuple(
-            Cluster(answer=(samples[r].answer or "").strip(), representative=r, size=sizes[i], correct=right[i],
-                    votes={name: v[i] for name, v in votes.items()}, share=odds[n].win[i])
+            Cluster(answer=(samples[r].answer or "").strip(), representative=r, size=sizes[i],
+                    correct=right[i], votes={name: v[i] for name, v in votes.items()}, share=odds[n].win[i])
             for i, r in enumerate(groups.representatives)),
         abstentions=groups.abstentions,
         tokens=sum(s.tokens for s in samples),
@@ -127,7 +129,8 @@ def score_problem(samples: Sequence[Sample], ks: Sequence[int] | None = None, *,
     )
 
 
-def _weighted(labels: Sequence[int], weights: Sequence[float], right: Sequence[bool], ks: Sequence[int], seed: int,
+def _weighted(labels: Sequence[int], weights: Sequence[float], right: Sequence[bool], ks: Sequence[int],
+              seed: int,
               *, plain: Mapping[int, float]) -> dict[int, float]:
     """Weighted-vote accuracy by k; equal positive weights on every answer make it the plain vote (exact)."""
     used = {w for label, w in zip(labels, weights, strict=True) if label >= 0}

@@ -12,11 +12,11 @@ estimate of its one-sample accuracy):
   instance-level parent) the unpaired drop ``mean(p of originals of the same base templates) - mean(p of the
   variants)``. Intervals are percentile-bootstrap (paired: over pairs; unpaired: each side resampled alone).
 - *worst case* of a group (DynaMath): the probability that one sample per member solves every member,
-  ``prod(p)``, the unbiased estimate of DynaMath's "every variant solved" indicator (with one sample per problem
-  it is exactly that indicator). A *template* group is every problem generated from a base template (its
-  instances, its template variants' instances and their perturbations); a *parent* group is a root problem with
-  every problem derived from it (and the derived ones alone when the root was not evaluated). Groups of one
-  problem are left out.
+  ``prod(p)``, the unbiased estimate of DynaMath's "every variant solved" indicator (with one sample per
+  problem it is exactly that indicator). A *template* group is every problem generated from a base template
+  (its instances, its template variants' instances and their perturbations); a *parent* group is a root
+  problem with every problem derived from it (and the derived ones alone when the root was not evaluated).
+  Groups of one problem are left out.
 - *spread* (GSM-Symbolic): instantiation set ``s`` holds the ``s``-th instance of every template (``#s`` in a
   generated id), so a set is one complete draw of the benchmark. For each kind (``original`` for base
   templates) the accuracy of each set is the mean ``p`` over its problems; the spread is the mean, standard
@@ -159,7 +159,8 @@ def _groups(members: Mapping[str, list[float]]) -> dict[str, Group]:
 
 def _drop(kind: str, variants: Sequence[Outcome], by_id: Mapping[str, Outcome],
           originals: Sequence[Outcome], boot: Bootstrap) -> Drop:
-    pairs = [(by_id[v.parent].accuracy, v.accuracy) for v in variants if v.parent is not None and v.parent in by_id]
+    pairs = [(by_id[v.parent].accuracy, v.accuracy)
+             for v in variants if v.parent is not None and v.parent in by_id]
     if pairs:
         ref, var = [a for a, _ in pairs], [b for _, b in pairs]
         diff = [a - b for a, b in pairs]
@@ -193,13 +194,15 @@ def _spread(outcomes: Iterable[Outcome]) -> dict[str, Spread]:
     for kind, by_set in sorted(sets.items()):
         accs = [statistics.fmean(vs) for _, vs in sorted(by_set.items())]
         if len(accs) > 1:
-            spread[kind] = Spread(len(accs), statistics.fmean(accs), statistics.pstdev(accs), min(accs), max(accs))
+            spread[kind] = Spread(len(accs), statistics.fmean(accs), statistics.pstdev(accs), min(accs),
+                                  max(accs))
     return spread
 
 
 def robustness(outcomes: Sequence[Outcome], *, bootstrap: Bootstrap | None = None) -> Robustness | None:
-    """Robustness metrics of ``outcomes`` (one per problem, ids unique), or None when no problem has a variant:
-    neither a kind nor a template with another instance (a plain dataset has no robustness section)."""
+    """Robustness metrics of ``outcomes`` (one per problem, ids unique), or None when no problem has a
+    variant: neither a kind nor a template with another instance (a plain dataset has no robustness
+    section)."""
     boot = bootstrap or Bootstrap()
     by_id = {o.id: o for o in outcomes}
     originals = [o for o in outcomes if o.kind is None]

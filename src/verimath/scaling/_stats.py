@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 CACHE_ENTRIES = 1 << 22
-"""Resample indices a :class:`Bootstrap` keeps per problem count (32 MiB); larger sets are resampled in blocks."""
+"""Resample indices a :class:`Bootstrap` keeps per problem count (32 MiB); larger sets are resampled in
+blocks."""
 
 
 class Bootstrap:
@@ -23,8 +24,8 @@ class Bootstrap:
 
     def _means(self, values: Sequence[float], stream: int) -> np.ndarray:
         """The means of ``values`` over this bootstrap's resamples (stream 0 shared by every metric). Index
-        matrices up to ``CACHE_ENTRIES`` are kept; larger ones are drawn again, in row blocks of that size, from
-        the same seeded stream (the same resamples, without holding resamples × problems integers)."""
+        matrices up to ``CACHE_ENTRIES`` are kept; larger ones are drawn again, in row blocks of that size,
+        from the same seeded stream (the same resamples, without holding resamples × problems integers)."""
         size = len(values)
         data = np.asarray(values, dtype=float)
         if size * self.resamples <= CACHE_ENTRIES:

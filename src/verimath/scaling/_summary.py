@@ -117,7 +117,8 @@ class Summary:
             "curve": [{"k": p.k, "tokens": round(p.tokens, 2), "code_calls": round(p.code_calls, 3),
                        "wall_s": round(p.wall_s, 4), "accuracy": {m: num(v) for m, v in p.accuracy.items()}}
                       for p in self.curve],
-            "groups": {key: {label: s.to_dict() for label, s in by.items()} for key, by in self.groups.items()},
+            "groups": {key: {label: s.to_dict() for label, s in by.items()}
+                       for key, by in self.groups.items()},
         }
 
 
@@ -130,13 +131,15 @@ def _estimates(scores: Sequence[ProblemScores], pick: Callable[[ProblemScores], 
     return {k: Estimate(sum(vs) / len(vs), *boot.interval(vs), len(vs)) for k, vs in sorted(by_k.items())}
 
 
-def _curve(scores: Sequence[ProblemScores], metrics: Mapping[str, Mapping[int, Estimate]]) -> tuple[CurvePoint, ...]:
+def _curve(scores: Sequence[ProblemScores],
+           metrics: Mapping[str, Mapping[int, Estimate]]) -> tuple[CurvePoint, ...]:
     points = []
     for k in sorted(metrics["pass"]):
         eligible = [s for s in scores if s.samples >= k]
         tokens, calls, wall = (sum(getattr(s, f) / s.samples for s in eligible) / len(eligible) * k
                                for f in ("tokens", "code_calls", "wall_s"))
-        points.append(CurvePoint(k, tokens, calls, wall, {name: m[k].value for name, m in metrics.items() if k in m}))
+        points.append(CurvePoint(k, tokens, calls, wall,
+                                 {name: m[k].value for name, m in metrics.items() if k in m}))
     return tuple(points)
 
 
@@ -156,7 +159,8 @@ def summarize(scores: Sequence[ProblemScores], group_by: Mapping[str, Sequence[s
     best = _estimates(scores, lambda s: s.best_at, boot)
     ties = {k: e.value for k, e in _estimates(scores, lambda s: s.tie_at, boot).items()}
     firsts = [s.first for s in scores]
-    metrics = {"pass": pass_k, "maj": maj_k, **{f"weighted:{n}": m for n, m in weighted.items()}, "best": best}
+    metrics = {"pass": pass_k, "maj": maj_k, **{f"weighted:{n}": m for n, m in weighted.items()},
+               "best": best}
     groups = {}
     for key, labels in (group_by or {}).items():
         members: dict[str, list[ProblemScores]] = {}
@@ -167,7 +171,8 @@ def summarize(scores: Sequence[ProblemScores], group_by: Mapping[str, Sequence[s
     return Summary(
         problems=len(scores),
         samples=sum(s.samples for s in scores),
-        accuracy=Estimate(sum(firsts) / len(firsts) if firsts else math.nan, *boot.interval(firsts), len(firsts)),
+        accuracy=Estimate(sum(firsts) / len(firsts) if firsts else math.nan, *boot.interval(firsts),
+                          len(firsts)),
         pass_at_k=pass_k, maj_at_k=maj_k, tie_at_k=ties, weighted_at_k=weighted, best_of_k=best,
         compute=Compute(sum(s.tokens for s in scores), sum(s.code_calls for s in scores),
                         sum(s.wall_s for s in scores), sum(s.samples for s in scores)),

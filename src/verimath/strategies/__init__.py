@@ -1,8 +1,8 @@
 """verimath.strategies — "how to reason".
 
-Owns the strategies (``cot``, ``direct``, ``pal``, ``tir``, ``self_verify``, ``decompose``), their prompt files
-(``prompts/*.toml``, overridable), the ``Attempt`` record (final answer and full trace of messages and executed
-cells, the exact messages sent, JSON round-tripping), and ``solve`` (several attempts and a
+Owns the strategies (``cot``, ``direct``, ``pal``, ``tir``, ``self_verify``, ``decompose``), their prompt
+files (``prompts/*.toml``, overridable), the ``Attempt`` record (final answer and full trace of messages and
+executed cells, the exact messages sent, JSON round-tripping), and ``solve`` (several attempts and a
 verification-weighted vote).
 
 Uses ``verimath.models`` (the model), ``verimath.answers`` (finding final answers), ``verimath.sandbox``'s

@@ -34,7 +34,8 @@ class MessageStep:
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "role": self.role, "content": self.content, "label": self.label,
                 "t_s": self.t_s, "duration_s": self.duration_s,
-                "usage": None if self.usage is None else self.usage.to_dict(), "finish_reason": self.finish_reason}
+                "usage": None if self.usage is None else self.usage.to_dict(),
+                "finish_reason": self.finish_reason}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MessageStep:
@@ -79,7 +80,8 @@ _STEP_TYPES: dict[str, type[MessageStep] | type[CodeStep]] = {"message": Message
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One attempt of one strategy at one question. JSON round trip: ``Attempt.from_json(a.to_json()) == a``."""
+    """One attempt of one strategy at one question. JSON round trip:
+    ``Attempt.from_json(a.to_json()) == a``."""
 
     strategy: str
     question: str
@@ -124,7 +126,8 @@ class Attempt:
     def from_dict(cls, d: dict[str, Any]) -> Attempt:
         return cls(d["strategy"], d["question"], d.get("answer"),
                    tuple(_STEP_TYPES[s["kind"]].from_dict(s) for s in d.get("trace", ())),
-                   Usage.from_dict(d.get("usage", {})), int(d.get("model_calls", 0)), int(d.get("code_calls", 0)),
+                   Usage.from_dict(d.get("usage", {})), int(d.get("model_calls", 0)),
+                   int(d.get("code_calls", 0)),
                    float(d.get("wall_s", 0.0)), float(d.get("model_s", 0.0)), float(d.get("exec_s", 0.0)),
                    d.get("verification"), d.get("error"),
                    tuple(Message(m["role"], m["content"]) for m in d.get("messages", ())))

@@ -1,4 +1,5 @@
-"""What strategies need from a sandbox (``CodeExecutor``/``ExecSession``), and how a result is shown to a model.
+"""What strategies need from a sandbox (``CodeExecutor``/``ExecSession``), and how a result is shown to a
+model.
 
 ``verimath.sandbox.Sandbox`` satisfies these protocols; so can any executor with the same shape that returns
 ``verimath.sandbox.ExecResult`` values (a cache replaying stored results, a remote executor).

@@ -43,8 +43,8 @@ class Dialogue:
     """A conversation under construction.
 
     In ``chat`` mode, sandbox outputs come back as user messages holding an ```output block; in
-    ``completion`` mode (ToRA style) they are spliced into the assistant's text, which the model continues, and
-    the whole conversation is rendered as ``User:``/``Assistant:`` blocks after the system text.
+    ``completion`` mode (ToRA style) they are spliced into the assistant's text, which the model continues,
+    and the whole conversation is rendered as ``User:``/``Assistant:`` blocks after the system text.
     """
 
     mode: Mode
@@ -65,7 +65,8 @@ class Dialogue:
             self.add("user", output_block(feedback))
 
     def add_example(self, question: str, solution: str) -> None:
-        """A few-shot demonstration; in chat mode its ```output blocks become user turns, as live outputs do."""
+        """A few-shot demonstration; in chat mode its ```output blocks become user turns, as live
+        outputs do."""
         self.add("user", question)
         if self.mode == "completion":
             self.add("assistant", solution)
@@ -148,7 +149,8 @@ class Run:
             raise AttemptFailed("the model returned nothing")
         return text
 
-    async def execute(self, runner: CodeExecutor | ExecSession, code: str, label: str) -> tuple[ExecResult, str]:
+    async def execute(self, runner: CodeExecutor | ExecSession, code: str,
+                      label: str) -> tuple[ExecResult, str]:
         """Run a cell; returns its result and the feedback text for the model."""
         t0 = self._now()
         try:

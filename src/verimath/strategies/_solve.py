@@ -18,7 +18,8 @@ SAMPLING_TEMPERATURE = 0.7
 greedy decoding would make them copies of one another (pass@k = pass@1)."""
 
 VERIFICATION_WEIGHT = {"true": 1.0, "uncertain": 0.5, "false": 0.2}
-"""Vote weight of an answer by its self-verification (CSV's verification-weighted voting); 1 when unchecked."""
+"""Vote weight of an answer by its self-verification (CSV's verification-weighted voting); 1 when
+unchecked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,8 @@ def vote(attempts: tuple[Attempt, ...]) -> tuple[tuple[str, float], ...]:
 
 async def solve(question: str, model: Model, executor: CodeExecutor | None, strategy: Strategy, *,
                 n: int = 1) -> Solution:
-    """``n`` concurrent attempts (seeds ``seed``, ``seed+1``, ... where the strategy has a seed) and their vote."""
+    """``n`` concurrent attempts (seeds ``seed``, ``seed+1``, ... where the strategy has a seed) and their
+    vote."""
     if n < 1:
         raise InputError(f"n must be at least 1, got {n}", field="n")
     variants = [strategy] * n

@@ -134,7 +134,8 @@ class Direct(Cot):
 
 @dataclass(frozen=True, slots=True)
 class Pal(_Base):
-    """Program-aided: the model writes one program, the sandbox runs it, the last printed line is the answer."""
+    """Program-aided: the model writes one program, the sandbox runs it, the last printed line is the
+    answer."""
 
     name: ClassVar[str] = "pal"
 
@@ -214,7 +215,8 @@ class SelfVerify(_Base):
                 answer, check = amended, check + 1
 
 
-_SUBTASK = re.compile(r"^\s*(?:[-*]\s*)?(?:\**sub-?task\s*)?(\d+)\s*[.):]\**\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+_SUBTASK = re.compile(r"^\s*(?:[-*]\s*)?(?:\**sub-?task\s*)?(\d+)\s*[.):]\**\s*(.+?)\s*$",
+                      re.IGNORECASE | re.MULTILINE)
 
 
 def parse_subtasks(plan: str) -> list[str]:
@@ -247,7 +249,8 @@ class Decompose(_Base):
         return _Outcome(final_answer(text))
 
 
-_STRATEGIES: dict[str, type[_Base]] = {cls.name: cls for cls in (Cot, Direct, Pal, Tir, SelfVerify, Decompose)}
+_STRATEGIES: dict[str, type[_Base]] = {cls.name: cls
+                                       for cls in (Cot, Direct, Pal, Tir, SelfVerify, Decompose)}
 
 
 def strategies() -> tuple[str, ...]:

@@ -1,5 +1,5 @@
-"""A scripted "model" that solves arithmetic questions competently under every built-in strategy, for tests and
-benchmarks that need realistic multi-round traces without a real LLM. Pair it with
+"""A scripted "model" that solves arithmetic questions competently under every built-in strategy, for tests
+and benchmarks that need realistic multi-round traces without a real LLM. Pair it with
 ``verimath.models.testing.ScriptedServer``::
 
     tutor = Tutor("6 * 7 + 1")
@@ -8,8 +8,8 @@ benchmarks that need realistic multi-round traces without a real LLM. Pair it wi
         attempt = await get_strategy("tir").attempt(tutor.question, model, sandbox)
 
 It reads what it is shown the way a model would: it writes code for the expression, then answers with the
-output the sandbox really produced (so a wrong or missing execution shows up as a wrong answer). It follows the
-wording of the built-in prompt files. Not imported by ``verimath.strategies``.
+output the sandbox really produced (so a wrong or missing execution shows up as a wrong answer). It follows
+the wording of the built-in prompt files. Not imported by ``verimath.strategies``.
 """
 
 from __future__ import annotations

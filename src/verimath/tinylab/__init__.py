@@ -1,10 +1,10 @@
 """verimath.tinylab — the built-in tiny model's training data, training, held-out sets and main job.
 
 Derives checked training examples (PAL expressions over the question's numbers, and direct answers) from the
-built-in templates, trains the ``builtin:tiny`` network from scratch on CPU (``verimath train-tiny``), generates
-held-out sets with new seeds and widened number ranges, and runs the main job (``verimath tiny-demo``: eval with
-``pal`` and ``direct``, compared by operand length). Imports ``problems``, ``models`` and ``eval``; the
-``models`` package never imports this one.
+built-in templates, trains the ``builtin:tiny`` network from scratch on CPU (``verimath train-tiny``),
+generates held-out sets with new seeds and widened number ranges, and runs the main job
+(``verimath tiny-demo``: eval with ``pal`` and ``direct``, compared by operand length). Imports ``problems``,
+``models`` and ``eval``; the ``models`` package never imports this one.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Training and held-out data for the tiny model, derived from the built-in templates.
 
 For an instance of a template, the PAL target is the template's answer expression with each variable replaced
-by where the question shows it: a number slot by its index token ``<nK>``, a ``p/q`` slot by ``(<nK>/<nK+1>)``,
-a slot written in words (``three quarters``, ``twice``) by its exact value. Every target is checked: the
-rendered program is evaluated on the instance's numbers and must give the instance's answer, else the instance
-is not used. The direct target is the answer itself (the tokenizer writes its digits in the chosen format).
+by where the question shows it: a number slot by its index token ``<nK>``, a ``p/q`` slot by
+``(<nK>/<nK+1>)``, a slot written in words (``three quarters``, ``twice``) by its exact value. Every target is
+checked: the rendered program is evaluated on the instance's numbers and must give the instance's answer, else
+the instance is not used. The direct target is the answer itself (the tokenizer writes its digits in the
+chosen format).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def _slot_value_node(text: str, first_number: int, value: Fraction) -> ast.expr:
     if count == 0:
         if value.denominator == 1:
             return ast.Constant(value.numerator)
-        return ast.Call(ast.Name("Fraction"), [ast.Constant(value.numerator), ast.Constant(value.denominator)], [])
+        return ast.Call(ast.Name("Fraction"),
+                        [ast.Constant(value.numerator), ast.Constant(value.denominator)], [])
     raise _Unsupported(f"slot text {text!r}")
 
 
@@ -62,7 +64,8 @@ def _as_fraction(value: object) -> Fraction:
 
 
 def pal_expression(template: Template, problem: Problem) -> str:
-    """The PAL target of ``problem`` (an instance of ``template``); :class:`_Unsupported` when there is none."""
+    """The PAL target of ``problem`` (an instance of ``template``); :class:`_Unsupported` when there is
+    none."""
     spans = template.slot_spans(problem.question)
     if spans is None:
         raise _Unsupported("question does not match its template")

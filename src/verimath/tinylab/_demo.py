@@ -1,8 +1,8 @@
 """The main job: the tiny model with and without tools, on a freshly generated held-out set.
 
 Writes the held-out set as JSONL, runs ``verimath eval`` on it with ``pal`` and with ``direct`` (one run
-directory each, resumable), and reads the runs back into a comparison by operand length plus an HTML report per
-strategy. Returns values; printing is the CLI's job.
+directory each, resumable), and reads the runs back into a comparison by operand length plus an HTML report
+per strategy. Returns values; printing is the CLI's job.
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def _rows(counts: dict[str, dict[int, tuple[int, int]]]) -> tuple[GroupRow, ...]
 
 def run_demo(out_dir: Path, *, n: int = 120, model: str = "builtin:tiny", seed: int = HELD_OUT_SEED,
              concurrency: int = 64, on_progress: Callable[[str, Progress], None] | None = None) -> DemoResult:
-    """Generate ``n`` held-out problems into ``out_dir``, evaluate ``model`` on them with pal and direct (fresh
-    run directories each time), and write one HTML report per strategy."""
+    """Generate ``n`` held-out problems into ``out_dir``, evaluate ``model`` on them with pal and direct
+    (fresh run directories each time), and write one HTML report per strategy."""
     start = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     dataset = out_dir / "held_out.jsonl"
@@ -100,7 +100,8 @@ def run_demo(out_dir: Path, *, n: int = 120, model: str = "builtin:tiny", seed: 
     for strategy in STRATEGIES:
         began = time.perf_counter()
         run_dir = out_dir / f"run-{strategy}"
-        shutil.rmtree(run_dir, ignore_errors=True)  # a fresh run: the weights behind builtin:tiny may have changed
+        # a fresh run: the weights behind builtin:tiny may have changed
+        shutil.rmtree(run_dir, ignore_errors=True)
         report_progress = (lambda p, s=strategy: on_progress(s, p)) if on_progress is not None else None
         final = evaluate(EvalConfig(dataset=str(dataset), model=model, run_dir=run_dir, strategy=strategy,
                                     concurrency=concurrency), report_progress)
@@ -108,5 +109,7 @@ def run_demo(out_dir: Path, *, n: int = 120, model: str = "builtin:tiny", seed: 
         html.write_text(render_html(build_report(run_dir), run_dir), encoding="utf-8")
         by_length[strategy] = _correct_by(run_dir, "operand_digits")
         by_range[strategy] = _correct_by(run_dir, "widen")
-        runs.append(StrategyRun(strategy, run_dir, html, final.done, final.correct, time.perf_counter() - began))
-    return DemoResult(dataset, model, tuple(runs), _rows(by_length), _rows(by_range), time.perf_counter() - start)
+        runs.append(StrategyRun(strategy, run_dir, html, final.done, final.correct,
+                                time.perf_counter() - began))
+    return DemoResult(dataset, model, tuple(runs), _rows(by_length), _rows(by_range),
+                      time.perf_counter() - start)

@@ -1,7 +1,7 @@
 """Training the tiny model from scratch on CPU: seeded, single-threaded, reproducible.
 
-Every training instance is used twice per step, once per mode (PAL expression and direct answer), so both modes
-get the same data and the same compute in one network. AdamW, linear warm-up then cosine decay, gradient
+Every training instance is used twice per step, once per mode (PAL expression and direct answer), so both
+modes get the same data and the same compute in one network. AdamW, linear warm-up then cosine decay, gradient
 clipping; the loss is on target tokens only.
 """
 
@@ -86,7 +86,8 @@ def train(config: TrainConfig, out: Path, on_progress: Callable[[TrainProgress],
     network()  # torch and safetensors are installed, or a MissingExtra names the extra to install
     import torch
 
-    out.parent.mkdir(parents=True, exist_ok=True)  # an unwritable destination fails now, not after the training
+    # an unwritable destination fails now, not after the training
+    out.parent.mkdir(parents=True, exist_ok=True)
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(config.threads)
     torch.use_deterministic_algorithms(True)

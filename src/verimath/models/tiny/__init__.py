@@ -1,4 +1,5 @@
-"""verimath.models.tiny — ``builtin:tiny``, verimath's own tiny transformer: backend, network, text format, weights.
+"""verimath.models.tiny — ``builtin:tiny``, verimath's own tiny transformer: backend, network, text format,
+weights.
 
 Owns everything the model is: the text format (tokenizer, number formats, rendered programs; pure Python), the
 network and its weights files (plain PyTorch; ``weights/tiny.safetensors`` + ``tiny.json`` ship here), and the
@@ -43,7 +44,8 @@ if TYPE_CHECKING:
 _NETWORK = ("TinyCheckpoint", "TinyConfig", "TinyNet", "load_checkpoint", "save_checkpoint")
 
 __all__ = ["NUMBER", "SHIPPED_WEIGHTS", "DirectFormat", "Encoded", "Mode", "TinyCheckpoint", "TinyConfig",
-           "TinyModel", "TinyNet", "TinyTokenizer", "load_checkpoint", "network", "numbers_in", "render_program",
+           "TinyModel", "TinyNet", "TinyTokenizer", "load_checkpoint", "network", "numbers_in",
+           "render_program",
            "request_mode_and_question", "reverse_digits", "save_checkpoint", "weights_path"]
 
 

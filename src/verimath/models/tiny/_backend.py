@@ -6,14 +6,14 @@ The backend reads a request the way a model reads a prompt, but deterministicall
 * question: the last user message (a raw completion prompt is taken whole);
 * the question is encoded with the tiny tokenizer (PAL: numbers become index tokens ``<n0>``...; direct:
   numbers are spelled digit by digit), the network decodes greedily (temperature and seed are ignored; ``n``
-  samples are ``n`` copies), and the output is rendered as the text the strategies expect: a ```` ```python ````
-  block whose program declares the question's numbers and prints the generated expression (PAL), or
-  ``\\boxed{answer}`` (direct).
+  samples are ``n`` copies), and the output is rendered as the text the strategies expect: a
+  ```` ```python ```` block whose program declares the question's numbers and prints the generated expression
+  (PAL), or ``\\boxed{answer}`` (direct).
 
-``builtin:tiny`` loads ``weights/tiny.safetensors`` (+ ``tiny.json``) from this package; ``builtin:PATH`` loads
-another ``.safetensors`` file written by ``verimath train-tiny``. Concurrent requests are decoded as one batch
-(left-padded, with a key/value cache). torch and safetensors (the ``tiny`` extra) are imported by ``network()``,
-at first use.
+``builtin:tiny`` loads ``weights/tiny.safetensors`` (+ ``tiny.json``) from this package; ``builtin:PATH``
+loads another ``.safetensors`` file written by ``verimath train-tiny``. Concurrent requests are decoded as one
+batch (left-padded, with a key/value cache). torch and safetensors (the ``tiny`` extra) are imported by
+``network()``, at first use.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ def weights_path(name: str) -> Path:
 
 
 def network() -> ModuleType:
-    """The network module (``TinyNet``, ``load_checkpoint``, ...), importing torch and safetensors first so that
-    a missing one is a ``MissingExtra`` naming ``verimath[tiny]``, not an import error from inside the loader."""
+    """The network module (``TinyNet``, ``load_checkpoint``, ...), importing torch and safetensors first so
+    that a missing one is a ``MissingExtra`` naming ``verimath[tiny]``, not an import error from inside the
+    loader."""
     for module in ("torch", "safetensors"):
         import_extra(module, "tiny", "the built-in tiny model")
     from verimath.models.tiny import _net
@@ -94,5 +95,6 @@ class TinyModel(BatchingBackend):
             text, _ = cut_at_stop(text, s.stop)
             usage = Usage(len(enc.ids), len(ids) + 1)
             # Greedy decoding gives n identical samples; the tokens were generated once.
-            results.append([Completion(text, "stop", usage if j == 0 else Usage(), latency) for j in range(s.n)])
+            results.append([Completion(text, "stop", usage if j == 0 else Usage(), latency)
+                            for j in range(s.n)])
         return results

@@ -1,19 +1,19 @@
 """The tiny model's text format: tokenizer, number formats, and the two task layouts (PAL and direct).
 
 Owns how a question becomes token ids and how generated ids become text; pure Python (no torch), so training
-(``verimath.tinylab``) and the ``builtin:tiny`` backend share one definition. Imports nothing from verimath but
-``verimath.errors``.
+(``verimath.tinylab``) and the ``builtin:tiny`` backend share one definition. Imports nothing from verimath
+but ``verimath.errors``.
 
 Layout of one sequence: ``<bos> <mode> question... <mode> target... <eos>``, ``<mode>`` being ``<pal>`` or
-``<direct>``. Text is split into pieces (a word with its leading space, a number, or one character); a piece in
-the word vocabulary is one token, any other piece is spelled out character by character.
+``<direct>``. Text is split into pieces (a word with its leading space, a number, or one character); a piece
+in the word vocabulary is one token, any other piece is spelled out character by character.
 
 Numbers — the deliberate part:
 
-* PAL mode: each number in the question becomes an index token ``<n0>``, ``<n1>``, ... (in order of appearance),
-  and the target is a Python expression over those tokens. The literals never enter the network, so the model
-  reads a question with 7-digit numbers exactly as one with 2-digit numbers; :func:`render_program` copies the
-  literals back in (a copy mechanism, as in pointer networks).
+* PAL mode: each number in the question becomes an index token ``<n0>``, ``<n1>``, ... (in order of
+  appearance), and the target is a Python expression over those tokens. The literals never enter the network,
+  so the model reads a question with 7-digit numbers exactly as one with 2-digit numbers;
+  :func:`render_program` copies the literals back in (a copy mechanism, as in pointer networks).
 * Direct mode: numbers are spelled digit by digit; the answer's digit runs are written in the configured
   :data:`DirectFormat` (``reversed``: least significant digit first, the order in which carries are computed).
 """
@@ -50,7 +50,8 @@ def pieces(text: str) -> list[str]:
 
 
 def numbers_in(text: str) -> list[str]:
-    """The numbers of ``text`` as written (``1,200``, ``3.50``), in order: what ``<n0>``, ``<n1>``... stand for."""
+    """The numbers of ``text`` as written (``1,200``, ``3.50``), in order: what ``<n0>``, ``<n1>``... stand
+    for."""
     return [p for p in pieces(text) if NUMBER.fullmatch(p)]
 
 
@@ -85,7 +86,8 @@ class TinyTokenizer:
     @classmethod
     def build(cls, texts: Iterable[str], *, min_count: int = 3, direct_format: DirectFormat = "reversed",
               extra: Iterable[str] = ()) -> TinyTokenizer:
-        """A vocabulary from a corpus: every character seen, plus every word piece seen ``min_count`` times."""
+        """A vocabulary from a corpus: every character seen, plus every word piece seen ``min_count``
+        times."""
         chars: set[str] = set(_BASE_CHARS)
         words: Counter[str] = Counter()
         for text in texts:
@@ -121,8 +123,8 @@ class TinyTokenizer:
         return Encoded((BOS, tag, *ids, tag), tuple(literals))
 
     def encode_target(self, target: str, mode: Mode) -> tuple[int, ...]:
-        """The ids of a target text (a PAL expression with ``<nK>`` tokens, or a direct answer), then ``<eos>``.
-        Direct answers are stored in plain digits and written in the tokenizer's format here."""
+        """The ids of a target text (a PAL expression with ``<nK>`` tokens, or a direct answer), then
+        ``<eos>``. Direct answers are stored in plain digits and written in the tokenizer's format here."""
         index = self._index
         if mode == "direct" and self.direct_format == "reversed":
             target = reverse_digits(target)
@@ -155,8 +157,8 @@ class TinyTokenizer:
 
 
 def render_program(expression: str, literals: Sequence[str]) -> str:
-    """The complete PAL program for an expression over ``<nK>`` tokens: the question's numbers declared as exact
-    fractions (commas dropped), then the expression printed."""
+    """The complete PAL program for an expression over ``<nK>`` tokens: the question's numbers declared as
+    exact fractions (commas dropped), then the expression printed."""
     used = sorted({int(k) for k in _INDEX.findall(expression)})
     lines = ["from fractions import Fraction", ""]
     lines += [f"n{k} = Fraction({literals[k].replace(',', '')!r})" for k in used if k < len(literals)]

@@ -53,10 +53,12 @@ class _Block(nn.Module):
         self.ln1, self.ln2 = nn.LayerNorm(c.d_model), nn.LayerNorm(c.d_model)
         self.qkv = nn.Linear(c.d_model, 3 * c.d_model)
         self.proj = nn.Linear(c.d_model, c.d_model)
-        self.mlp = nn.Sequential(nn.Linear(c.d_model, 4 * c.d_model), nn.GELU(), nn.Linear(4 * c.d_model, c.d_model))
+        self.mlp = nn.Sequential(nn.Linear(c.d_model, 4 * c.d_model), nn.GELU(),
+                                 nn.Linear(4 * c.d_model, c.d_model))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None,
-                past: tuple[torch.Tensor, torch.Tensor] | None) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+                past: tuple[torch.Tensor, torch.Tensor] | None
+                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         b, t, d = x.shape
         q, k, v = self.qkv(self.ln1(x)).view(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
         if past is not None:
@@ -87,7 +89,8 @@ class TinyNet(nn.Module):
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
-    def forward(self, ids: torch.Tensor, positions: torch.Tensor | None = None, mask: torch.Tensor | None = None,
+    def forward(self, ids: torch.Tensor, positions: torch.Tensor | None = None,
+                mask: torch.Tensor | None = None,
                 cache: KVCache | None = None) -> tuple[torch.Tensor, KVCache]:
         if positions is None:
             positions = torch.arange(ids.shape[1], device=ids.device).expand_as(ids)
@@ -145,7 +148,8 @@ def save_checkpoint(net: TinyNet, checkpoint: TinyCheckpoint, path: Path) -> Non
     save_file(tensors, str(path))
     meta = {"config": asdict(checkpoint.config), "vocab": list(checkpoint.tokenizer.vocab),
             "direct_format": checkpoint.tokenizer.direct_format, "training": dict(checkpoint.training)}
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
 
 
 def load_checkpoint(path: Path) -> tuple[TinyNet, TinyCheckpoint]:
@@ -168,6 +172,7 @@ def load_checkpoint(path: Path) -> tuple[TinyNet, TinyCheckpoint]:
     try:
         net.load_state_dict(load_file(str(path)))
     except (SafetensorError, RuntimeError, OSError) as exc:
-        raise InputError(f"cannot load the tiny weights: {str(exc).splitlines()[0]}", file=str(path)) from None
+        raise InputError(f"cannot load the tiny weights: {str(exc).splitlines()[0]}",
+                         file=str(path)) from None
     net.eval()
     return net, TinyCheckpoint(config, tokenizer, meta.get("training", {}))

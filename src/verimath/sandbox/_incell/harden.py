@@ -430,7 +430,8 @@ class SeccompFilter:
 
     def __init__(self, program: SeccompProgram) -> None:
         self._words = (ctypes.c_uint32 * (len(program.code) // 4)).from_buffer_copy(program.code)
-        self._pid_words = tuple(slot // 4 + 1 for slot in program.pid_slots)  # ``k``: the second word of a slot
+        # ``k``: the second word of a slot
+        self._pid_words = tuple(slot // 4 + 1 for slot in program.pid_slots)
         self._fprog = _SockFprog(len(program.code) // 8, ctypes.addressof(self._words))
         self._syscall_nr = program.syscall_nr
 

@@ -56,7 +56,8 @@ sp.simplify(sp.sin(x)**2 + sp.cos(x)**2); sp.factor(x**3 - 1); sp.expand((x + 1)
 sp.integrate(x * sp.exp(x), x); sp.diff(sp.sin(x) * x, x); sp.limit(sp.sin(x) / x, x, 0)
 sp.Rational(1, 3) + sp.Rational(1, 6); sp.nsimplify(0.25); sp.N(sp.pi, 30); sp.sqrt(8)
 sp.Matrix([[1, 2], [3, 4]]).det(); sp.latex(sp.sqrt(x) / 3); sp.sympify("x**2 + 1"); sp.isprime(97)
-sp.summation(x, (x, 1, 10)); sp.binomial(10, 3); sp.factorint(360); sp.gcd(12, 18); sp.series(sp.exp(x), x, 0, 4)
+sp.summation(x, (x, 1, 10)); sp.binomial(10, 3); sp.factorint(360); sp.gcd(12, 18)
+sp.series(sp.exp(x), x, 0, 4)
 np.linalg.solve(np.eye(3), np.ones(3)); np.array([1.5, 2.5]).sum(); np.sqrt(np.arange(5.0)).tolist()
 print(sp.Integer(2), file=__import__("io").StringIO())
 """
@@ -138,7 +139,8 @@ class Zygote:
     # -- processes
     @staticmethod
     def _reap() -> None:
-        """Collect whatever children have exited (this process is a subreaper for orphaned session holders)."""
+        """Collect whatever children have exited (this process is a subreaper for orphaned session
+        holders)."""
         with contextlib.suppress(ChildProcessError):
             while os.wait4(-1, os.WNOHANG)[0]:
                 pass
@@ -313,7 +315,8 @@ class Zygote:
         got = self._collect(child.out_r, child.err_r, child.res_r, lim, lambda: self._kill({child.pid}))
         self._kill({child.pid})  # it is exiting already, unless it closed its pipes and lingered
         finished = got.res and not got.timed_out and not anomaly
-        # A job that delivered its result is reaped later; one that did not is waited for, for its exit status.
+        # A job that delivered its result is reaped later; one that did not is waited for, for its exit
+        # status.
         exit_info = None if finished else self.forker.wait(child.pid)
         out = self._outcome(got, exit_info, lim, time.perf_counter() - start)
         if anomaly:
