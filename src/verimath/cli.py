@@ -1,8 +1,8 @@
 """The ``verimath`` command (typer + rich).
 
 The only module that prints. Each command turns its arguments into library calls; a ``VerimathError`` becomes
-a one-line message on stderr and its exit code (0 ok, 1 failure of the work, 2 bad usage or input). No traceback
-reaches a user.
+a one-line message on stderr and its exit code (0 ok, 1 failure of the work, 2 bad usage or input). No
+traceback reaches a user.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version."),
 ) -> None:
     """Verified, tool-integrated mathematical reasoning with LLMs."""
 
@@ -60,8 +61,10 @@ def _progress() -> Progress:
 
 @app.command("grade")
 def grade_command(
-    input_path: Path = typer.Argument(..., metavar="INPUT.jsonl", help="JSONL with a prediction and a gold per row."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Write graded rows here ('-' for stdout)."),
+    input_path: Path = typer.Argument(..., metavar="INPUT.jsonl",
+                                      help="JSONL with a prediction and a gold per row."),
+    output: Path | None = typer.Option(None, "-o", "--output",
+                                       help="Write graded rows here ('-' for stdout)."),
     prediction_field: str = typer.Option("prediction", help="Field holding the model response."),
     gold_field: str = typer.Option("gold", help="Field holding the reference answer."),
     label_field: str | None = typer.Option(None, help="Field with a published verdict to measure agreement."),
@@ -94,21 +97,23 @@ def grade_command(
     if as_json:
         out.print_json(json.dumps(summary.to_dict()))
     else:
-        agreement = "" if summary.agreement is None else f", agreement with {label_field} {summary.agreement:.2%}"
+        agreement = ("" if summary.agreement is None
+                     else f", agreement with {label_field} {summary.agreement:.2%}")
         out.print(f"{summary.rows:,} rows graded, accuracy {summary.accuracy:.2%}{agreement}, "
                   f"{summary.rows_per_second:,.0f} rows/s, {summary.errors} not graded", highlight=False)
 
 
 @app.command("tiny-demo")
 def tiny_demo_command(
-    out: Path = typer.Option(Path("runs/tiny-demo"), "--out", help="Folder for the held-out set, runs, reports."),
+    out: Path = typer.Option(Path("runs/tiny-demo"), "--out",
+                             help="Folder for the held-out set, runs, reports."),
     n: int = typer.Option(120, "-n", min=3, help="Held-out problems (a third per range factor 1, 10, 100)."),
     model: str = typer.Option("builtin:tiny", "--model", help="Model spec (builtin:tiny or builtin:PATH)."),
     seed: int | None = typer.Option(None, "--seed", help="Held-out seed (default: far from training seeds)."),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
 ) -> None:
-    """The main job: the built-in tiny model with tools (pal) and without (direct) on a fresh held-out set with
-    numbers longer than in training, compared by operand length; writes an HTML report per strategy."""
+    """The main job: the built-in tiny model with tools (pal) and without (direct) on a fresh held-out set
+    with numbers longer than in training, compared by operand length; writes an HTML report per strategy."""
     from rich.table import Table
 
     from verimath.models.tiny import network
@@ -124,7 +129,8 @@ def tiny_demo_command(
                 tasks[strategy] = bar.add_task(f"{model} {strategy}", total=None)
             bar.update(tasks[strategy], completed=p.done, total=p.total or None)
 
-        result = run_demo(out, n=n, model=model, seed=HELD_OUT_SEED if seed is None else seed, on_progress=show)
+        result = run_demo(out, n=n, model=model, seed=HELD_OUT_SEED if seed is None else seed,
+                          on_progress=show)
     if as_json:
         console.print_json(json.dumps(result.to_dict()))
         return
@@ -137,7 +143,8 @@ def tiny_demo_command(
     groups = [(f"{row.value} digits", row) for row in result.by_length]
     groups += [(f"range x{row.value}", row) for row in result.by_range]
     for i, (label, row) in enumerate(groups):
-        table.add_row(label, str(row.problems), *(f"{row.correct[r.strategy] / row.problems:.1%}" for r in result.runs),
+        table.add_row(label, str(row.problems),
+                      *(f"{row.correct[r.strategy] / row.problems:.1%}" for r in result.runs),
                       end_section=i + 1 == len(result.by_length))
     table.add_row("all", str(total),
                   *(f"{r.accuracy:.1%}" for r in result.runs), style="bold")
@@ -156,19 +163,21 @@ def train_tiny_command(
     batch: int = typer.Option(32, "--batch", min=1, help="Instances per step (each trained in both modes)."),
     per_template: int = typer.Option(400, "--per-template", min=1, help="Training instances per template."),
     direct_format: str = typer.Option("reversed", "--direct-format",
-                                      help="Digits of direct answers: reversed (least significant first) or plain."),
+                                      help="Digits of direct answers: reversed (least significant first) "
+                                           "or plain."),
     threads: int = typer.Option(1, "--threads", min=1, help="CPU threads for torch."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Train the built-in tiny model from scratch on CPU from the built-in templates (deterministic for a seed)."""
+    """Train the built-in tiny model from scratch on CPU from the built-in templates (deterministic for a
+    seed)."""
     from verimath.models.tiny import network
     from verimath.tinylab import TrainConfig, train
 
     config = TrainConfig(steps=steps, seed=seed, batch=batch, per_template=per_template,
                          direct_format=direct_format, threads=threads)  # type: ignore[arg-type]
     network()  # a missing torch or safetensors is one line naming the extra, before any progress is shown
-    columns = (TextColumn("train-tiny"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
-               TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (TextColumn("train-tiny"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, transient=as_json) as bar:
         task = bar.add_task("train", total=steps, loss="—")
         result = train(config, out / "tiny.safetensors",
@@ -185,14 +194,18 @@ def train_tiny_command(
 
 @app.command("solve")
 def solve_command(
-    question: str = typer.Argument(..., help="The problem, as text (LaTeX welcome); '-' reads it from stdin."),
-    model: str = typer.Option(..., "--model", "-m", help="PREFIX:NAME: openai:NAME, hf:PATH, vllm:PATH, builtin:tiny."),
+    question: str = typer.Argument(...,
+                                   help="The problem, as text (LaTeX welcome); '-' reads it from stdin."),
+    model: str = typer.Option(..., "--model", "-m",
+                              help="PREFIX:NAME: openai:NAME, hf:PATH, vllm:PATH, builtin:tiny."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server (openai: only)."),
-    api_key_env: str | None = typer.Option(None, help="Environment variable holding the API key (openai: only; "
-                                                      "default OPENAI_API_KEY)."),
-    strategy: str = typer.Option("tir", "--strategy", "-s", help="cot, direct, pal, tir, self_verify or decompose."),
+    api_key_env: str | None = typer.Option(None, help="Environment variable holding the API key "
+                                                      "(openai: only; default OPENAI_API_KEY)."),
+    strategy: str = typer.Option("tir", "--strategy", "-s",
+                                 help="cot, direct, pal, tir, self_verify or decompose."),
     n: int = typer.Option(1, "-n", min=1, help="Attempts; their answers are voted on."),
-    temperature: float | None = typer.Option(None, help="Sampling temperature (default 0, or 0.7 when n > 1)."),
+    temperature: float | None = typer.Option(None,
+                                             help="Sampling temperature (default 0, or 0.7 when n > 1)."),
     max_tokens: int | None = typer.Option(None, help="Most new tokens per model call."),
     max_rounds: int | None = typer.Option(None, help="Model calls per phase (tir, self_verify)."),
     seed: int | None = typer.Option(None, help="Sampling seed (attempt k uses seed + k)."),
@@ -291,7 +304,7 @@ def main() -> None:
     except VerimathError as exc:  # the message is plain text: no markup, no :emoji: codes (openai:m:)
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, emoji=False)
         sys.exit(exc.exit_code)
-    except OSError as exc:  # a file system failure (unwritable --out, disk full) is the user's to fix: one line
+    except OSError as exc:  # a file system failure (unwritable --out, disk full) is the user's to fix
         where = f"{exc.filename}: " if exc.filename else ""
         err_console.print(f"[bold red]error:[/] {escape(f'{where}{exc.strerror or exc}')}", highlight=False)
         sys.exit(1)
@@ -302,7 +315,8 @@ def main() -> None:
 
 @app.command("eval")
 def eval_command(
-    dataset: str = typer.Option(..., "--dataset", help="JSONL/CSV/Parquet file, or a Hugging Face dataset name."),
+    dataset: str = typer.Option(..., "--dataset",
+                                help="JSONL/CSV/Parquet file, or a Hugging Face dataset name."),
     model: str = typer.Option(..., "--model", help="Model spec, e.g. openai:NAME or builtin:tiny."),
     run_dir: Path = typer.Option(..., "--run-dir", help="Where the run is stored; rerun to resume."),
     strategy: str = typer.Option("tir", "--strategy", help="Reasoning strategy (cot, pal, tir, ...)."),
@@ -346,14 +360,16 @@ def eval_command(
     options = {"temperature": temperature, "max_tokens": max_tokens, "top_p": top_p, "mode": mode,
                "max_rounds": max_rounds, "num_fewshot": num_fewshot, "time_limit_s": time_limit,
                "prompts": str(prompts) if prompts else None}
-    config = EvalConfig(dataset=dataset, model=model, run_dir=run_dir, strategy=strategy, n=n, base_url=base_url,
-                        api_key_env=api_key_env, concurrency=concurrency, question_field=question_field,
-                        answer_field=answer_field, id_field=id_field, limit=limit, shuffle=shuffle, seed=seed,
+    config = EvalConfig(dataset=dataset, model=model, run_dir=run_dir, strategy=strategy, n=n,
+                        base_url=base_url, api_key_env=api_key_env, concurrency=concurrency,
+                        question_field=question_field, answer_field=answer_field, id_field=id_field,
+                        limit=limit, shuffle=shuffle, seed=seed,
                         filters=tuple(filters), split=split, subset=subset, cell_timeout=cell_timeout,
                         retry_errors=not no_retry_errors,
                         strategy_options={k: v for k, v in options.items() if v is not None})
-    columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TextColumn("accuracy {task.fields[acc]}"),
-               TextColumn("{task.fields[errors]}"), TimeRemainingColumn())
+    columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("accuracy {task.fields[acc]}"), TextColumn("{task.fields[errors]}"),
+               TimeRemainingColumn())
     bar = Progress(*columns, console=err_console, transient=json_out)
     task = bar.add_task("eval", total=None, acc="—", errors="")
     shown = []  # the bar appears with the first progress: a refused input leaves only its one-line error
@@ -458,7 +474,8 @@ def regrade_command(
     if json_out:
         print(json.dumps({"attempts": result.attempts, "changed": result.changed, "grader": result.grader}))
     else:
-        console.print(f"re-graded {result.attempts} attempts with {result.grader}: {result.changed} verdicts changed")
+        console.print(f"re-graded {result.attempts} attempts with {result.grader}: "
+                      f"{result.changed} verdicts changed")
 
 
 @app.command("export")
@@ -498,12 +515,15 @@ def runs_command(
 
 @app.command()
 def generate(
-    templates: str = typer.Option("builtin", "--templates", help="'builtin', a template folder or a .json file."),
-    per_template: int = typer.Option(50, "--per-template", "-n", min=1, help="Distinct instances per template."),
+    templates: str = typer.Option("builtin", "--templates",
+                                  help="'builtin', a template folder or a .json file."),
+    per_template: int = typer.Option(50, "--per-template", "-n", min=1,
+                                     help="Distinct instances per template."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives byte-identical output."),
     max_tries: int = typer.Option(400_000, "--max-tries", min=1, help="Draw budget per template."),
-    widen: int = typer.Option(1, "--widen", min=1, help="Multiply the bounds of the templates' integer ranges "
-                                                          "(longer numbers than the templates' own)."),
+    widen: int = typer.Option(1, "--widen", min=1,
+                              help="Multiply the bounds of the templates' integer ranges "
+                                   "(longer numbers than the templates' own)."),
     out: str = typer.Option(..., "--out", "-o", help="Output JSONL: id, template_id, question, answer, "
                                                        "solution, variables."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -517,7 +537,8 @@ def generate(
     problems, failures = generate_many(loaded, per_template, seed=seed, max_tries=max_tries, widen=widen)
     written = write_jsonl(problems, out)
     summary = {"templates": len(loaded), "generated": len(loaded) - len(failures), "instances": written,
-               "failed": [{"template": f.template_id, "reason": f.reason, "message": str(f)} for f in failures]}
+               "failed": [{"template": f.template_id, "reason": f.reason, "message": str(f)}
+                          for f in failures]}
     if as_json:
         console.print_json(json.dumps(summary))
     else:
@@ -549,8 +570,9 @@ def perturb(
 ) -> None:
     """Make answer-preserving variants of a dataset: numeric_substitution, digit_expansion,
     integer_to_decimal, integer_to_fraction (numeric, via GSM8K's <<a*b=c>> annotations or an equation field),
-    decimal_to_fraction, fraction_to_decimal (same values rewritten), distractor and symbolic_numeric, symbolic_parameter, symbolic_equivalent (rows with 'expression'
-    and 'task'). Problems an operation cannot handle are dropped and counted."""
+    decimal_to_fraction, fraction_to_decimal (same values rewritten), distractor and symbolic_numeric,
+    symbolic_parameter, symbolic_equivalent (rows with 'expression' and 'task'). Problems an operation cannot
+    handle are dropped and counted."""
     import json
     from itertools import chain
 
@@ -587,7 +609,8 @@ def exec_(
     timeout: float = typer.Option(10.0, "--timeout", help="Wall-clock limit in seconds."),
     memory: int = typer.Option(1024, "--memory", help="Memory limit in MiB."),
     as_json: bool | None = typer.Option(None, "--json/--no-json",
-                                        help="Print the ExecResult as JSON (default when stdout is not a terminal)."),
+                                        help="Print the ExecResult as JSON "
+                                             "(default when stdout is not a terminal)."),
 ) -> None:
     """Run untrusted Python in the sandbox and print its result."""
     import json
@@ -603,7 +626,8 @@ def exec_(
         try:
             code = Path(file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}", file=file) from exc
+            reason = exc.strerror if isinstance(exc, OSError) else exc
+            raise InputError(f"cannot read: {reason}", file=file) from exc
     limits = Limits(timeout_s=timeout, memory_mb=memory)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
