@@ -655,3 +655,27 @@ def exec_(
             err_console.print(f"[bold red]{result.status}:[/] {result.error.type}: {result.error.message}",
                               highlight=False)
     raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; any non-loopback one needs "
+                             "$VERIMATH_API_TOKEN (a bearer token every request must carry)."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    workers: int | None = typer.Option(None, "--workers", min=1,
+                                       help="Grading worker processes and sandbox cells (default: one per core)."),
+    no_sandbox: bool = typer.Option(False, "--no-sandbox", help="Serve grading only (no code execution)."),
+) -> None:
+    """Serve grading and code execution over HTTP for RL training loops (verl, TRL, OpenRLHF, slime)."""
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        err_console.print("[bold red]error:[/] verimath serve needs its extra: pip install 'verimath[serve]'",
+                          highlight=False)
+        raise typer.Exit(2) from None
+    from verimath.serve import TOKEN_ENV, ServeConfig, run
+
+    settings: dict[str, Any] = {"workers": workers} if workers else {}
+    run(ServeConfig(host=host, port=port, token=os.environ.get(TOKEN_ENV) or None, sandbox=not no_sandbox,
+                    **settings))

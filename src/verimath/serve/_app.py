@@ -1,0 +1,332 @@
+"""The FastAPI application: routes, the edge (bearer auth, body size, access log, request metrics), lifespan
+(grading pool up first, sandbox cells started in the background) and idempotent batches.
+
+Owns the HTTP status rules: 200 for anything graded or run (a bad model output is a verdict, a crashing
+program a result), 422 for a malformed request, 413 for an oversized body, 401 without the bearer token,
+429 with ``Retry-After`` when a queue is full, 503 while a part is not up, 499 (logged only) when a client
+leaves mid-batch. Imports fastapi/starlette, ``verimath.errors`` and its own package.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import platform
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from verimath._version import __version__
+from verimath.errors import BudgetExceeded, InputError, SandboxUnavailable, VerimathError
+from verimath.serve import openrlhf, slime
+from verimath.serve._config import ServeConfig
+from verimath.serve._execute import Busy, CodeRunner, parse_run
+from verimath.serve._metrics import Registry
+from verimath.serve._pool import GradeItem, GradePool, PoolClosed, QueueFull
+from verimath.serve._wire import batch_stats, grade_batch, grade_item, verdict_json, verdict_label
+
+access_log = logging.getLogger("verimath.serve.access")
+_IDEMPOTENT_KEEP = 1024
+"""Finished batch responses kept for clients that retry with the same ``Idempotency-Key``."""
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class _State:
+    """Everything the routes share; one per app."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.pool: GradePool | None = None
+        self.runner: CodeRunner | None = None
+        self.sandbox_state = "off" if not config.sandbox else "starting"
+        self.idempotent: OrderedDict[str, asyncio.Future[bytes]] = OrderedDict()
+        m = self.metrics = Registry()
+        self.requests = m.counter("verimath_http_requests_total", "HTTP requests by route and status.")
+        self.latency = m.histogram("verimath_http_request_seconds", "HTTP request latency by route.")
+        self.verdicts = m.counter("verimath_grade_verdicts_total", "Graded items by verdict.")
+        self.item_seconds = m.histogram("verimath_grade_item_seconds", "Time the grader spent per item.")
+        self.rejected = m.counter("verimath_rejected_total", "Requests refused, by reason.")
+        self.cancelled = m.counter("verimath_grade_cancelled_items_total",
+                                   "Items dropped because their client disconnected.")
+        self.runs = m.counter("verimath_sandbox_runs_total", "Code runs by sandbox status.")
+        m.gauge("verimath_grade_queue_depth", "Grading items waiting or in flight.",
+                lambda: self.pool.queued if self.pool else 0)
+        m.gauge("verimath_grade_timeouts_total", "Items whose worker was killed at the hard deadline.",
+                lambda: self.pool.timeouts if self.pool else 0)
+        m.gauge("verimath_grade_worker_restarts_total", "Grading workers killed or lost and replaced.",
+                lambda: self.pool.worker_restarts if self.pool else 0)
+        m.gauge("verimath_sandbox_cells", "Sandbox cells serving code runs.",
+                lambda: len(self.runner.sandbox._all) if self.runner else 0)  # noqa: SLF001
+        m.gauge("verimath_sandbox_waiting_runs", "Code runs waiting for a cell.",
+                lambda: self.runner.waiting if self.runner else 0)
+        m.gauge("verimath_sandbox_sessions", "Open sandbox sessions.",
+                lambda: self.runner.sessions if self.runner else 0)
+
+    def start_sandbox(self) -> None:
+        try:
+            self.runner = CodeRunner(self.config)
+            self.sandbox_state = "ready"
+        except SandboxUnavailable as e:
+            self.sandbox_state = f"unavailable: {e}"
+
+    def count(self, verdicts: list[Any]) -> None:
+        for v in verdicts:
+            self.verdicts.inc(verdict=verdict_label(v))
+            self.item_seconds.observe(v.elapsed)
+
+
+class _Edge:
+    """Pure ASGI middleware: bearer auth, declared body size, access log and request metrics."""
+
+    def __init__(self, app: Any, state: _State) -> None:
+        self.app, self.state = app, state
+        token = state.config.token
+        self.expected = f"Bearer {token}".encode() if token else None
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]],
+                       send: Callable[[Any], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        path = scope["path"]
+        status = 500
+        headers = dict(scope["headers"])
+
+        async def tracked(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            if self.expected is not None and path != "/healthz" and not hmac.compare_digest(
+                    headers.get(b"authorization", b""), self.expected):
+                self.state.rejected.inc(reason="auth")
+                await _error(401, "missing or wrong bearer token (Authorization: Bearer $VERIMATH_API_TOKEN)",
+                             extra={"www-authenticate": "Bearer"})(scope, receive, tracked)
+                return
+            declared = headers.get(b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.state.config.max_body_bytes:
+                self.state.rejected.inc(reason="body-size")
+                await _error(413, f"the body is {int(declared)} bytes; the limit is "
+                                  f"{self.state.config.max_body_bytes}")(scope, receive, tracked)
+                return
+            await self.app(scope, receive, tracked)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = path if path in _ROUTES else "other"
+            self.state.requests.inc(route=route, status=str(status))
+            self.state.latency.observe(elapsed, route=route)
+            if self.state.config.access_log:
+                client = scope.get("client") or ("", 0)
+                access_log.info(json.dumps({"ts": round(time.time(), 3), "client": client[0],
+                                            "method": scope["method"], "path": path, "status": status,
+                                            "ms": round(elapsed * 1000, 2)}))
+
+
+def _error(status: int, detail: str, extra: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"detail": detail}, status_code=status, headers=extra)
+
+
+async def _body(request: Request, limit: int) -> Any:
+    """The JSON body, refusing (413) one that grows past ``limit`` bytes without declaring its length."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge(f"the body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"not valid JSON: {e}", field="body") from e
+
+
+async def _until_disconnect(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+_ROUTES = ("/healthz", "/readyz", "/metrics", "/v1/info", "/v1/grade", "/v1/grade/batch", "/run_code",
+           "/v1/execute", "/v1/execute/batch", "/v1/sessions", "/get_reward", "/slime/reward")
+
+
+def create_app(config: ServeConfig | None = None) -> FastAPI:
+    """The service as an ASGI app (serve it with uvicorn, or mount it)."""
+    state = _State(config or ServeConfig())
+    cfg = state.config
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state.pool = GradePool(cfg.workers, max_queued=cfg.max_queued_items, chunk_items=cfg.chunk_items,
+                               kill_grace_s=cfg.kill_grace_ms / 1000)
+        if cfg.sandbox:
+            threading.Thread(target=state.start_sandbox, name="verimath-serve-sandbox", daemon=True).start()
+        try:
+            yield
+        finally:
+            pool, state.pool = state.pool, None
+            await asyncio.to_thread(pool.close)
+            if state.runner is not None:
+                await asyncio.to_thread(state.runner.close)
+
+    app = FastAPI(title="verimath.serve", version=__version__, lifespan=lifespan,
+                  summary="Grading and code execution for RL training loops.")
+    app.state.serve = state
+
+    @app.exception_handler(InputError)
+    async def bad_input(_: Request, exc: InputError) -> Response:
+        state.rejected.inc(reason="malformed")
+        return _error(422, str(exc))
+
+    @app.exception_handler(_BodyTooLarge)
+    async def too_large(_: Request, exc: _BodyTooLarge) -> Response:
+        state.rejected.inc(reason="body-size")
+        return _error(413, str(exc))
+
+    @app.exception_handler(BudgetExceeded)
+    async def busy(_: Request, exc: BudgetExceeded) -> Response:
+        state.rejected.inc(reason="queue-full")
+        wait = exc.retry_after_s if isinstance(exc, QueueFull) else 1.0
+        return _error(429, str(exc), extra={"retry-after": str(int(wait))})
+
+    @app.exception_handler(VerimathError)
+    async def unavailable(_: Request, exc: VerimathError) -> Response:
+        return _error(503, str(exc))
+
+    def pool() -> GradePool:
+        if state.pool is None:
+            raise PoolClosed("the grading pool is not running")
+        return state.pool
+
+    def runner() -> CodeRunner:
+        if state.runner is None:
+            raise SandboxUnavailable(f"the sandbox is {state.sandbox_state}")
+        return state.runner
+
+    async def graded(items: list[GradeItem], request: Request | None = None) -> list[Any]:
+        """The verdicts of ``items``; with ``request``, dropped (``_ClientGone``) if its client leaves."""
+        job = pool().submit(items)
+        result = asyncio.wrap_future(job.future)
+        if request is None:
+            verdicts = await result
+        else:
+            gone = asyncio.ensure_future(_until_disconnect(request))
+            await asyncio.wait((result, gone), return_when=asyncio.FIRST_COMPLETED)
+            if not result.done():
+                pool().cancel(job)
+                state.cancelled.inc(sum(v is None for v in job.verdicts))
+                raise _ClientGone
+            gone.cancel()
+            verdicts = result.result()
+        state.count(verdicts)
+        return verdicts
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        ready = state.pool is not None and state.sandbox_state != "starting"
+        return JSONResponse({"ready": ready, "grading": state.pool is not None, "sandbox": state.sandbox_state},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return PlainTextResponse(state.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/v1/info")
+    async def info() -> dict[str, Any]:
+        import fastapi
+        import uvicorn
+
+        return {"version": __version__, "python": platform.python_version(), "fastapi": fastapi.__version__,
+                "uvicorn": uvicorn.__version__, "limits": cfg.limits(),
+                "grading_worker_pids": state.pool.worker_pids if state.pool else [],
+                "sandbox": state.sandbox_state,
+                "isolation": state.runner.sandbox.isolation.to_dict() if state.runner else None}
+
+    @app.post("/v1/grade")
+    async def grade(request: Request) -> Response:
+        item = grade_item(await _body(request, cfg.max_body_bytes), "", cfg.default_timeout_ms,
+                          cfg.max_timeout_ms)
+        return JSONResponse(verdict_json((await graded([item]))[0]))
+
+    @app.post("/v1/grade/batch")
+    async def grade_many(request: Request) -> Response:
+        key = request.headers.get("idempotency-key")
+        if key is not None and key in state.idempotent:
+            state.idempotent.move_to_end(key)
+            return Response(await asyncio.shield(state.idempotent[key]), media_type="application/json")
+        started = time.perf_counter()
+        items = grade_batch(await _body(request, cfg.max_body_bytes), cfg.max_batch_items,
+                            cfg.default_timeout_ms, cfg.max_timeout_ms)
+        answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        if key is not None:
+            state.idempotent[key] = answer
+            while len(state.idempotent) > _IDEMPOTENT_KEEP:
+                state.idempotent.popitem(last=False)
+        try:
+            verdicts = await graded(items, request)
+        except BaseException as e:
+            state.idempotent.pop(key or "", None)
+            answer.cancel()
+            if isinstance(e, _ClientGone):
+                return Response(status_code=499)
+            raise
+        body = json.dumps({"results": [verdict_json(v) for v in verdicts],
+                           "stats": batch_stats(verdicts, time.perf_counter() - started)}).encode()
+        answer.set_result(body)
+        return Response(body, media_type="application/json")
+
+    async def execute(request: Request) -> Response:
+        req = parse_run(await _body(request, cfg.max_body_bytes), cfg)
+        answer = await runner().run(req)
+        state.runs.inc(status=answer["run_result"]["status"] if answer["run_result"] else "SandboxError")
+        return JSONResponse(answer)
+
+    app.post("/run_code")(execute)
+    app.post("/v1/execute")(execute)
+
+    @app.post("/v1/execute/batch")
+    async def execute_many(request: Request) -> Response:
+        return JSONResponse(await runner().run_tests(await _body(request, cfg.max_body_bytes)))
+
+    @app.post("/v1/sessions")
+    async def open_session() -> dict[str, str]:
+        return {"session_id": runner().open_session()}
+
+    @app.delete("/v1/sessions/{session_id}")
+    async def close_session(session_id: str) -> Response:
+        if not runner().close_session(session_id):
+            return _error(404, "no open session with this id")
+        return JSONResponse({"closed": session_id})
+
+    @app.post("/get_reward")
+    async def openrlhf_reward(request: Request) -> Response:
+        items = openrlhf.items(await _body(request, cfg.max_body_bytes), cfg.default_timeout_ms / 1000)
+        return JSONResponse(openrlhf.answer(await graded(items, request)))
+
+    @app.post("/slime/reward")
+    async def slime_reward(request: Request) -> Response:
+        item = slime.item(await _body(request, cfg.max_body_bytes), cfg.default_timeout_ms / 1000)
+        return JSONResponse((await graded([item]))[0].correct * 1.0)
+
+    return _Edge(app, state)  # type: ignore[return-value]
