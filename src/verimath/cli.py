@@ -671,8 +671,8 @@ def serve_command(
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        err_console.print("[bold red]error:[/] verimath serve needs its extra: pip install 'verimath[serve]'",
-                          highlight=False)
+        err_console.print("[bold red]error:[/] " + escape("verimath serve needs its extra: pip install "
+                                                         "'verimath[serve]'"), highlight=False)
         raise typer.Exit(2) from None
     from verimath.serve import TOKEN_ENV, ServeConfig, run
 

@@ -230,8 +230,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             gone = asyncio.ensure_future(_until_disconnect(request))
             await asyncio.wait((result, gone), return_when=asyncio.FIRST_COMPLETED)
             if not result.done():
-                pool().cancel(job)
-                state.cancelled.inc(sum(v is None for v in job.verdicts))
+                state.cancelled.inc(pool().cancel(job))
                 raise _ClientGone
             gone.cancel()
             verdicts = result.result()

@@ -169,11 +169,14 @@ class GradePool:
             self._cond.notify_all()
         return job
 
-    def cancel(self, job: GradeJob) -> None:
-        """Drop ``job``'s items that no worker has taken yet (a client went away)."""
+    def cancel(self, job: GradeJob) -> int:
+        """Drop ``job``'s items that no worker has taken yet (a client went away); returns how many."""
         with self._cond:
             job.cancelled = True
             job.future.cancel()
+            before = len(self._queue)
+            self._queue = deque(e for e in self._queue if e[0] is not job)
+            return before - len(self._queue)
 
     def grade(self, items: Sequence[GradeItem]) -> list[Verdict]:
         return self.submit(items).future.result()

@@ -1,5 +1,6 @@
 """``run(config)``: serve the app with uvicorn until SIGINT/SIGTERM, then shut down gracefully (stop
-accepting, let in-flight requests finish for up to ``shutdown_grace_s``, then end the workers and cells).
+accepting, let in-flight requests finish for up to ``shutdown_grace_s``, then end the workers and cells;
+exit status 0).
 
 Owns the uvicorn settings and the access-log handler. Imports uvicorn and its own package.
 """
@@ -7,6 +8,7 @@ Owns the uvicorn settings and the access-log handler. Imports uvicorn and its ow
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 from verimath.serve._config import ServeConfig
@@ -28,4 +30,7 @@ def run(config: ServeConfig) -> None:
         limit_concurrency=None, backlog=2048))
     print(f"verimath serve: http://{config.host}:{server.config.port} ({config.workers} workers)",
           file=sys.stderr, flush=True)
+    # uvicorn re-raises the signal it caught once it has shut down; a SIGTERM that ended in a graceful
+    # shutdown is a clean exit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server.run()
