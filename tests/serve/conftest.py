@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from serve_helpers import CliServer  # noqa: E402
+from serve_helpers import CliServer
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 

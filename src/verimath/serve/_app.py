@@ -28,7 +28,7 @@ from verimath._version import __version__
 from verimath.errors import BudgetExceeded, InputError, SandboxUnavailable, VerimathError
 from verimath.serve import openrlhf, slime
 from verimath.serve._config import ServeConfig
-from verimath.serve._execute import Busy, CodeRunner, parse_run
+from verimath.serve._execute import CodeRunner, parse_run
 from verimath.serve._metrics import Registry
 from verimath.serve._pool import GradeItem, GradePool, PoolClosed, QueueFull
 from verimath.serve._wire import batch_stats, grade_batch, grade_item, verdict_json, verdict_label
@@ -71,7 +71,7 @@ class _State:
         m.gauge("verimath_grade_worker_restarts_total", "Grading workers killed or lost and replaced.",
                 lambda: self.pool.worker_restarts if self.pool else 0)
         m.gauge("verimath_sandbox_cells", "Sandbox cells serving code runs.",
-                lambda: len(self.runner.sandbox._all) if self.runner else 0)  # noqa: SLF001
+                lambda: len(self.runner.sandbox._all) if self.runner else 0)
         m.gauge("verimath_sandbox_waiting_runs", "Code runs waiting for a cell.",
                 lambda: self.runner.waiting if self.runner else 0)
         m.gauge("verimath_sandbox_sessions", "Open sandbox sessions.",

@@ -11,6 +11,7 @@ Imports ``verimath.answers`` (its public API) and ``verimath.errors`` only.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import mmap
 import os
@@ -113,10 +114,8 @@ class _Worker:
         return PROGRESS.unpack_from(self.progress, 0)[0]
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait()
         self.conn.close()
         self.progress.close()
