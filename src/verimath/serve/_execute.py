@@ -14,6 +14,7 @@ import asyncio
 import base64
 import binascii
 import json
+import re
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from verimath.errors import BudgetExceeded, InputError
-from verimath.sandbox import ExecResult, Limits, Sandbox, Session
+from verimath.sandbox import ExecError, ExecResult, Limits, Sandbox, Session
 from verimath.serve._config import ServeConfig
 from verimath.serve._wire import object_body
 
@@ -87,7 +88,7 @@ def parse_run(raw: Any, config: ServeConfig) -> RunRequest:
         try:
             base64.b64decode(data, validate=True)
         except binascii.Error as e:
-            raise InputError(f"not base64: {e}", field=f"files[{path!r}]") from e
+            raise InputError(f"not base64: {e}", field=f"files.{path}") from e
     fetch = body.get("fetch_files") or []
     if not isinstance(fetch, list) or not all(isinstance(p, str) for p in fetch):
         raise InputError("must be a list of paths", field="fetch_files")
@@ -185,7 +186,7 @@ class CodeRunner:
         stdout, _, fetched = result.stdout.partition(marker)
         files = json.loads(fetched) if fetched and not result.truncated else {}
         self.runs_by_status[result.status] = self.runs_by_status.get(result.status, 0) + 1
-        return sandboxfusion_response(_with_stdout(result, stdout), files)
+        return sandboxfusion_response(_unwrapped(result, stdout), files)
 
     async def run_tests(self, raw: Any) -> dict[str, Any]:
         """``{code, tests: [{input, output}], run_timeout?, memory_limit_MB?}`` -> per-test verl codes."""
@@ -239,8 +240,16 @@ class CodeRunner:
         self.sandbox.close()
 
 
-def _with_stdout(result: ExecResult, stdout: str) -> ExecResult:
-    return ExecResult(result.status, stdout, result.stderr, result.error, result.duration_ms, result.truncated)
+_PRELUDE_FRAME = re.compile(r'  File "<cell>", line \d+, in <module>\n    exec\(compile\(.*\n(?: +[~^]+\n)?')
+
+
+def _unwrapped(result: ExecResult, stdout: str) -> ExecResult:
+    """The result as if the code had run bare: fetched files cut from stdout, the prelude's frame from the
+    traceback."""
+    error = result.error
+    if error is not None:
+        error = ExecError(error.type, error.message, _PRELUDE_FRAME.sub("", error.traceback))
+    return ExecResult(result.status, stdout, result.stderr, error, result.duration_ms, result.truncated)
 
 
 def _verl_code(answer: dict[str, Any], expected: str) -> bool | int:
