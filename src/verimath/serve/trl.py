@@ -29,9 +29,10 @@ def _text(completion: Any) -> str:
 class RewardFunction:
     """Synchronous TRL reward function grading completions against ``kwargs[gold_column]``."""
 
-    def __init__(self, gold_column: str = "answer", *, url: str | None = None, timeout_s: float = 5.0) -> None:
+    def __init__(self, gold_column: str = "answer", *, url: str | None = None, timeout_s: float = 5.0,
+                 name: str = "verimath_correct") -> None:
         self.gold_column, self.url, self.timeout_s = gold_column, url, timeout_s
-        self.__name__ = f"verimath_{gold_column}"
+        self.__name__ = name  # TRL logs each reward under its function's name
 
     def _pairs(self, completions: Sequence[Any], columns: dict[str, Any]) -> list[tuple[str, str]]:
         if self.gold_column not in columns:
