@@ -1,0 +1,366 @@
+"""``verimath serve`` against the ways RL stacks grade and run code today, side by side in one run.
+
+1. Batch grading: the real pairs (GSM8K model solutions and MATH-500 reference solutions from ../shared/data,
+   skipped cleanly when absent) posted to ``/v1/grade/batch`` in batches of 512 (one verl step) by two
+   concurrent clients, against Math-Verify 0.9.0 in a 2-process ``ProcessPoolExecutor`` with a timeout per item
+   (how verl's reward managers serve it).
+2. Single items: ``/v1/grade`` from 64 concurrent keep-alive connections (a raw asyncio HTTP/1.1 load generator
+   in this process, on the same cores as the server): requests/s and p50/p99 latency.
+3. Code: ``/run_code`` with a SymPy program from 32 concurrent connections, against a server that starts a fresh
+   ``python`` per request (SandboxFusion's model), same load generator.
+4. Soak: a bounded mixed loop (grade batches, single grades, code runs, 1% adversarial items) for
+   ``--soak-s`` seconds: errors, server memory (RSS of the server and its children) first vs last quarter,
+   processes left behind after shutdown.
+
+The machine's load average is printed and stored with the figures. Writes ``benchmarks/results/serve.json``.
+Run: ``python benchmarks/serve.py [--seconds 10] [--soak-s 60]`` (needs the ``serve`` and ``bench`` extras).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+RESULTS = Path(__file__).resolve().parent / "results"
+SYMPY_PROGRAM = "import sympy as sp\nx = sp.symbols('x')\nprint(sp.factor(x**6 - 1))\n"
+ADVERSARIAL = [("\\boxed{9^{9^{9^{9}}}}", "9^{9^{9^{9}}}+1"), ("\\boxed{" + "(" * 3000 + "1" + ")" * 3000 + "}", "1"),
+               ("\\boxed{(x+1)^{1000}}", "(x+1)^{999}*(x+1)+1"), ("\\boxed{" + "x+" * 20000 + "1}", "1")]
+_LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
+
+
+def load_pairs() -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    gsm = DATA / "gsm8k_model_answer_grading.jsonl"
+    if gsm.is_file():
+        pairs += [(r["model_solution"], r["gold_answer"]) for r in map(json.loads, gsm.open())]
+    math = DATA / "math500.jsonl"
+    if math.is_file():
+        pairs += [(r["solution"], r["answer"]) for r in map(json.loads, math.open())]
+    return pairs
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port: int, path: str = "/readyz", timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status, _ = asyncio.run(_once(port, "GET", path, b""))
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"port {port} never became ready")
+
+
+def _request(method: str, path: str, body: bytes) -> bytes:
+    return (f"{method} {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(body)}\r\n\r\n").encode() + body
+
+
+async def _read(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    match = _LENGTH.search(head)
+    return int(head[9:12]), await reader.readexactly(int(match.group(1)) if match else 0)
+
+
+async def _once(port: int, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(_request(method, path, body))
+    try:
+        return await _read(reader)
+    finally:
+        writer.close()
+
+
+async def _load(port: int, requests: list[bytes], clients: int, seconds: float) -> dict:
+    """``clients`` keep-alive connections sending ``requests`` round-robin for ``seconds``."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def client(offset: int) -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        i = offset
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            writer.write(requests[i % len(requests)])
+            status, _ = await _read(reader)
+            latencies.append(time.perf_counter() - start)
+            errors += status != 200
+            i += clients
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    wall = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {"requests": len(latencies), "per_s": len(latencies) / wall, "errors": errors,
+            "p50_ms": ordered[len(ordered) // 2] * 1000, "p99_ms": ordered[int(len(ordered) * 0.99)] * 1000}
+
+
+def start_service(port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "verimath", "serve", "--port", str(port), "--workers", "2"],
+                            stderr=subprocess.DEVNULL)
+    wait_ready(port)
+    return proc
+
+
+# -- 1. batch grading --------------------------------------------------------------------------------------
+def service_batches(port: int, pairs: list[tuple[str, str]], rounds: int) -> dict:
+    batches = [json.dumps({"items": [{"response": p, "gold": g} for p, g in pairs[i:i + 512]],
+                           "timeout_ms": 5000}).encode() for i in range(0, len(pairs), 512)]
+
+    async def run() -> tuple[int, int]:
+        queue = [b for _ in range(rounds) for b in batches]
+        graded = errors = 0
+
+        async def client() -> None:
+            nonlocal graded, errors
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            while queue:
+                writer.write(_request("POST", "/v1/grade/batch", queue.pop()))
+                status, body = await _read(reader)
+                errors += status != 200
+                graded += len(json.loads(body)["results"]) if status == 200 else 0
+            writer.close()
+
+        await asyncio.gather(client(), client())
+        return graded, errors
+
+    start = time.perf_counter()
+    graded, errors = asyncio.run(run())
+    wall = time.perf_counter() - start
+    return {"grades": graded, "wall_s": wall, "per_s": graded / wall, "errors": errors}
+
+
+def _math_verify(prediction: str, gold: str) -> bool:
+    from math_verify import parse, verify
+
+    try:
+        return bool(verify(parse(f"${gold}$"), parse(prediction)))
+    except Exception:  # a crash is a "no", as in verl
+        return False
+
+
+def math_verify_pool(pairs: list[tuple[str, str]], timeout_s: float = 5.0) -> dict | None:
+    try:
+        import math_verify  # noqa: F401
+    except ImportError:
+        return None
+    start = time.perf_counter()
+    timeouts = 0
+    with ProcessPoolExecutor(2) as pool:
+        futures = [pool.submit(_math_verify, p, g) for p, g in pairs]
+        for future in futures:
+            try:
+                future.result(timeout=timeout_s)
+            except FutureTimeout:
+                timeouts += 1
+    wall = time.perf_counter() - start
+    return {"grades": len(pairs), "wall_s": wall, "per_s": len(pairs) / wall, "timeouts": timeouts}
+
+
+# -- 3. fresh python per request ---------------------------------------------------------------------------
+def fresh_python_app():
+    """A minimal ASGI app that runs each ``/run_code`` request in a new ``python`` process."""
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                while (await receive())["type"] != "lifespan.shutdown":
+                    await send({"type": "lifespan.startup.complete"})
+                await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        status, payload = 200, {"status": "Success"}
+        if scope["path"] == "/run_code":
+            request = json.loads(body)
+            start = time.perf_counter()
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", request["code"], stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE)
+            try:
+                out, err = await asyncio.wait_for(proc.communicate(), request.get("run_timeout", 10))
+            except TimeoutError:
+                proc.kill()
+                out, err = b"", b""
+            payload = {"status": "Success" if proc.returncode == 0 else "Failed", "run_result": {
+                "status": "Finished", "return_code": proc.returncode, "stdout": out.decode(),
+                "stderr": err.decode(), "execution_time": time.perf_counter() - start}}
+        data = json.dumps(payload).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+        await send({"type": "http.response.body", "body": data})
+
+    return app
+
+
+def start_fresh_python(port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, __file__, "--fresh-python-server", str(port)],
+                            stderr=subprocess.DEVNULL)
+    wait_ready(port, "/healthz")
+    return proc
+
+
+# -- 4. soak -----------------------------------------------------------------------------------------------
+def tree_rss_mb(pid: int) -> float:
+    pids, total = [pid], 0
+    while pids:
+        current = pids.pop()
+        try:
+            with open(f"/proc/{current}/task/{current}/children") as f:
+                pids += [int(c) for c in f.read().split()]
+            with open(f"/proc/{current}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total / 2**20
+
+
+def descendants(pid: int) -> set[int]:
+    found, stack = set(), [pid]
+    while stack:
+        try:
+            current = stack.pop()
+            with open(f"/proc/{current}/task/{current}/children") as f:
+                kids = {int(c) for c in f.read().split()}
+        except (FileNotFoundError, ProcessLookupError):
+            kids = set()
+        stack += list(kids - found)
+        found |= kids
+    return found
+
+
+def soak(port: int, proc: subprocess.Popen, pairs: list[tuple[str, str]], seconds: float) -> dict:
+    rng = random.Random(0)
+
+    def item() -> dict:
+        p, g = rng.choice(ADVERSARIAL) if rng.random() < 0.01 else rng.choice(pairs)
+        return {"response": p, "gold": g, "timeout_ms": 2000}
+
+    requests = []
+    for k in range(300):
+        if k % 3 == 0:
+            requests.append(_request("POST", "/v1/grade/batch", json.dumps({"items": [item() for _ in range(64)]}).encode()))
+        elif k % 3 == 1:
+            requests.append(_request("POST", "/v1/grade", json.dumps(item()).encode()))
+        else:
+            code = "while True: pass" if rng.random() < 0.01 else SYMPY_PROGRAM
+            requests.append(_request("POST", "/run_code", json.dumps({"code": code, "run_timeout": 2}).encode()))
+    samples, errors, done = [], 0, 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        result = asyncio.run(_load(port, requests, 8, min(5.0, max(end - time.monotonic(), 0.5))))
+        errors += result["errors"]
+        done += result["requests"]
+        samples.append(tree_rss_mb(proc.pid))
+    quarter = max(1, len(samples) // 4)
+    return {"seconds": seconds, "requests": done, "errors": errors,
+            "rss_first_quarter_mb": sum(samples[:quarter]) / quarter,
+            "rss_last_quarter_mb": sum(samples[-quarter:]) / quarter}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="Length of each load phase.")
+    parser.add_argument("--rounds", type=int, default=3, help="Passes over the pairs in the batch phase.")
+    parser.add_argument("--math-verify-pairs", type=int, default=1000)
+    parser.add_argument("--soak-s", type=float, default=60.0)
+    parser.add_argument("--fresh-python-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.fresh_python_server:
+        import uvicorn
+
+        uvicorn.run(fresh_python_app(), host="127.0.0.1", port=args.fresh_python_server, log_level="warning")
+        return 0
+    pairs = load_pairs()
+    if not pairs:
+        print(f"no benchmark data under {DATA}; nothing to do")
+        return 0
+    report: dict = {"load_average_before": os.getloadavg(), "cores": len(os.sched_getaffinity(0)),
+                    "pairs": len(pairs)}
+    port = free_port()
+    service = start_service(port)
+    try:
+        service_batches(port, pairs[:512], 1)  # warm-up
+        report["batch_service"] = service_batches(port, pairs, args.rounds)
+        report["batch_math_verify_pool"] = math_verify_pool(pairs[:args.math_verify_pairs])
+        singles = [_request("POST", "/v1/grade", json.dumps({"response": p, "gold": g}).encode()) for p, g in pairs]
+        report["single_grade_64"] = asyncio.run(_load(port, singles, 64, args.seconds))
+        run = [_request("POST", "/run_code", json.dumps({"code": SYMPY_PROGRAM, "language": "python"}).encode())]
+        asyncio.run(_load(port, run, 4, 2))  # warm-up
+        report["run_code_32"] = asyncio.run(_load(port, run, 32, args.seconds))
+        fresh_port = free_port()
+        fresh = start_fresh_python(fresh_port)
+        try:
+            report["run_code_32_fresh_python"] = asyncio.run(_load(fresh_port, run, 32, args.seconds))
+        finally:
+            fresh.terminate()
+            fresh.wait(30)
+        if args.soak_s > 0:
+            children = descendants(service.pid)
+            report["soak"] = soak(port, service, pairs, args.soak_s)
+            report["soak"]["processes_before"] = len(children)
+    finally:
+        children = descendants(service.pid)
+        service.send_signal(signal.SIGTERM)
+        report["service_exit_code"] = service.wait(60)
+        time.sleep(0.5)
+        report["processes_left_after_shutdown"] = sum(os.path.exists(f"/proc/{p}") for p in children)
+    report["load_average_after"] = os.getloadavg()
+    print_table(report)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "serve.json").write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def print_table(r: dict) -> None:
+    print(f"{r['cores']} cores; load average before {r['load_average_before'][0]:.1f}, "
+          f"after {r['load_average_after'][0]:.1f} (other work shares these cores); {r['pairs']} real pairs")
+    b, mv = r["batch_service"], r["batch_math_verify_pool"]
+    print(f"batch grading   verimath serve       {b['per_s']:>9.0f} grades/s ({b['grades']} graded, {b['errors']} errors)")
+    if mv:
+        print(f"                Math-Verify pool(2)  {mv['per_s']:>9.0f} grades/s ({mv['grades']} graded, "
+              f"{mv['timeouts']} timeouts) -> {b['per_s'] / mv['per_s']:.1f}x")
+    s = r["single_grade_64"]
+    print(f"/v1/grade x64   {s['per_s']:>9.0f} req/s  p50 {s['p50_ms']:.1f} ms  p99 {s['p99_ms']:.1f} ms  "
+          f"({s['errors']} errors)")
+    c, f = r["run_code_32"], r["run_code_32_fresh_python"]
+    print(f"/run_code x32   verimath {c['per_s']:>7.1f} runs/s  p50 {c['p50_ms']:.0f} ms  p99 {c['p99_ms']:.0f} ms "
+          f"({c['errors']} errors)")
+    print(f"                fresh python {f['per_s']:>5.1f} runs/s  p50 {f['p50_ms']:.0f} ms  p99 {f['p99_ms']:.0f} ms "
+          f"-> {c['per_s'] / f['per_s']:.1f}x")
+    if "soak" in r:
+        k = r["soak"]
+        print(f"soak {k['seconds']:.0f} s: {k['requests']} requests, {k['errors']} errors, RSS "
+              f"{k['rss_first_quarter_mb']:.0f} -> {k['rss_last_quarter_mb']:.0f} MB")
+    print(f"shutdown: exit {r['service_exit_code']}, {r['processes_left_after_shutdown']} processes left behind")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
