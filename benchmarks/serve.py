@@ -1,13 +1,17 @@
 """``verimath serve`` against the ways RL stacks grade and run code today, side by side in one run.
 
 1. Batch grading: the real pairs (GSM8K model solutions and MATH-500 reference solutions from ../shared/data,
-   skipped cleanly when absent) posted to ``/v1/grade/batch`` in batches of 512 (one verl step) by two
-   concurrent clients, against Math-Verify 0.9.0 in a 2-process ``ProcessPoolExecutor`` with a timeout per item
-   (how verl's reward managers serve it).
-2. Single items: ``/v1/grade`` from 64 concurrent keep-alive connections (a raw asyncio HTTP/1.1 load generator
-   in this process, on the same cores as the server): requests/s and p50/p99 latency.
-3. Code: ``/run_code`` with a SymPy program from 32 concurrent connections, against a server that starts a fresh
-   ``python`` per request (SandboxFusion's model), same load generator.
+   skipped cleanly when absent), each seen once by a fresh service (warmed up on other items), posted to
+   ``/v1/grade/batch`` in batches of 512 (one verl step) by two concurrent clients, against Math-Verify 0.9.0
+   in a 2-process ``ProcessPoolExecutor`` with a timeout per item (how verl's reward managers serve it).
+2. Single items: ``/v1/grade`` from 64 concurrent keep-alive connections (a raw asyncio HTTP/1.1 load
+   generator in this process, on the same cores as the server): requests/s and p50/p99 latency, closed loop
+   (each connection sends as soon as it has its answer: the most the service does) and open loop at 1,000/s
+   (latency counted from each request's scheduled time).
+3. Code: ``/run_code`` with a SymPy program from 32 concurrent connections, closed loop and open loop at 60/s,
+   against a server that starts a fresh ``python`` per request (SandboxFusion's model), same load generator.
+   In a closed loop, latency is ``connections / throughput`` by Little's law; the open loop shows the latency
+   at a given rate.
 4. Soak: a bounded mixed loop (grade batches, single grades, code runs, 1% adversarial items) for
    ``--soak-s`` seconds: errors, server memory (RSS of the server and its children) first vs last quarter,
    processes left behind after shutdown.
@@ -36,8 +40,12 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results"
 SYMPY_PROGRAM = "import sympy as sp\nx = sp.symbols('x')\nprint(sp.factor(x**6 - 1))\n"
-ADVERSARIAL = [("\\boxed{9^{9^{9^{9}}}}", "9^{9^{9^{9}}}+1"), ("\\boxed{" + "(" * 3000 + "1" + ")" * 3000 + "}", "1"),
-               ("\\boxed{(x+1)^{1000}}", "(x+1)^{999}*(x+1)+1"), ("\\boxed{" + "x+" * 20000 + "1}", "1")]
+ADVERSARIAL = [
+    ("\\boxed{9^{9^{9^{9}}}}", "9^{9^{9^{9}}}+1"),
+    ("\\boxed{" + "(" * 3000 + "1" + ")" * 3000 + "}", "1"),
+    ("\\boxed{(x+1)^{1000}}", "(x+1)^{999}*(x+1)+1"),
+    ("\\boxed{" + "x+" * 20000 + "1}", "1"),
+]
 _LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
 
 
@@ -72,8 +80,10 @@ def wait_ready(port: int, path: str = "/readyz", timeout: float = 120) -> None:
 
 
 def _request(method: str, path: str, body: bytes) -> bytes:
-    return (f"{method} {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
-            f"content-length: {len(body)}\r\n\r\n").encode() + body
+    return (
+        f"{method} {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
 async def _read(reader: asyncio.StreamReader) -> tuple[int, bytes]:
@@ -114,21 +124,71 @@ async def _load(port: int, requests: list[bytes], clients: int, seconds: float) 
     await asyncio.gather(*(client(k) for k in range(clients)))
     wall = time.perf_counter() - started
     ordered = sorted(latencies)
-    return {"requests": len(latencies), "per_s": len(latencies) / wall, "errors": errors,
-            "p50_ms": ordered[len(ordered) // 2] * 1000, "p99_ms": ordered[int(len(ordered) * 0.99)] * 1000}
+    return {
+        "requests": len(latencies),
+        "per_s": len(latencies) / wall,
+        "errors": errors,
+        "p50_ms": ordered[len(ordered) // 2] * 1000,
+        "p99_ms": ordered[int(len(ordered) * 0.99)] * 1000,
+    }
+
+
+async def _paced(port: int, requests: list[bytes], rate: float, seconds: float, connections: int) -> dict:
+    """Open loop: requests sent at ``rate`` per second over up to ``connections`` keep-alive connections;
+    each latency counts from the request's scheduled time (so waiting for a free connection is included)."""
+    idle: asyncio.Queue = asyncio.Queue()
+    for _ in range(connections):
+        idle.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(i: int, scheduled: float) -> None:
+        nonlocal errors
+        reader, writer = await idle.get()
+        writer.write(requests[i % len(requests)])
+        status, _ = await _read(reader)
+        latencies.append(time.perf_counter() - scheduled)
+        errors += status != 200
+        idle.put_nowait((reader, writer))
+
+    start = time.perf_counter()
+    tasks = []
+    for i in range(int(rate * seconds)):
+        scheduled = start + i / rate
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        tasks.append(asyncio.ensure_future(one(i, scheduled)))
+    await asyncio.gather(*tasks)
+    wall = time.perf_counter() - start
+    while not idle.empty():
+        idle.get_nowait()[1].close()
+    ordered = sorted(latencies)
+    return {
+        "offered_per_s": rate,
+        "requests": len(latencies),
+        "per_s": len(latencies) / wall,
+        "errors": errors,
+        "p50_ms": ordered[len(ordered) // 2] * 1000,
+        "p99_ms": ordered[int(len(ordered) * 0.99)] * 1000,
+    }
 
 
 def start_service(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "verimath", "serve", "--port", str(port), "--workers", "2"],
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "verimath", "serve", "--port", str(port), "--workers", "2"],
+        stderr=subprocess.DEVNULL,
+    )
     wait_ready(port)
     return proc
 
 
 # -- 1. batch grading --------------------------------------------------------------------------------------
 def service_batches(port: int, pairs: list[tuple[str, str]], rounds: int) -> dict:
-    batches = [json.dumps({"items": [{"response": p, "gold": g} for p, g in pairs[i:i + 512]],
-                           "timeout_ms": 5000}).encode() for i in range(0, len(pairs), 512)]
+    batches = [
+        json.dumps(
+            {"items": [{"response": p, "gold": g} for p, g in pairs[i : i + 512]], "timeout_ms": 5000}
+        ).encode()
+        for i in range(0, len(pairs), 512)
+    ]
 
     async def run() -> tuple[int, int]:
         queue = [b for _ in range(rounds) for b in batches]
@@ -202,27 +262,47 @@ def fresh_python_app():
             request = json.loads(body)
             start = time.perf_counter()
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", request["code"], stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE)
+                sys.executable,
+                "-c",
+                request["code"],
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
             try:
                 out, err = await asyncio.wait_for(proc.communicate(), request.get("run_timeout", 10))
             except TimeoutError:
                 proc.kill()
                 out, err = b"", b""
-            payload = {"status": "Success" if proc.returncode == 0 else "Failed", "run_result": {
-                "status": "Finished", "return_code": proc.returncode, "stdout": out.decode(),
-                "stderr": err.decode(), "execution_time": time.perf_counter() - start}}
+            payload = {
+                "status": "Success" if proc.returncode == 0 else "Failed",
+                "run_result": {
+                    "status": "Finished",
+                    "return_code": proc.returncode,
+                    "stdout": out.decode(),
+                    "stderr": err.decode(),
+                    "execution_time": time.perf_counter() - start,
+                },
+            }
         data = json.dumps(payload).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(data)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": data})
 
     return app
 
 
 def start_fresh_python(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, __file__, "--fresh-python-server", str(port)],
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--fresh-python-server", str(port)], stderr=subprocess.DEVNULL
+    )
     wait_ready(port, "/healthz")
     return proc
 
@@ -266,12 +346,18 @@ def soak(port: int, proc: subprocess.Popen, pairs: list[tuple[str, str]], second
     requests = []
     for k in range(300):
         if k % 3 == 0:
-            requests.append(_request("POST", "/v1/grade/batch", json.dumps({"items": [item() for _ in range(64)]}).encode()))
+            requests.append(
+                _request(
+                    "POST", "/v1/grade/batch", json.dumps({"items": [item() for _ in range(64)]}).encode()
+                )
+            )
         elif k % 3 == 1:
             requests.append(_request("POST", "/v1/grade", json.dumps(item()).encode()))
         else:
             code = "while True: pass" if rng.random() < 0.01 else SYMPY_PROGRAM
-            requests.append(_request("POST", "/run_code", json.dumps({"code": code, "run_timeout": 2}).encode()))
+            requests.append(
+                _request("POST", "/run_code", json.dumps({"code": code, "run_timeout": 2}).encode())
+            )
     samples, errors, done = [], 0, 0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -280,15 +366,24 @@ def soak(port: int, proc: subprocess.Popen, pairs: list[tuple[str, str]], second
         done += result["requests"]
         samples.append(tree_rss_mb(proc.pid))
     quarter = max(1, len(samples) // 4)
-    return {"seconds": seconds, "requests": done, "errors": errors,
-            "rss_first_quarter_mb": sum(samples[:quarter]) / quarter,
-            "rss_last_quarter_mb": sum(samples[-quarter:]) / quarter}
+    return {
+        "seconds": seconds,
+        "requests": done,
+        "errors": errors,
+        "rss_first_quarter_mb": sum(samples[:quarter]) / quarter,
+        "rss_last_quarter_mb": sum(samples[-quarter:]) / quarter,
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="Length of each load phase.")
-    parser.add_argument("--rounds", type=int, default=3, help="Passes over the pairs in the batch phase.")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="Passes over the pairs in the batch phase (later passes hit the grader's caches).",
+    )
     parser.add_argument("--math-verify-pairs", type=int, default=1000)
     parser.add_argument("--soak-s", type=float, default=60.0)
     parser.add_argument("--fresh-python-server", type=int, help=argparse.SUPPRESS)
@@ -302,19 +397,30 @@ def main() -> int:
     if not pairs:
         print(f"no benchmark data under {DATA}; nothing to do")
         return 0
-    report: dict = {"load_average_before": os.getloadavg(), "cores": len(os.sched_getaffinity(0)),
-                    "pairs": len(pairs)}
+    report: dict = {
+        "load_average_before": os.getloadavg(),
+        "cores": len(os.sched_getaffinity(0)),
+        "pairs": len(pairs),
+    }
     port = free_port()
     service = start_service(port)
     try:
-        service_batches(port, pairs[:512], 1)  # warm-up
+        service_batches(
+            port, [(f"so the answer is \\boxed{{{k}}}", str(k % 7)) for k in range(512)], 1
+        )  # warm-up
         report["batch_service"] = service_batches(port, pairs, args.rounds)
-        report["batch_math_verify_pool"] = math_verify_pool(pairs[:args.math_verify_pairs])
-        singles = [_request("POST", "/v1/grade", json.dumps({"response": p, "gold": g}).encode()) for p, g in pairs]
+        report["batch_math_verify_pool"] = math_verify_pool(pairs[: args.math_verify_pairs])
+        singles = [
+            _request("POST", "/v1/grade", json.dumps({"response": p, "gold": g}).encode()) for p, g in pairs
+        ]
         report["single_grade_64"] = asyncio.run(_load(port, singles, 64, args.seconds))
-        run = [_request("POST", "/run_code", json.dumps({"code": SYMPY_PROGRAM, "language": "python"}).encode())]
+        report["single_grade_64_at_1000_per_s"] = asyncio.run(_paced(port, singles, 1000, args.seconds, 64))
+        run = [
+            _request("POST", "/run_code", json.dumps({"code": SYMPY_PROGRAM, "language": "python"}).encode())
+        ]
         asyncio.run(_load(port, run, 4, 2))  # warm-up
         report["run_code_32"] = asyncio.run(_load(port, run, 32, args.seconds))
+        report["run_code_32_at_60_per_s"] = asyncio.run(_paced(port, run, 60, args.seconds, 32))
         fresh_port = free_port()
         fresh = start_fresh_python(fresh_port)
         try:
@@ -340,26 +446,55 @@ def main() -> int:
 
 
 def print_table(r: dict) -> None:
-    print(f"{r['cores']} cores; load average before {r['load_average_before'][0]:.1f}, "
-          f"after {r['load_average_after'][0]:.1f} (other work shares these cores); {r['pairs']} real pairs")
+    print(
+        f"{r['cores']} cores; load average before {r['load_average_before'][0]:.1f}, "
+        f"after {r['load_average_after'][0]:.1f} (other work shares these cores); {r['pairs']} real pairs"
+    )
     b, mv = r["batch_service"], r["batch_math_verify_pool"]
-    print(f"batch grading   verimath serve       {b['per_s']:>9.0f} grades/s ({b['grades']} graded, {b['errors']} errors)")
+    print(
+        f"batch grading   verimath serve       {b['per_s']:>9.0f} grades/s "
+        f"({b['grades']} graded, {b['errors']} errors)"
+    )
     if mv:
-        print(f"                Math-Verify pool(2)  {mv['per_s']:>9.0f} grades/s ({mv['grades']} graded, "
-              f"{mv['timeouts']} timeouts) -> {b['per_s'] / mv['per_s']:.1f}x")
+        print(
+            f"                Math-Verify pool(2)  {mv['per_s']:>9.0f} grades/s ({mv['grades']} graded, "
+            f"{mv['timeouts']} timeouts) -> {b['per_s'] / mv['per_s']:.1f}x"
+        )
     s = r["single_grade_64"]
-    print(f"/v1/grade x64   {s['per_s']:>9.0f} req/s  p50 {s['p50_ms']:.1f} ms  p99 {s['p99_ms']:.1f} ms  "
-          f"({s['errors']} errors)")
+    print(
+        f"/v1/grade x64   {s['per_s']:>9.0f} req/s  p50 {s['p50_ms']:.1f} ms  p99 {s['p99_ms']:.1f} ms  "
+        f"({s['errors']} errors)"
+    )
+    s = r["single_grade_64_at_1000_per_s"]
+    print(
+        f"  open loop at {s['offered_per_s']:.0f}/s: {s['per_s']:.0f} req/s  p50 {s['p50_ms']:.1f} ms  "
+        f"p99 {s['p99_ms']:.1f} ms"
+    )
     c, f = r["run_code_32"], r["run_code_32_fresh_python"]
-    print(f"/run_code x32   verimath {c['per_s']:>7.1f} runs/s  p50 {c['p50_ms']:.0f} ms  p99 {c['p99_ms']:.0f} ms "
-          f"({c['errors']} errors)")
-    print(f"                fresh python {f['per_s']:>5.1f} runs/s  p50 {f['p50_ms']:.0f} ms  p99 {f['p99_ms']:.0f} ms "
-          f"-> {c['per_s'] / f['per_s']:.1f}x")
+    print(
+        f"/run_code x32   verimath {c['per_s']:>7.1f} runs/s  p50 {c['p50_ms']:.0f} ms  "
+        f"p99 {c['p99_ms']:.0f} ms "
+        f"({c['errors']} errors)"
+    )
+    print(
+        f"                fresh python {f['per_s']:>5.1f} runs/s  p50 {f['p50_ms']:.0f} ms  "
+        f"p99 {f['p99_ms']:.0f} ms "
+        f"-> {c['per_s'] / f['per_s']:.1f}x"
+    )
+    o = r["run_code_32_at_60_per_s"]
+    print(
+        f"  open loop at {o['offered_per_s']:.0f}/s: {o['per_s']:.1f} runs/s  p50 {o['p50_ms']:.0f} ms  "
+        f"p99 {o['p99_ms']:.0f} ms"
+    )
     if "soak" in r:
         k = r["soak"]
-        print(f"soak {k['seconds']:.0f} s: {k['requests']} requests, {k['errors']} errors, RSS "
-              f"{k['rss_first_quarter_mb']:.0f} -> {k['rss_last_quarter_mb']:.0f} MB")
-    print(f"shutdown: exit {r['service_exit_code']}, {r['processes_left_after_shutdown']} processes left behind")
+        print(
+            f"soak {k['seconds']:.0f} s: {k['requests']} requests, {k['errors']} errors, RSS "
+            f"{k['rss_first_quarter_mb']:.0f} -> {k['rss_last_quarter_mb']:.0f} MB"
+        )
+    print(
+        f"shutdown: exit {r['service_exit_code']}, {r['processes_left_after_shutdown']} processes left behind"
+    )
 
 
 if __name__ == "__main__":

@@ -665,6 +665,8 @@ def serve_command(
     workers: int | None = typer.Option(None, "--workers", min=1,
                                        help="Grading worker processes and sandbox cells (default: one per core)."),
     no_sandbox: bool = typer.Option(False, "--no-sandbox", help="Serve grading only (no code execution)."),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log",
+                                    help="One JSON line per request on standard error."),
 ) -> None:
     """Serve grading and code execution over HTTP for RL training loops (verl, TRL, OpenRLHF, slime)."""
     try:
@@ -678,4 +680,4 @@ def serve_command(
 
     settings: dict[str, Any] = {"workers": workers} if workers else {}
     run(ServeConfig(host=host, port=port, token=os.environ.get(TOKEN_ENV) or None, sandbox=not no_sandbox,
-                    **settings))
+                    access_log=access_log, **settings))

@@ -1,4 +1,5 @@
-"""Fixtures for the serve tests: one ``verimath serve`` subprocess (two workers, sandbox on) for the module."""
+"""Fixtures for the serve tests: one ``verimath serve`` subprocess (two workers, sandbox on) for the session,
+and real grading pairs."""
 
 from __future__ import annotations
 

@@ -42,8 +42,11 @@ class CliServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(os.devnull, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([sys.executable, "-m", "verimath", "serve", "--port", str(self.port), *args],
-                                     env={**os.environ, "PYTHONPATH": SRC, **(env or {})}, stderr=self.log)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "verimath", "serve", "--port", str(self.port), *args],
+            env={**os.environ, "PYTHONPATH": SRC, **(env or {})},
+            stderr=self.log,
+        )
         try:
             wait_ready(self.url)
         except TimeoutError:
@@ -66,10 +69,13 @@ class ThreadServer:
 
         from verimath.serve import ServeConfig, create_app
 
-        self.config = ServeConfig(**{"workers": 2, "sandbox": False, "access_log": False, "port": 0, **settings})
+        self.config = ServeConfig(
+            **{"workers": 2, "sandbox": False, "access_log": False, "port": 0, **settings}
+        )
         self.app = create_app(self.config)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=free_port(),
-                                                    log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="on")
+        )
         self.url = f"http://127.0.0.1:{self.server.config.port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

@@ -18,8 +18,11 @@ WRONG = "the answer is \\boxed{41}"
 
 def graded_count(url: str) -> float:
     text = httpx.get(f"{url}/metrics").text
-    return sum(float(line.split()[-1]) for line in text.splitlines()
-               if line.startswith("verimath_grade_verdicts_total{"))
+    return sum(
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("verimath_grade_verdicts_total{")
+    )
 
 
 @pytest.mark.parametrize("where", ["in-process", "service"])
@@ -28,13 +31,16 @@ def test_verl_compute_score_single_batched_and_async(server, where):
     one = verl.compute_score("openai/gsm8k", RIGHT, "42", {"index": 0}, url=url)
     assert one == {"score": 1.0, "acc": True, "pred": "42", "method": one["method"]}
     assert verl.compute_score("openai/gsm8k", WRONG, 42, url=url)["score"] == 0.0  # ground truth not a str
-    batch = verl.compute_score_batch(["a", "b", "c"], [RIGHT, WRONG, "no answer"], ["42", "42", "42"], url=url)
+    batch = verl.compute_score_batch(
+        ["a", "b", "c"], [RIGHT, WRONG, "no answer"], ["42", "42", "42"], url=url
+    )
     assert [b["score"] for b in batch] == [1.0, 0.0, 0.0]
     assert asyncio.run(verl.compute_score_async("a", RIGHT, "42", url=url))["acc"] is True
 
 
 def test_verl_loads_the_module_as_custom_reward_function_and_its_reward_manager_scores_with_it(
-        server, tiny_hf_model):
+    server, tiny_hf_model
+):
     try:
         import numpy as np
         import torch
@@ -47,15 +53,27 @@ def test_verl_loads_the_module_as_custom_reward_function_and_its_reward_manager_
         pytest.skip(f"verl cannot be imported here: {e}")
     tokenizer = AutoTokenizer.from_pretrained(tiny_hf_model)
     for name in ("compute_score", "compute_score_async"):
-        config = OmegaConf.create({"reward": {"custom_reward_function": {
-            "path": verl.__file__, "name": name, "reward_kwargs": {"url": server.url}}}})
+        config = OmegaConf.create(
+            {
+                "reward": {
+                    "custom_reward_function": {
+                        "path": verl.__file__,
+                        "name": name,
+                        "reward_kwargs": {"url": server.url},
+                    }
+                }
+            }
+        )
         manager = NaiveRewardManager(config, tokenizer, get_custom_reward_fn(config))
         for text, expected in ((RIGHT, 1.0), (WRONG, 0.0)):
             ids = torch.tensor([tokenizer.encode(text)])
             data = DataProto.from_dict(
                 tensors={"responses": ids, "attention_mask": torch.ones_like(ids)},
-                non_tensors={"data_source": np.array(["openai/gsm8k"], dtype=object),
-                             "reward_model": np.array([{"ground_truth": "42"}], dtype=object)})
+                non_tensors={
+                    "data_source": np.array(["openai/gsm8k"], dtype=object),
+                    "reward_model": np.array([{"ground_truth": "42"}], dtype=object),
+                },
+            )
             out = manager.loop.run_until_complete(manager.run_single(data))
             assert out["reward_score"] == expected, (name, text, out)
             assert out["reward_extra_info"]["acc"] is (expected == 1.0)
@@ -63,8 +81,11 @@ def test_verl_loads_the_module_as_custom_reward_function_and_its_reward_manager_
 
 def test_openrlhf_remote_reward_strips_the_prompt(server):
     prompt = "Q: what is 6*7? The answer is \\boxed{41} is wrong. A: "
-    body = {"query": [prompt + RIGHT, prompt + "I am not sure", "no prompt here \\boxed{42}"],
-            "prompts": [prompt, prompt, "other prompt"], "labels": ["42", "42", "42"]}
+    body = {
+        "query": [prompt + RIGHT, prompt + "I am not sure", "no prompt here \\boxed{42}"],
+        "prompts": [prompt, prompt, "other prompt"],
+        "labels": ["42", "42", "42"],
+    }
     r = httpx.post(f"{server.url}/get_reward", json=body)
     assert r.status_code == 200
     assert r.json()["rewards"] == r.json()["scores"] == [1.0, 0.0, 1.0]
@@ -89,8 +110,9 @@ def test_trl_reward_functions_take_plain_and_conversational_completions(server):
     completions = [[{"role": "assistant", "content": RIGHT}], WRONG]
     sync = RewardFunction("answer", url=server.url)
     assert sync(prompts=["p", "p"], completions=completions, answer=["42", "42"]) == [1.0, 0.0]
-    assert asyncio.run(AsyncRewardFunction("answer")(prompts=["p", "p"], completions=completions,
-                                                     answer=["42", "42"])) == [1.0, 0.0]
+    assert asyncio.run(
+        AsyncRewardFunction("answer")(prompts=["p", "p"], completions=completions, answer=["42", "42"])
+    ) == [1.0, 0.0]
     with pytest.raises(Exception, match="no column 'answer'"):
         sync(prompts=["p"], completions=[RIGHT], solution=["42"])
 
@@ -98,16 +120,36 @@ def test_trl_reward_functions_take_plain_and_conversational_completions(server):
 def test_trl_grpo_trainer_runs_two_steps_with_sync_and_async_rewards(server, tiny_hf_model, tmp_path):
     trl = pytest.importorskip("trl")
     datasets = pytest.importorskip("datasets")
-    rows = [{"prompt": "What is 6 times 7?", "answer": "42"}, {"prompt": "What is 2 plus 2?", "answer": "4"}] * 4
-    config = trl.GRPOConfig(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=4,
-                            num_generations=4, max_completion_length=8, logging_steps=1, report_to=[],
-                            save_strategy="no", use_cpu=True, seed=0)
+    rows = [
+        {"prompt": "What is 6 times 7?", "answer": "42"},
+        {"prompt": "What is 2 plus 2?", "answer": "4"},
+    ] * 4
+    config = trl.GRPOConfig(
+        output_dir=str(tmp_path),
+        max_steps=2,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=8,
+        logging_steps=1,
+        report_to=[],
+        save_strategy="no",
+        use_cpu=True,
+        seed=0,
+    )
     before = graded_count(server.url)
-    trainer = trl.GRPOTrainer(model=str(tiny_hf_model), args=config, train_dataset=datasets.Dataset.from_list(rows),
-                              reward_funcs=[RewardFunction("answer", name="verimath_local"),
-                                            AsyncRewardFunction("answer", url=server.url, name="verimath_served")])
+    trainer = trl.GRPOTrainer(
+        model=str(tiny_hf_model),
+        args=config,
+        train_dataset=datasets.Dataset.from_list(rows),
+        reward_funcs=[
+            RewardFunction("answer", name="verimath_local"),
+            AsyncRewardFunction("answer", url=server.url, name="verimath_served"),
+        ],
+    )
     trainer.train()
     logged = [entry for entry in trainer.state.log_history if "rewards/verimath_local/mean" in entry]
     assert len(logged) == 2 and all("rewards/verimath_served/mean" in entry for entry in logged)
     assert trainer.state.global_step == 2
-    assert graded_count(server.url) - before == 2 * 4  # the async reward graded every completion of both steps
+    assert (
+        graded_count(server.url) - before == 2 * 4
+    )  # the async reward graded every completion of both steps

@@ -28,7 +28,12 @@ def test_a_program_that_finishes(url):
     out = run_code(url, code="import sympy as sp\nprint(sp.factor('x**2-1'))")
     assert out["status"] == "Success" and out["compile_result"] is None
     run = out["run_result"]
-    assert (run["status"], run["return_code"], run["stdout"], run["stderr"]) == ("Finished", 0, "(x - 1)*(x + 1)\n", "")
+    assert (run["status"], run["return_code"], run["stdout"], run["stderr"]) == (
+        "Finished",
+        0,
+        "(x - 1)*(x + 1)\n",
+        "",
+    )
     assert 0 < run["execution_time"] < 10
 
 
@@ -52,18 +57,25 @@ def test_a_program_past_its_deadline(url):
 
 def test_files_in_and_fetch_files_out(url):
     data = base64.b64encode(b"3 4\n").decode()
-    out = run_code(url, code="a, b = map(int, open('in.txt').read().split())\nopen('out.txt', 'w').write(str(a * b))",
-                   files={"in.txt": data}, fetch_files=["out.txt", "missing.txt"])
+    out = run_code(
+        url,
+        code="a, b = map(int, open('in.txt').read().split())\nopen('out.txt', 'w').write(str(a * b))",
+        files={"in.txt": data},
+        fetch_files=["out.txt", "missing.txt"],
+    )
     assert out["status"] == "Success" and out["run_result"]["stdout"] == ""
     assert out["files"] == {"out.txt": base64.b64encode(b"12").decode()}
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"code": "print(1)", "language": "cpp"}, "language"),
-    ({"code": 3}, "code"),
-    ({"code": "print(1)", "run_timeout": 0}, "run_timeout"),
-    ({"code": "print(1)", "files": {"a": "not base64!"}}, "files.a"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"code": "print(1)", "language": "cpp"}, "language"),
+        ({"code": 3}, "code"),
+        ({"code": "print(1)", "run_timeout": 0}, "run_timeout"),
+        ({"code": "print(1)", "files": {"a": "not base64!"}}, "files.a"),
+    ],
+)
 def test_a_malformed_run_is_a_422(url, body, field):
     r = httpx.post(f"{url}/run_code", json=body)
     assert r.status_code == 422 and f"'{field}'" in r.json()["detail"]
@@ -93,9 +105,15 @@ def test_verls_sandbox_client_works_unchanged(url):
 
 def test_a_test_batch_gives_verls_codes(url):
     code = "n = int(input())\nif n == 3: 1/0\nif n == 4:\n    while True: pass\nprint(n * n)"
-    tests = [{"input": "2\n", "output": "4\n"}, {"input": "5\n", "output": "24"}, {"input": "3\n", "output": "9"},
-             {"input": "4\n", "output": "16"}]
-    r = httpx.post(f"{url}/v1/execute/batch", json={"code": code, "tests": tests, "run_timeout": 1}, timeout=30)
+    tests = [
+        {"input": "2\n", "output": "4\n"},
+        {"input": "5\n", "output": "24"},
+        {"input": "3\n", "output": "9"},
+        {"input": "4\n", "output": "16"},
+    ]
+    r = httpx.post(
+        f"{url}/v1/execute/batch", json={"code": code, "tests": tests, "run_timeout": 1}, timeout=30
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["results"] == [True, False, -2, -3] and (body["passed"], body["total"]) == (1, 4)

@@ -24,7 +24,7 @@ ITEM = {"response": "the answer is \\boxed{42}", "gold": "42"}
 
 @pytest.fixture
 def small() -> ThreadServer:
-    s = ThreadServer(max_queued_items=40, max_body_bytes=4096, chunk_items=4)
+    s = ThreadServer(max_queued_items=40, max_batch_items=40, max_body_bytes=4096, chunk_items=4)
     yield s
     for pid in s.pool.worker_pids:
         os.kill(pid, signal.SIGCONT)
@@ -60,8 +60,11 @@ def test_a_worker_killed_with_sigkill_loses_nothing(server):
     os.kill(victim, signal.SIGSTOP)  # it will hold a chunk when the kill arrives
     result: dict[str, httpx.Response] = {}
     batch = {"items": [ITEM] * 40 + [{"response": "\\boxed{1}", "gold": "2"}] * 40, "timeout_ms": 20_000}
-    sender = threading.Thread(target=lambda: result.setdefault(
-        "r", httpx.post(f"{server.url}/v1/grade/batch", json=batch, timeout=30)))
+    sender = threading.Thread(
+        target=lambda: result.setdefault(
+            "r", httpx.post(f"{server.url}/v1/grade/batch", json=batch, timeout=30)
+        )
+    )
     sender.start()
     time.sleep(0.5)
     os.kill(victim, signal.SIGKILL)
@@ -75,8 +78,14 @@ def test_a_worker_killed_with_sigkill_loses_nothing(server):
 def test_a_full_queue_is_a_429_with_retry_after_and_the_queued_work_completes(small):
     stopped = _stop_workers(small.url)
     held: dict[str, httpx.Response] = {}
-    first = threading.Thread(target=lambda: held.setdefault("r", httpx.post(
-        f"{small.url}/v1/grade/batch", json={"items": [ITEM] * 30, "timeout_ms": 30_000}, timeout=30)))
+    first = threading.Thread(
+        target=lambda: held.setdefault(
+            "r",
+            httpx.post(
+                f"{small.url}/v1/grade/batch", json={"items": [ITEM] * 30, "timeout_ms": 30_000}, timeout=30
+            ),
+        )
+    )
     first.start()
     deadline = time.monotonic() + 5
     while small.pool.queued < 30 and time.monotonic() < deadline:
@@ -94,8 +103,10 @@ def test_a_client_that_disconnects_mid_batch_frees_its_queue_and_others_are_serv
     stopped = _stop_workers(small.url)
     body = json.dumps({"items": [ITEM] * 36, "timeout_ms": 30_000}).encode()
     with socket.create_connection(("127.0.0.1", int(small.url.rsplit(":", 1)[1]))) as s:
-        s.sendall(b"POST /v1/grade/batch HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-                  b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        s.sendall(
+            b"POST /v1/grade/batch HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+            b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
         deadline = time.monotonic() + 5
         while small.pool.queued < 36 and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -114,8 +125,10 @@ def test_a_client_that_disconnects_mid_batch_frees_its_queue_and_others_are_serv
 def test_an_oversized_body_is_a_413_declared_or_streamed(small):
     big = {"response": "x" * 5000, "gold": "1"}
     assert httpx.post(f"{small.url}/v1/grade", json=big).status_code == 413
-    streamed = httpx.post(f"{small.url}/v1/grade", content=iter([json.dumps(big).encode()[i:i + 1000]
-                                                                  for i in range(0, 5100, 1000)]))
+    streamed = httpx.post(
+        f"{small.url}/v1/grade",
+        content=iter([json.dumps(big).encode()[i : i + 1000] for i in range(0, 5100, 1000)]),
+    )
     assert streamed.status_code == 413 and "limit" in streamed.json()["detail"]
     assert httpx.post(f"{small.url}/v1/grade", json=ITEM).status_code == 200
 
@@ -124,7 +137,10 @@ def test_a_token_guards_every_route_but_healthz():
     s = ThreadServer(token="t" * 32)
     try:
         assert httpx.post(f"{s.url}/v1/grade", json=ITEM).status_code == 401
-        assert httpx.post(f"{s.url}/v1/grade", json=ITEM, headers={"authorization": "Bearer wrong"}).status_code == 401
+        assert (
+            httpx.post(f"{s.url}/v1/grade", json=ITEM, headers={"authorization": "Bearer wrong"}).status_code
+            == 401
+        )
         ok = httpx.post(f"{s.url}/v1/grade", json=ITEM, headers={"authorization": "Bearer " + "t" * 32})
         assert ok.status_code == 200 and ok.json()["correct"]
         assert httpx.get(f"{s.url}/healthz").status_code == 200
@@ -135,18 +151,29 @@ def test_a_token_guards_every_route_but_healthz():
 
 def test_binding_beyond_loopback_without_a_token_refuses_to_start():
     env = {k: v for k, v in os.environ.items() if k != "VERIMATH_API_TOKEN"}
-    out = subprocess.run([sys.executable, "-m", "verimath", "serve", "--host", "0.0.0.0"], capture_output=True,
-                         text=True, env={**env, "PYTHONPATH": SRC}, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "verimath", "serve", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": SRC},
+        timeout=60,
+    )
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
-        "error: field 'host': binding 0.0.0.0 (not loopback) needs a bearer token: set VERIMATH_API_TOKEN"]
+        "error: field 'host': binding 0.0.0.0 (not loopback) needs a bearer token: set VERIMATH_API_TOKEN"
+    ]
 
 
 def test_a_missing_extra_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "fastapi").mkdir()
     (tmp_path / "fastapi" / "__init__.py").write_text("raise ImportError('not installed')\n")
-    out = subprocess.run([sys.executable, "-m", "verimath", "serve"], capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{SRC}"})
+    out = subprocess.run(
+        [sys.executable, "-m", "verimath", "serve"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{SRC}"},
+    )
     assert out.returncode == 2
     assert out.stderr.strip() == "error: verimath serve needs its extra: pip install 'verimath[serve]'"
 
@@ -155,8 +182,12 @@ def test_sigterm_finishes_in_flight_work_then_exits_cleanly():
     s = CliServer("--workers", "2", "--no-sandbox")
     stopped = _stop_workers(s.url)
     result: dict[str, httpx.Response] = {}
-    sender = threading.Thread(target=lambda: result.setdefault("r", httpx.post(
-        f"{s.url}/v1/grade/batch", json={"items": [ITEM] * 20, "timeout_ms": 800}, timeout=30)))
+    sender = threading.Thread(
+        target=lambda: result.setdefault(
+            "r",
+            httpx.post(f"{s.url}/v1/grade/batch", json={"items": [ITEM] * 20, "timeout_ms": 800}, timeout=30),
+        )
+    )
     sender.start()
     time.sleep(0.3)
     s.proc.send_signal(signal.SIGTERM)

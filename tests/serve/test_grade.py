@@ -12,17 +12,25 @@ def test_a_correct_answer_is_a_200_with_its_verdict(server):
     r = httpx.post(f"{server.url}/v1/grade", json={"response": "so x = \\boxed{\\frac{1}{2}}", "gold": "0.5"})
     assert r.status_code == 200
     body = r.json()
-    assert (body["score"], body["correct"], body["verdict"], body["extracted"]) == (1.0, True, "correct", "\\frac{1}{2}")
+    assert (body["score"], body["correct"], body["verdict"], body["extracted"]) == (
+        1.0,
+        True,
+        "correct",
+        "\\frac{1}{2}",
+    )
     assert body["elapsed_ms"] >= 0
     assert Verdict.from_dict(body).correct  # the verdict's own wire form
 
 
-@pytest.mark.parametrize(("response", "label"), [
-    ("the answer is \\boxed{3}", "incorrect"),
-    ("I do not know.", "unparseable"),
-    ("\\boxed{3 +* }", "unparseable"),
-    ("\x00" * 10_000, "unparseable"),
-])
+@pytest.mark.parametrize(
+    ("response", "label"),
+    [
+        ("the answer is \\boxed{3}", "incorrect"),
+        ("I do not know.", "unparseable"),
+        ("\\boxed{3 +* }", "unparseable"),
+        ("\x00" * 10_000, "unparseable"),
+    ],
+)
 def test_a_bad_model_output_is_a_200_with_a_verdict(server, response, label):
     r = httpx.post(f"{server.url}/v1/grade", json={"response": response, "gold": "2"})
     assert r.status_code == 200
@@ -36,7 +44,9 @@ def test_a_batch_answers_every_item_in_order_as_the_library_would(server, real_p
     body = r.json()
     assert len(body["results"]) == len(real_pairs)
     assert [x["correct"] for x in body["results"]] == [grade(p, g, budget=5).correct for p, g in real_pairs]
-    assert [x["extracted"] for x in body["results"]] == [grade(p, g, budget=5).extracted for p, g in real_pairs]
+    assert [x["extracted"] for x in body["results"]] == [
+        grade(p, g, budget=5).extracted for p, g in real_pairs
+    ]
     stats = body["stats"]
     assert stats["items"] == len(real_pairs)
     assert stats["correct"] == sum(x["correct"] for x in body["results"]) > 0
@@ -47,16 +57,23 @@ def test_an_empty_batch_is_answered_at_once(server):
     assert r.status_code == 200 and r.json()["results"] == []
 
 
-@pytest.mark.parametrize(("path", "body", "where"), [
-    ("/v1/grade", b"{not json", "body"),
-    ("/v1/grade", b'["a list"]', "body"),
-    ("/v1/grade", b'{"response": "x"}', "gold"),
-    ("/v1/grade", b'{"response": 3, "gold": "3"}', "response"),
-    ("/v1/grade", b'{"response": "x", "gold": "3", "timeout_ms": -1}', "timeout_ms"),
-    ("/v1/grade", b'{"response": "x", "gold": "3", "extract": "yes"}', "extract"),
-    ("/v1/grade/batch", b'{"items": {"response": "x"}}', "items"),
-    ("/v1/grade/batch", b'{"items": [{"response": "x", "gold": "1"}, {"gold": "1"}]}', "items[1].response"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "where"),
+    [
+        ("/v1/grade", b"{not json", "body"),
+        ("/v1/grade", b'["a list"]', "body"),
+        ("/v1/grade", b'{"response": "x"}', "gold"),
+        ("/v1/grade", b'{"response": 3, "gold": "3"}', "response"),
+        ("/v1/grade", b'{"response": "x", "gold": "3", "timeout_ms": -1}', "timeout_ms"),
+        ("/v1/grade", b'{"response": "x", "gold": "3", "extract": "yes"}', "extract"),
+        ("/v1/grade/batch", b'{"items": {"response": "x"}}', "items"),
+        (
+            "/v1/grade/batch",
+            b'{"items": [{"response": "x", "gold": "1"}, {"gold": "1"}]}',
+            "items[1].response",
+        ),
+    ],
+)
 def test_a_malformed_request_is_a_422_naming_the_field(server, path, body, where):
     r = httpx.post(f"{server.url}{path}", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 422
@@ -89,8 +106,10 @@ def test_metrics_count_verdicts_in_prometheus_text(server):
         return float(found[0].split()[-1]) if found else 0.0
 
     before = httpx.get(f"{server.url}/metrics").text
-    httpx.post(f"{server.url}/v1/grade/batch", json={"items": [{"response": "\\boxed{1}", "gold": "1"},
-                                                               {"response": "\\boxed{1}", "gold": "2"}]})
+    httpx.post(
+        f"{server.url}/v1/grade/batch",
+        json={"items": [{"response": "\\boxed{1}", "gold": "1"}, {"response": "\\boxed{1}", "gold": "2"}]},
+    )
     r = httpx.get(f"{server.url}/metrics")
     assert r.headers["content-type"].startswith("text/plain")
     for label in ("correct", "incorrect"):

@@ -18,8 +18,17 @@ from typing import Any
 from verimath.serve._config import TOKEN_ENV, ServeConfig
 from verimath.serve._pool import GradeItem, GradeJob, GradePool, PoolClosed, QueueFull
 
-__all__ = ["TOKEN_ENV", "GradeItem", "GradeJob", "GradePool", "PoolClosed", "QueueFull", "ServeConfig",
-           "create_app", "run"]
+__all__ = [
+    "TOKEN_ENV",
+    "GradeItem",
+    "GradeJob",
+    "GradePool",
+    "PoolClosed",
+    "QueueFull",
+    "ServeConfig",
+    "create_app",
+    "run",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -61,21 +61,40 @@ class _State:
         self.verdicts = m.counter("verimath_grade_verdicts_total", "Graded items by verdict.")
         self.item_seconds = m.histogram("verimath_grade_item_seconds", "Time the grader spent per item.")
         self.rejected = m.counter("verimath_rejected_total", "Requests refused, by reason.")
-        self.cancelled = m.counter("verimath_grade_cancelled_items_total",
-                                   "Items dropped because their client disconnected.")
+        self.cancelled = m.counter(
+            "verimath_grade_cancelled_items_total", "Items dropped because their client disconnected."
+        )
         self.runs = m.counter("verimath_sandbox_runs_total", "Code runs by sandbox status.")
-        m.gauge("verimath_grade_queue_depth", "Grading items waiting or in flight.",
-                lambda: self.pool.queued if self.pool else 0)
-        m.gauge("verimath_grade_timeouts_total", "Items whose worker was killed at the hard deadline.",
-                lambda: self.pool.timeouts if self.pool else 0)
-        m.gauge("verimath_grade_worker_restarts_total", "Grading workers killed or lost and replaced.",
-                lambda: self.pool.worker_restarts if self.pool else 0)
-        m.gauge("verimath_sandbox_cells", "Sandbox cells serving code runs.",
-                lambda: len(self.runner.sandbox._all) if self.runner else 0)
-        m.gauge("verimath_sandbox_waiting_runs", "Code runs waiting for a cell.",
-                lambda: self.runner.waiting if self.runner else 0)
-        m.gauge("verimath_sandbox_sessions", "Open sandbox sessions.",
-                lambda: self.runner.sessions if self.runner else 0)
+        m.gauge(
+            "verimath_grade_queue_depth",
+            "Grading items waiting or in flight.",
+            lambda: self.pool.queued if self.pool else 0,
+        )
+        m.gauge(
+            "verimath_grade_timeouts_total",
+            "Items whose worker was killed at the hard deadline.",
+            lambda: self.pool.timeouts if self.pool else 0,
+        )
+        m.gauge(
+            "verimath_grade_worker_restarts_total",
+            "Grading workers killed or lost and replaced.",
+            lambda: self.pool.worker_restarts if self.pool else 0,
+        )
+        m.gauge(
+            "verimath_sandbox_cells",
+            "Sandbox cells serving code runs.",
+            lambda: len(self.runner.sandbox._all) if self.runner else 0,
+        )
+        m.gauge(
+            "verimath_sandbox_waiting_runs",
+            "Code runs waiting for a cell.",
+            lambda: self.runner.waiting if self.runner else 0,
+        )
+        m.gauge(
+            "verimath_sandbox_sessions",
+            "Open sandbox sessions.",
+            lambda: self.runner.sessions if self.runner else 0,
+        )
 
     def start_sandbox(self) -> None:
         try:
@@ -97,9 +116,14 @@ class _Edge:
         self.app, self.state = app, state
         token = state.config.token
         self.expected = f"Bearer {token}".encode() if token else None
+        self.log = state.config.access_log and access_log.isEnabledFor(logging.INFO)
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]],
-                       send: Callable[[Any], Awaitable[None]]) -> None:
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[Any]],
+        send: Callable[[Any], Awaitable[None]],
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -115,17 +139,28 @@ class _Edge:
             await send(message)
 
         try:
-            if self.expected is not None and path != "/healthz" and not hmac.compare_digest(
-                    headers.get(b"authorization", b""), self.expected):
+            if (
+                self.expected is not None
+                and path != "/healthz"
+                and not hmac.compare_digest(headers.get(b"authorization", b""), self.expected)
+            ):
                 self.state.rejected.inc(reason="auth")
-                await _error(401, "missing or wrong bearer token (Authorization: Bearer $VERIMATH_API_TOKEN)",
-                             extra={"www-authenticate": "Bearer"})(scope, receive, tracked)
+                await _error(
+                    401,
+                    "missing or wrong bearer token (Authorization: Bearer $VERIMATH_API_TOKEN)",
+                    extra={"www-authenticate": "Bearer"},
+                )(scope, receive, tracked)
                 return
             declared = headers.get(b"content-length")
-            if declared is not None and declared.isdigit() and int(declared) > self.state.config.max_body_bytes:
+            if (
+                declared is not None
+                and declared.isdigit()
+                and int(declared) > self.state.config.max_body_bytes
+            ):
                 self.state.rejected.inc(reason="body-size")
-                await _error(413, f"the body is {int(declared)} bytes; the limit is "
-                                  f"{self.state.config.max_body_bytes}")(scope, receive, tracked)
+                await _error(
+                    413, f"the body is {int(declared)} bytes; the limit is {self.state.config.max_body_bytes}"
+                )(scope, receive, tracked)
                 return
             await self.app(scope, receive, tracked)
         finally:
@@ -133,11 +168,14 @@ class _Edge:
             route = path if path in _ROUTES else "other"
             self.state.requests.inc(route=route, status=str(status))
             self.state.latency.observe(elapsed, route=route)
-            if self.state.config.access_log:
-                client = scope.get("client") or ("", 0)
-                access_log.info(json.dumps({"ts": round(time.time(), 3), "client": client[0],
-                                            "method": scope["method"], "path": path, "status": status,
-                                            "ms": round(elapsed * 1000, 2)}))
+            if self.log:
+                client = (scope.get("client") or ("", 0))[0]
+                # One JSON object per line, formatted by hand: only the path can hold characters JSON must
+                # escape (the client is an IP address, the method an HTTP token).
+                access_log.info(
+                    f'{{"ts": {time.time():.3f}, "client": "{client}", "method": "{scope["method"]}", '
+                    f'"path": {json.dumps(path)}, "status": {status}, "ms": {elapsed * 1000:.2f}}}'
+                )
 
 
 def _error(status: int, detail: str, extra: dict[str, str] | None = None) -> Response:
@@ -163,8 +201,20 @@ async def _until_disconnect(request: Request) -> None:
         pass
 
 
-_ROUTES = ("/healthz", "/readyz", "/metrics", "/v1/info", "/v1/grade", "/v1/grade/batch", "/run_code",
-           "/v1/execute", "/v1/execute/batch", "/v1/sessions", "/get_reward", "/slime/reward")
+_ROUTES = (
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/v1/info",
+    "/v1/grade",
+    "/v1/grade/batch",
+    "/run_code",
+    "/v1/execute",
+    "/v1/execute/batch",
+    "/v1/sessions",
+    "/get_reward",
+    "/slime/reward",
+)
 
 
 def create_app(config: ServeConfig | None = None) -> FastAPI:
@@ -174,8 +224,12 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state.pool = GradePool(cfg.workers, max_queued=cfg.max_queued_items, chunk_items=cfg.chunk_items,
-                               kill_grace_s=cfg.kill_grace_ms / 1000)
+        state.pool = GradePool(
+            cfg.workers,
+            max_queued=cfg.max_queued_items,
+            chunk_items=cfg.chunk_items,
+            kill_grace_s=cfg.kill_grace_ms / 1000,
+        )
         if cfg.sandbox:
             threading.Thread(target=state.start_sandbox, name="verimath-serve-sandbox", daemon=True).start()
         try:
@@ -186,8 +240,12 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             if state.runner is not None:
                 await asyncio.to_thread(state.runner.close)
 
-    app = FastAPI(title="verimath.serve", version=__version__, lifespan=lifespan,
-                  summary="Grading and code execution for RL training loops.")
+    app = FastAPI(
+        title="verimath.serve",
+        version=__version__,
+        lifespan=lifespan,
+        summary="Grading and code execution for RL training loops.",
+    )
     app.state.serve = state
 
     @app.exception_handler(InputError)
@@ -244,8 +302,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     @app.get("/readyz")
     async def readyz() -> Response:
         ready = state.pool is not None and state.sandbox_state != "starting"
-        return JSONResponse({"ready": ready, "grading": state.pool is not None, "sandbox": state.sandbox_state},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"ready": ready, "grading": state.pool is not None, "sandbox": state.sandbox_state},
+            status_code=200 if ready else 503,
+        )
 
     @app.get("/metrics")
     async def metrics() -> Response:
@@ -256,16 +316,22 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         import fastapi
         import uvicorn
 
-        return {"version": __version__, "python": platform.python_version(), "fastapi": fastapi.__version__,
-                "uvicorn": uvicorn.__version__, "limits": cfg.limits(),
-                "grading_worker_pids": state.pool.worker_pids if state.pool else [],
-                "sandbox": state.sandbox_state,
-                "isolation": state.runner.sandbox.isolation.to_dict() if state.runner else None}
+        return {
+            "version": __version__,
+            "python": platform.python_version(),
+            "fastapi": fastapi.__version__,
+            "uvicorn": uvicorn.__version__,
+            "limits": cfg.limits(),
+            "grading_worker_pids": state.pool.worker_pids if state.pool else [],
+            "sandbox": state.sandbox_state,
+            "isolation": state.runner.sandbox.isolation.to_dict() if state.runner else None,
+        }
 
     @app.post("/v1/grade")
     async def grade(request: Request) -> Response:
-        item = grade_item(await _body(request, cfg.max_body_bytes), "", cfg.default_timeout_ms,
-                          cfg.max_timeout_ms)
+        item = grade_item(
+            await _body(request, cfg.max_body_bytes), "", cfg.default_timeout_ms, cfg.max_timeout_ms
+        )
         return JSONResponse(verdict_json((await graded([item]))[0]))
 
     @app.post("/v1/grade/batch")
@@ -275,8 +341,12 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             state.idempotent.move_to_end(key)
             return Response(await asyncio.shield(state.idempotent[key]), media_type="application/json")
         started = time.perf_counter()
-        items = grade_batch(await _body(request, cfg.max_body_bytes), cfg.max_batch_items,
-                            cfg.default_timeout_ms, cfg.max_timeout_ms)
+        items = grade_batch(
+            await _body(request, cfg.max_body_bytes),
+            cfg.max_batch_items,
+            cfg.default_timeout_ms,
+            cfg.max_timeout_ms,
+        )
         answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         if key is not None:
             state.idempotent[key] = answer
@@ -290,8 +360,12 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             if isinstance(e, _ClientGone):
                 return Response(status_code=499)
             raise
-        body = json.dumps({"results": [verdict_json(v) for v in verdicts],
-                           "stats": batch_stats(verdicts, time.perf_counter() - started)}).encode()
+        body = json.dumps(
+            {
+                "results": [verdict_json(v) for v in verdicts],
+                "stats": batch_stats(verdicts, time.perf_counter() - started),
+            }
+        ).encode()
         answer.set_result(body)
         return Response(body, media_type="application/json")
 

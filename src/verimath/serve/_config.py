@@ -68,22 +68,40 @@ class ServeConfig:
     """How long a graceful shutdown waits for in-flight requests."""
 
     def __post_init__(self) -> None:
-        for name in ("workers", "max_body_bytes", "max_batch_items", "max_queued_items", "chunk_items",
-                     "max_sessions", "max_waiting_runs", "default_memory_mb"):
+        for name in (
+            "workers",
+            "max_body_bytes",
+            "max_batch_items",
+            "max_queued_items",
+            "chunk_items",
+            "max_sessions",
+            "max_waiting_runs",
+            "default_memory_mb",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InputError(f"must be a positive integer, got {value!r}", field=name)
-        for name in ("default_timeout_ms", "max_timeout_ms", "kill_grace_ms", "max_run_timeout_s",
-                     "session_idle_s", "shutdown_grace_s"):
+        for name in (
+            "default_timeout_ms",
+            "max_timeout_ms",
+            "kill_grace_ms",
+            "max_run_timeout_s",
+            "session_idle_s",
+            "shutdown_grace_s",
+        ):
             if not getattr(self, name) > 0:
                 raise InputError(f"must be positive, got {getattr(self, name)!r}", field=name)
+        if self.max_batch_items > self.max_queued_items:
+            raise InputError(f"a batch of {self.max_batch_items} items could never fit a queue of "
+                             f"{self.max_queued_items}", field="max_batch_items")
         if not 0 <= self.port < 65536:
             raise InputError(f"not a TCP port: {self.port}", field="port")
         if self.token is not None and len(self.token) < 16:
             raise InputError("the bearer token must be at least 16 characters", field=TOKEN_ENV)
         if not is_loopback(self.host) and not self.token:
-            raise InputError(f"binding {self.host} (not loopback) needs a bearer token: set {TOKEN_ENV}",
-                             field="host")
+            raise InputError(
+                f"binding {self.host} (not loopback) needs a bearer token: set {TOKEN_ENV}", field="host"
+            )
 
     def limits(self) -> dict[str, Any]:
         """The limits a client may need to know (``/v1/info``); never the token."""

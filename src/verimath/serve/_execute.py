@@ -76,11 +76,19 @@ def parse_run(raw: Any, config: ServeConfig) -> RunRequest:
     if language not in ("python", "python3"):
         raise InputError(f"only python is served here, got {language!r}", field="language")
     timeout = body.get("run_timeout", 10)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= config.max_run_timeout_s:
-        raise InputError(f"must be in (0, {config.max_run_timeout_s:g}] seconds, got {timeout!r}", field="run_timeout")
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout <= config.max_run_timeout_s
+    ):
+        raise InputError(
+            f"must be in (0, {config.max_run_timeout_s:g}] seconds, got {timeout!r}", field="run_timeout"
+        )
     memory = body.get("memory_limit_MB", -1)
     if isinstance(memory, bool) or not isinstance(memory, int):
-        raise InputError(f"must be an integer (MB; -1 for the default), got {memory!r}", field="memory_limit_MB")
+        raise InputError(
+            f"must be an integer (MB; -1 for the default), got {memory!r}", field="memory_limit_MB"
+        )
     files = body.get("files") or {}
     if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
         raise InputError("must map paths to base64 strings", field="files")
@@ -95,20 +103,33 @@ def parse_run(raw: Any, config: ServeConfig) -> RunRequest:
     session = body.get("session_id")
     if session is not None and not isinstance(session, str):
         raise InputError("must be a string", field="session_id")
-    return RunRequest(_string(body, "code"), _string(body, "stdin", ""), float(timeout),
-                      memory if memory > 0 else config.default_memory_mb, files, tuple(fetch), session)
+    return RunRequest(
+        _string(body, "code"),
+        _string(body, "stdin", ""),
+        float(timeout),
+        memory if memory > 0 else config.default_memory_mb,
+        files,
+        tuple(fetch),
+        session,
+    )
 
 
 def _program(req: RunRequest, marker: str) -> str:
     """The code as given when nothing needs preparing, else wrapped in the prelude."""
     if not (req.stdin or req.files or req.fetch_files):
         return req.code
-    return _PRELUDE.format(files=json.dumps(req.files), stdin=req.stdin, code=req.code, marker=marker,
-                           fetch=list(req.fetch_files))
+    return _PRELUDE.format(
+        files=json.dumps(req.files),
+        stdin=req.stdin,
+        code=req.code,
+        marker=marker,
+        fetch=list(req.fetch_files),
+    )
 
 
 def sandboxfusion_response(result: ExecResult, files: dict[str, str]) -> dict[str, Any]:
-    """``ExecResult`` -> SandboxFusion's ``RunCodeResponse``: exit code 0 is ``Success``, any other ``Failed``;
+    """``ExecResult`` -> SandboxFusion's ``RunCodeResponse``: exit code 0 is ``Success``, any other
+    ``Failed``;
     a run past its deadline is ``TimeLimitExceeded``; a cell lost under the run is ``SandboxError``."""
     stderr = result.stderr
     return_code: int | None = 0
@@ -118,8 +139,14 @@ def sandboxfusion_response(result: ExecResult, files: dict[str, str]) -> dict[st
         run_status, return_code = "TimeLimitExceeded", None
     elif result.status == "killed":
         if error is not None and error.type == "SandboxError":
-            return {"status": "SandboxError", "message": error.message, "compile_result": None, "run_result": None,
-                    "executor_pod_name": None, "files": {}}
+            return {
+                "status": "SandboxError",
+                "message": error.message,
+                "compile_result": None,
+                "run_result": None,
+                "executor_pod_name": None,
+                "files": {},
+            }
         run_status, return_code = "Error", -9
     elif error is not None and error.type == "SystemExit":
         message = error.message
@@ -130,11 +157,22 @@ def sandboxfusion_response(result: ExecResult, files: dict[str, str]) -> dict[st
         return_code = 1
         trace = error.traceback or f"{error.type}: {error.message}\n"
         stderr += "Traceback (most recent call last):\n" + trace
-    run_result = {"status": run_status, "execution_time": result.duration_ms / 1000, "return_code": return_code,
-                  "stdout": result.stdout, "stderr": stderr}
+    run_result = {
+        "status": run_status,
+        "execution_time": result.duration_ms / 1000,
+        "return_code": return_code,
+        "stdout": result.stdout,
+        "stderr": stderr,
+    }
     ok = run_status == "Finished" and return_code == 0
-    return {"status": "Success" if ok else "Failed", "message": "", "compile_result": None,
-            "run_result": run_result, "executor_pod_name": None, "files": files}
+    return {
+        "status": "Success" if ok else "Failed",
+        "message": "",
+        "compile_result": None,
+        "run_result": run_result,
+        "executor_pod_name": None,
+        "files": files,
+    }
 
 
 @dataclass(slots=True)
@@ -197,14 +235,20 @@ class CodeRunner:
         if len(tests) > self.config.max_batch_items:
             raise InputError(f"at most {self.config.max_batch_items} tests, got {len(tests)}", field="tests")
         for i, test in enumerate(tests):
-            if not isinstance(test, dict) or not all(isinstance(test.get(k), str) for k in ("input", "output")):
+            if not isinstance(test, dict) or not all(
+                isinstance(test.get(k), str) for k in ("input", "output")
+            ):
                 raise InputError("must be an object with string input and output", field=f"tests[{i}]")
         base = {k: v for k, v in body.items() if k != "tests"}
         runs = [parse_run({**base, "stdin": t["input"]}, self.config) for t in tests]
         answers = await asyncio.gather(*(self.run(r) for r in runs))
         results = [_verl_code(a, t["output"]) for a, t in zip(answers, tests, strict=True)]
-        return {"results": results, "passed": sum(r is True for r in results), "total": len(results),
-                "runs": answers}
+        return {
+            "results": results,
+            "passed": sum(r is True for r in results),
+            "total": len(results),
+            "runs": answers,
+        }
 
     def open_session(self) -> str:
         self._expire_idle()
@@ -224,8 +268,9 @@ class CodeRunner:
         self._expire_idle()
         held = self._sessions.get(session_id)
         if held is None:
-            raise InputError("no open session with this id (closed, expired, or never opened)",
-                             field="session_id")
+            raise InputError(
+                "no open session with this id (closed, expired, or never opened)", field="session_id"
+            )
         return held
 
     def _expire_idle(self) -> None:

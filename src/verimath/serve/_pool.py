@@ -1,11 +1,11 @@
 """``GradePool``: grading in worker processes with a hard deadline per item.
 
 Owns the bounded queue of items, one driver thread per worker process, chunking (queued items are spread over
-the workers, and single-item requests that arrive together travel together), and the deadline rule: a worker
-whose current item runs past its budget plus a grace is killed with its whole process group (the grader's SymPy
-helpers included) and replaced; that item is answered ``deadline``, the rest of its chunk is graded again by
-the fresh worker, and no other worker or request waits for it. A worker that dies on its own is replaced
-the same way; an item present at two deaths is answered ``error``.
+the workers, and single-item requests that arrive together travel together), and the deadline rule: a
+worker whose current item runs past its budget plus a grace is killed with its whole process group (the
+grader's SymPy helpers included) and replaced; that item is answered ``deadline``, the rest of its chunk is
+graded again by the fresh worker, and no other worker or request waits for it. A worker that dies on its
+own is replaced the same way; an item present at two deaths is answered ``error``.
 Imports ``verimath.answers`` (its public API) and ``verimath.errors`` only.
 """
 
@@ -82,8 +82,13 @@ class _Worker:
         os.ftruncate(progress_fd, PROGRESS.size)
         code = f"from verimath.serve._worker import main; main({child_sock.fileno()}, {progress_fd})"
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-        self.proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(child_sock.fileno(), progress_fd),
-                                     env=env, start_new_session=True, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            pass_fds=(child_sock.fileno(), progress_fd),
+            env=env,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+        )
         child_sock.close()
         self.progress = mmap.mmap(progress_fd, PROGRESS.size)
         os.close(progress_fd)
@@ -125,8 +130,9 @@ class GradePool:
     """Worker processes grading queued items. ``submit(items)`` -> :class:`GradeJob` (raises
     :class:`QueueFull` beyond ``max_queued`` items); ``grade(items)`` waits for the verdicts; ``close()``."""
 
-    def __init__(self, workers: int, *, max_queued: int = 100_000, chunk_items: int = 256,
-                 kill_grace_s: float = 0.25) -> None:
+    def __init__(
+        self, workers: int, *, max_queued: int = 100_000, chunk_items: int = 256, kill_grace_s: float = 0.25
+    ) -> None:
         self.max_queued = max_queued
         self._chunk_items = chunk_items
         self._grace = kill_grace_s
@@ -138,8 +144,10 @@ class GradePool:
         self.timeouts = 0
         self.worker_restarts = 0
         self._workers: list[_Worker | None] = [_Worker() for _ in range(workers)]
-        self._drivers = [threading.Thread(target=self._drive, args=(slot,), name=f"verimath-grade-{slot}",
-                                          daemon=True) for slot in range(workers)]
+        self._drivers = [
+            threading.Thread(target=self._drive, args=(slot,), name=f"verimath-grade-{slot}", daemon=True)
+            for slot in range(workers)
+        ]
         for thread in self._drivers:
             thread.start()
 
@@ -211,9 +219,7 @@ class GradePool:
             want = max(1, min(self._chunk_items, share))
             taken: list[_Entry] = []
             while self._queue and len(taken) < want:
-                entry = self._queue.popleft()
-                if not entry[0].cancelled:
-                    taken.append(entry)
+                taken.append(self._queue.popleft())
             self._in_flight += len(taken)
             return taken
 
@@ -252,14 +258,16 @@ class GradePool:
                 self.timeouts += 1
                 budget_ms = round(items[held].timeout_s * 1000)
                 reason = f"killed: grading overran its {budget_ms} ms deadline"
-                self._deliver([(culprit, Verdict(False, None, "deadline", reason, time.monotonic() - started))])
+                self._deliver(
+                    [(culprit, Verdict(False, None, "deadline", reason, time.monotonic() - started))]
+                )
             else:
                 deaths[id(culprit)] = deaths.get(id(culprit), 0) + 1
                 if deaths[id(culprit)] < 2:
                     continue
                 reason = "the grading worker died twice on this item"
                 self._deliver([(culprit, Verdict(False, None, "error", reason, time.monotonic() - started))])
-            todo = todo[:held] + todo[held + 1:]
+            todo = todo[:held] + todo[held + 1 :]
 
     def _deliver(self, graded: list[tuple[_Entry, Verdict]]) -> None:
         finished: list[GradeJob] = []

@@ -24,12 +24,24 @@ def run(config: ServeConfig) -> None:
     access_log.addHandler(handler)
     access_log.setLevel(logging.INFO)
     access_log.propagate = False
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(config), host=config.host, port=config.port, access_log=False, log_level="warning",
-        timeout_graceful_shutdown=int(config.shutdown_grace_s), lifespan="on",
-        limit_concurrency=None, backlog=2048))
-    print(f"verimath serve: http://{config.host}:{server.config.port} ({config.workers} workers)",
-          file=sys.stderr, flush=True)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            host=config.host,
+            port=config.port,
+            access_log=False,
+            log_level="warning",
+            timeout_graceful_shutdown=int(config.shutdown_grace_s),
+            lifespan="on",
+            limit_concurrency=None,
+            backlog=2048,
+        )
+    )
+    print(
+        f"verimath serve: http://{config.host}:{server.config.port} ({config.workers} workers)",
+        file=sys.stderr,
+        flush=True,
+    )
     # uvicorn re-raises the signal it caught once it has shut down; a SIGTERM that ended in a graceful
     # shutdown is a clean exit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -29,15 +29,21 @@ def verdict_label(verdict: Verdict) -> str:
 def verdict_json(verdict: Verdict) -> dict[str, Any]:
     """One graded item as the service answers it: the verdict's own ``to_dict`` form (so ``Verdict.from_dict``
     reads it back), plus ``score``, the ``verdict`` label and ``elapsed_ms``."""
-    return {**verdict.to_dict(), "score": 1.0 if verdict.correct else 0.0, "verdict": verdict_label(verdict),
-            "elapsed_ms": round(verdict.elapsed * 1000, 3)}
+    return {
+        **verdict.to_dict(),
+        "score": 1.0 if verdict.correct else 0.0,
+        "verdict": verdict_label(verdict),
+        "elapsed_ms": round(verdict.elapsed * 1000, 3),
+    }
 
 
 def batch_stats(verdicts: list[Verdict], elapsed_s: float) -> dict[str, Any]:
     labels = Counter(verdict_label(v) for v in verdicts)
-    return {"items": len(verdicts), **{k: labels.get(k, 0) for k in ("correct", "incorrect", "unparseable",
-                                                                      "timeout")},
-            "elapsed_ms": round(elapsed_s * 1000, 3)}
+    return {
+        "items": len(verdicts),
+        **{k: labels.get(k, 0) for k in ("correct", "incorrect", "unparseable", "timeout")},
+        "elapsed_ms": round(elapsed_s * 1000, 3),
+    }
 
 
 def object_body(body: Any) -> dict[str, Any]:
@@ -49,7 +55,12 @@ def object_body(body: Any) -> dict[str, Any]:
 def timeout_s(value: Any, where: str, default_ms: float, max_ms: float) -> float:
     if value is None:
         return default_ms / 1000
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise InputError(f"must be a positive number of milliseconds, got {value!r}", field=where)
     if value > max_ms:
         raise InputError(f"at most {max_ms:g} ms, got {value!r}", field=where)
@@ -68,8 +79,12 @@ def grade_item(raw: Any, where: str, default_ms: float, max_ms: float) -> GradeI
     extract = raw.get("extract", True)
     if not isinstance(extract, bool):
         raise InputError(f"must be true or false, got {extract!r}", field=prefix + "extract")
-    return GradeItem(raw["response"], raw["gold"], extract,
-                     timeout_s(raw.get("timeout_ms"), prefix + "timeout_ms", default_ms, max_ms))
+    return GradeItem(
+        raw["response"],
+        raw["gold"],
+        extract,
+        timeout_s(raw.get("timeout_ms"), prefix + "timeout_ms", default_ms, max_ms),
+    )
 
 
 def grade_batch(body: Any, max_items: int, default_ms: float, max_ms: float) -> list[GradeItem]:

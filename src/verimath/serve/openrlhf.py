@@ -25,14 +25,23 @@ def items(raw: Any, timeout_s: float) -> list[GradeItem]:
     queries, labels = _strings(body, "query"), _strings(body, "labels")
     prompts = _strings(body, "prompts") if "prompts" in body else [""] * len(queries)
     if not len(queries) == len(prompts) == len(labels):
-        raise InputError(f"query, prompts and labels differ in length ({len(queries)}, {len(prompts)}, "
-                         f"{len(labels)})", field="labels")
-    return [GradeItem(q[len(p):] if q.startswith(p) else q, label, True, timeout_s)
-            for q, p, label in zip(queries, prompts, labels, strict=True)]
+        raise InputError(
+            f"query, prompts and labels differ in length ({len(queries)}, {len(prompts)}, {len(labels)})",
+            field="labels",
+        )
+    return [
+        GradeItem(q[len(p) :] if q.startswith(p) else q, label, True, timeout_s)
+        for q, p, label in zip(queries, prompts, labels, strict=True)
+    ]
 
 
 def answer(verdicts: list[Verdict]) -> dict[str, Any]:
     rewards = [1.0 if v.correct else 0.0 for v in verdicts]
-    return {"rewards": rewards, "scores": rewards,
-            "extra_logs": {"verdict_timeout": [float(verdict_label(v) == "timeout") for v in verdicts],
-                           "verdict_unparseable": [float(verdict_label(v) == "unparseable") for v in verdicts]}}
+    return {
+        "rewards": rewards,
+        "scores": rewards,
+        "extra_logs": {
+            "verdict_timeout": [float(verdict_label(v) == "timeout") for v in verdicts],
+            "verdict_unparseable": [float(verdict_label(v) == "unparseable") for v in verdicts],
+        },
+    }

@@ -29,20 +29,30 @@ def _text(completion: Any) -> str:
 class RewardFunction:
     """Synchronous TRL reward function grading completions against ``kwargs[gold_column]``."""
 
-    def __init__(self, gold_column: str = "answer", *, url: str | None = None, timeout_s: float = 5.0,
-                 name: str = "verimath_correct") -> None:
+    def __init__(
+        self,
+        gold_column: str = "answer",
+        *,
+        url: str | None = None,
+        timeout_s: float = 5.0,
+        name: str = "verimath_correct",
+    ) -> None:
         self.gold_column, self.url, self.timeout_s = gold_column, url, timeout_s
         self.__name__ = name  # TRL logs each reward under its function's name
 
     def _pairs(self, completions: Sequence[Any], columns: dict[str, Any]) -> list[tuple[str, str]]:
         if self.gold_column not in columns:
-            raise InputError(f"the dataset has no column {self.gold_column!r} (it has: "
-                             f"{', '.join(sorted(columns)) or 'none'})", field="gold_column")
+            raise InputError(
+                f"the dataset has no column {self.gold_column!r} (it has: "
+                f"{', '.join(sorted(columns)) or 'none'})",
+                field="gold_column",
+            )
         golds = columns[self.gold_column]
         return [(_text(c), str(g)) for c, g in zip(completions, golds, strict=True)]
 
-    def __call__(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (),
-                 **columns: Any) -> list[float]:
+    def __call__(
+        self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **columns: Any
+    ) -> list[float]:
         verdicts = grader(self.url).grade(self._pairs(completions, columns), self.timeout_s)
         return [1.0 if v.correct else 0.0 for v in verdicts]
 
@@ -50,7 +60,11 @@ class RewardFunction:
 class AsyncRewardFunction(RewardFunction):
     """The same reward, awaitable (TRL detects the ``async __call__``)."""
 
-    async def __call__(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (),  # type: ignore[override]
-                       **columns: Any) -> list[float]:
+    async def __call__(
+        self,
+        prompts: Sequence[Any] | None = None,
+        completions: Sequence[Any] = (),  # type: ignore[override]
+        **columns: Any,
+    ) -> list[float]:
         verdicts = await grader(self.url).agrade(self._pairs(completions, columns), self.timeout_s)
         return [1.0 if v.correct else 0.0 for v in verdicts]
