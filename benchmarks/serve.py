@@ -12,9 +12,10 @@
    against a server that starts a fresh ``python`` per request (SandboxFusion's model), same load generator.
    In a closed loop, latency is ``connections / throughput`` by Little's law; the open loop shows the latency
    at a given rate.
-4. Soak: a bounded mixed loop (grade batches, single grades, code runs, 1% adversarial items) for
-   ``--soak-s`` seconds: errors, server memory (RSS of the server and its children) first vs last quarter,
-   processes left behind after shutdown.
+4. Soak: a bounded mixed loop at ``--soak-rate`` requests/s (grade batches of 64, single grades, code runs;
+   1% adversarial items and 1% endless programs) for ``--soak-s`` seconds: errors, server memory (RSS of the
+   server and its children) first vs last quarter, its processes before and after, and any left behind after
+   shutdown.
 
 The machine's load average is printed and stored with the figures. Writes ``benchmarks/results/serve.json``.
 Run: ``python benchmarks/serve.py [--seconds 10] [--soak-s 60]`` (needs the ``serve`` and ``bench`` extras).
@@ -308,35 +309,43 @@ def start_fresh_python(port: int) -> subprocess.Popen:
 
 
 # -- 4. soak -----------------------------------------------------------------------------------------------
+def _children(pid: int) -> list[int]:
+    """Children started by any thread of ``pid`` (each thread's children are listed under its own task)."""
+    kids: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids += [int(c) for c in f.read().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return kids
+
+
+def descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        kids = set(_children(stack.pop())) - found
+        found |= kids
+        stack += list(kids)
+    return found
+
+
 def tree_rss_mb(pid: int) -> float:
-    pids, total = [pid], 0
-    while pids:
-        current = pids.pop()
+    total = 0
+    for member in (pid, *descendants(pid)):
         try:
-            with open(f"/proc/{current}/task/{current}/children") as f:
-                pids += [int(c) for c in f.read().split()]
-            with open(f"/proc/{current}/statm") as f:
+            with open(f"/proc/{member}/statm") as f:
                 total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except (FileNotFoundError, ProcessLookupError):
             continue
     return total / 2**20
 
 
-def descendants(pid: int) -> set[int]:
-    found, stack = set(), [pid]
-    while stack:
-        try:
-            current = stack.pop()
-            with open(f"/proc/{current}/task/{current}/children") as f:
-                kids = {int(c) for c in f.read().split()}
-        except (FileNotFoundError, ProcessLookupError):
-            kids = set()
-        stack += list(kids - found)
-        found |= kids
-    return found
-
-
-def soak(port: int, proc: subprocess.Popen, pairs: list[tuple[str, str]], seconds: float) -> dict:
+def soak(
+    port: int, proc: subprocess.Popen, pairs: list[tuple[str, str]], seconds: float, rate: float
+) -> dict:
+    """Requests at ``rate`` per second, a third each of 64-item batches, single grades and code runs."""
     rng = random.Random(0)
 
     def item() -> dict:
@@ -358,18 +367,22 @@ def soak(port: int, proc: subprocess.Popen, pairs: list[tuple[str, str]], second
             requests.append(
                 _request("POST", "/run_code", json.dumps({"code": code, "run_timeout": 2}).encode())
             )
-    samples, errors, done = [], 0, 0
+    samples, errors, done, worst_p99 = [], 0, 0, 0.0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        result = asyncio.run(_load(port, requests, 8, min(5.0, max(end - time.monotonic(), 0.5))))
+        result = asyncio.run(_paced(port, requests, rate, min(5.0, max(end - time.monotonic(), 0.5)), 16))
         errors += result["errors"]
         done += result["requests"]
+        worst_p99 = max(worst_p99, result["p99_ms"])
         samples.append(tree_rss_mb(proc.pid))
     quarter = max(1, len(samples) // 4)
     return {
         "seconds": seconds,
+        "offered_per_s": rate,
         "requests": done,
         "errors": errors,
+        "worst_5s_p99_ms": worst_p99,
+        "processes_after": len(descendants(proc.pid)),
         "rss_first_quarter_mb": sum(samples[:quarter]) / quarter,
         "rss_last_quarter_mb": sum(samples[-quarter:]) / quarter,
     }
@@ -386,6 +399,7 @@ def main() -> int:
     )
     parser.add_argument("--math-verify-pairs", type=int, default=1000)
     parser.add_argument("--soak-s", type=float, default=60.0)
+    parser.add_argument("--soak-rate", type=float, default=100.0, help="Soak requests per second.")
     parser.add_argument("--fresh-python-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fresh_python_server:
@@ -430,7 +444,7 @@ def main() -> int:
             fresh.wait(30)
         if args.soak_s > 0:
             children = descendants(service.pid)
-            report["soak"] = soak(port, service, pairs, args.soak_s)
+            report["soak"] = soak(port, service, pairs, args.soak_s, args.soak_rate)
             report["soak"]["processes_before"] = len(children)
     finally:
         children = descendants(service.pid)
@@ -489,8 +503,10 @@ def print_table(r: dict) -> None:
     if "soak" in r:
         k = r["soak"]
         print(
-            f"soak {k['seconds']:.0f} s: {k['requests']} requests, {k['errors']} errors, RSS "
-            f"{k['rss_first_quarter_mb']:.0f} -> {k['rss_last_quarter_mb']:.0f} MB"
+            f"soak {k['seconds']:.0f} s at {k['offered_per_s']:.0f} req/s: {k['requests']} requests, "
+            f"{k['errors']} errors, worst 5 s p99 {k['worst_5s_p99_ms']:.0f} ms, RSS "
+            f"{k['rss_first_quarter_mb']:.0f} -> {k['rss_last_quarter_mb']:.0f} MB, processes "
+            f"{k['processes_before']} -> {k['processes_after']}"
         )
     print(
         f"shutdown: exit {r['service_exit_code']}, {r['processes_left_after_shutdown']} processes left behind"
