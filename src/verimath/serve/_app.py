@@ -82,8 +82,8 @@ class _State:
         )
         m.gauge(
             "verimath_sandbox_cells",
-            "Sandbox cells serving code runs.",
-            lambda: len(self.runner.sandbox._all) if self.runner else 0,
+            "Sandbox cells serving code runs (0 while the sandbox is off, starting or unavailable).",
+            lambda: config.workers if self.runner else 0,
         )
         m.gauge(
             "verimath_sandbox_waiting_runs",
