@@ -130,3 +130,16 @@ def test_a_session_keeps_state_across_runs_until_closed(url):
     gone = httpx.post(f"{url}/v1/execute", json={"code": "print(x)", "session_id": session})
     assert gone.status_code == 422 and "session" in gone.json()["detail"]
     assert httpx.delete(f"{url}/v1/sessions/{session}").status_code == 404
+
+
+def test_a_session_takes_its_limits_when_opened(url):
+    session = httpx.post(f"{url}/v1/sessions", json={"run_timeout": 0.5}).json()["session_id"]
+    try:
+        slow = httpx.post(f"{url}/v1/execute", json={"code": "while True: pass", "session_id": session}, timeout=30)
+        assert slow.json()["run_result"]["status"] == "TimeLimitExceeded"
+        kept = httpx.post(f"{url}/v1/execute", json={"code": "print('still here')", "session_id": session})
+        assert kept.json()["run_result"]["stdout"] == "still here\n"
+    finally:
+        httpx.delete(f"{url}/v1/sessions/{session}")
+    bad = httpx.post(f"{url}/v1/sessions", json={"run_timeout": -1})
+    assert bad.status_code == 422 and "'run_timeout'" in bad.json()["detail"]

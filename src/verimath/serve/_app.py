@@ -182,14 +182,17 @@ def _error(status: int, detail: str, extra: dict[str, str] | None = None) -> Res
     return JSONResponse({"detail": detail}, status_code=status, headers=extra)
 
 
-async def _body(request: Request, limit: int) -> Any:
-    """The JSON body, refusing (413) one that grows past ``limit`` bytes without declaring its length."""
+async def _body(request: Request, limit: int, *, optional: bool = False) -> Any:
+    """The JSON body, refusing (413) one that grows past ``limit`` bytes without declaring its length;
+    ``None`` for an empty body when it is ``optional``."""
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             raise _BodyTooLarge(f"the body is over the limit of {limit} bytes")
         chunks.append(chunk)
+    if optional and not size:
+        return None
     try:
         return json.loads(b"".join(chunks))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -383,8 +386,9 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         return JSONResponse(await runner().run_tests(await _body(request, cfg.max_body_bytes)))
 
     @app.post("/v1/sessions")
-    async def open_session() -> dict[str, str]:
-        return {"session_id": runner().open_session()}
+    async def open_session(request: Request) -> dict[str, str]:
+        body = await _body(request, cfg.max_body_bytes, optional=True)
+        return {"session_id": await runner().open_session(body)}
 
     @app.delete("/v1/sessions/{session_id}")
     async def close_session(session_id: str) -> Response:

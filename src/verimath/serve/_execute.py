@@ -250,12 +250,15 @@ class CodeRunner:
             "runs": answers,
         }
 
-    def open_session(self) -> str:
+    async def open_session(self, raw: Any) -> str:
+        """A new session; ``raw`` may set its ``run_timeout`` and ``memory_limit_MB`` (every cell's limits)."""
+        limits = parse_run({**object_body(raw or {}), "code": ""}, self.config)
         self._expire_idle()
         if len(self._sessions) >= self.config.max_sessions:
             raise Busy(f"{len(self._sessions)} sessions are open (the limit); close one first")
+        session = await self._in_thread(self.sandbox.session, Limits(limits.timeout_s, limits.memory_mb))
         session_id = secrets.token_urlsafe(12)
-        self._sessions[session_id] = _OpenSession(self.sandbox.session(), asyncio.Lock(), time.monotonic())
+        self._sessions[session_id] = _OpenSession(session, asyncio.Lock(), time.monotonic())
         return session_id
 
     def close_session(self, session_id: str) -> bool:
