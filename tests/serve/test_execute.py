@@ -135,7 +135,8 @@ def test_a_session_keeps_state_across_runs_until_closed(url):
 def test_a_session_takes_its_limits_when_opened(url):
     session = httpx.post(f"{url}/v1/sessions", json={"run_timeout": 0.5}).json()["session_id"]
     try:
-        slow = httpx.post(f"{url}/v1/execute", json={"code": "while True: pass", "session_id": session}, timeout=30)
+        endless = {"code": "while True: pass", "session_id": session}
+        slow = httpx.post(f"{url}/v1/execute", json=endless, timeout=30)
         assert slow.json()["run_result"]["status"] == "TimeLimitExceeded"
         kept = httpx.post(f"{url}/v1/execute", json={"code": "print('still here')", "session_id": session})
         assert kept.json()["run_result"]["stdout"] == "still here\n"

@@ -251,7 +251,7 @@ class CodeRunner:
         }
 
     async def open_session(self, raw: Any) -> str:
-        """A new session; ``raw`` may set its ``run_timeout`` and ``memory_limit_MB`` (every cell's limits)."""
+        """A new session; ``raw`` may set its ``run_timeout`` and ``memory_limit_MB`` (for every cell)."""
         limits = parse_run({**object_body(raw or {}), "code": ""}, self.config)
         self._expire_idle()
         if len(self._sessions) >= self.config.max_sessions:
