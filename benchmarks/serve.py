@@ -342,6 +342,25 @@ def tree_rss_mb(pid: int) -> float:
     return total / 2**20
 
 
+def survivors(pids: set[int], wait_s: float = 5.0) -> list[str]:
+    """The command lines of ``pids`` still running (not zombies) after up to ``wait_s`` seconds."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        alive = []
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().rsplit(") ", 1)[1][0] == "Z":
+                        continue
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    alive.append(f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:200])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
+
+
 def soak(
     port: int, proc: subprocess.Popen, pairs: list[tuple[str, str]], seconds: float, rate: float
 ) -> dict:
@@ -450,8 +469,7 @@ def main() -> int:
         children = descendants(service.pid)
         service.send_signal(signal.SIGTERM)
         report["service_exit_code"] = service.wait(60)
-        time.sleep(0.5)
-        report["processes_left_after_shutdown"] = sum(os.path.exists(f"/proc/{p}") for p in children)
+        report["processes_left_after_shutdown"] = survivors(children)
     report["load_average_after"] = os.getloadavg()
     print_table(report)
     RESULTS.mkdir(exist_ok=True)
@@ -509,7 +527,8 @@ def print_table(r: dict) -> None:
             f"{k['processes_before']} -> {k['processes_after']}"
         )
     print(
-        f"shutdown: exit {r['service_exit_code']}, {r['processes_left_after_shutdown']} processes left behind"
+        f"shutdown: exit {r['service_exit_code']}, {len(r['processes_left_after_shutdown'])} processes left "
+        f"behind 5 s later {r['processes_left_after_shutdown']}"
     )
 
 

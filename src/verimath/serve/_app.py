@@ -109,7 +109,7 @@ class _State:
             self.item_seconds.observe(v.elapsed)
 
 
-class _Edge:
+class Edge:
     """Pure ASGI middleware: bearer auth, declared body size, access log and request metrics."""
 
     def __init__(self, app: Any, state: _State) -> None:
@@ -220,8 +220,9 @@ _ROUTES = (
 )
 
 
-def create_app(config: ServeConfig | None = None) -> FastAPI:
-    """The service as an ASGI app (serve it with uvicorn, or mount it)."""
+def create_app(config: ServeConfig | None = None) -> Edge:
+    """The service as an ASGI app (serve it with uvicorn, or mount it); ``.state`` holds the pool and the
+    sandbox, ``.app`` the FastAPI routes."""
     state = _State(config or ServeConfig())
     cfg = state.config
 
@@ -406,4 +407,4 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         item = slime.item(await _body(request, cfg.max_body_bytes), cfg.default_timeout_ms / 1000)
         return JSONResponse((await graded([item]))[0].correct * 1.0)
 
-    return _Edge(app, state)  # type: ignore[return-value]
+    return Edge(app, state)
