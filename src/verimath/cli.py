@@ -662,8 +662,8 @@ def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; any non-loopback one needs "
                              "$VERIMATH_API_TOKEN (a bearer token every request must carry)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
-    workers: int | None = typer.Option(None, "--workers", min=1,
-                                       help="Grading worker processes and sandbox cells (default: one per core)."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Grading worker processes and sandbox "
+                                       "cells (default: one per core)."),
     no_sandbox: bool = typer.Option(False, "--no-sandbox", help="Serve grading only (no code execution)."),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log",
                                     help="One JSON line per request on standard error."),

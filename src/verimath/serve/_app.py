@@ -250,7 +250,6 @@ def create_app(config: ServeConfig | None = None) -> Edge:
         lifespan=lifespan,
         summary="Grading and code execution for RL training loops.",
     )
-    app.state.serve = state
 
     @app.exception_handler(InputError)
     async def bad_input(_: Request, exc: InputError) -> Response:
@@ -267,6 +266,10 @@ def create_app(config: ServeConfig | None = None) -> Edge:
         state.rejected.inc(reason="queue-full")
         wait = exc.retry_after_s if isinstance(exc, QueueFull) else 1.0
         return _error(429, str(exc), extra={"retry-after": str(int(wait))})
+
+    @app.exception_handler(_ClientGone)
+    async def client_gone(_: Request, __: _ClientGone) -> Response:
+        return Response(status_code=499)  # nobody reads it; the access log and metrics do
 
     @app.exception_handler(VerimathError)
     async def unavailable(_: Request, exc: VerimathError) -> Response:
@@ -358,11 +361,9 @@ def create_app(config: ServeConfig | None = None) -> Edge:
                 state.idempotent.popitem(last=False)
         try:
             verdicts = await graded(items, request)
-        except BaseException as e:
+        except BaseException:
             state.idempotent.pop(key or "", None)
             answer.cancel()
-            if isinstance(e, _ClientGone):
-                return Response(status_code=499)
             raise
         body = json.dumps(
             {
