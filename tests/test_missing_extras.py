@@ -64,6 +64,8 @@ CASES = [
      ["eval", "--dataset", "rows.parquet", "--model", "builtin:tiny", "--run-dir", "r"]),
     ("datasets", "hf", ["perturb", "hf:openai/gsm8k", "-o", "out.jsonl"]),
     ("datasets", "hf", ["eval", "--dataset", "hf:openai/gsm8k", "--model", "builtin:tiny", "--run-dir", "r"]),
+    ("fastapi", "serve", ["serve", "--port", "0"]),
+    ("uvicorn", "serve", ["serve", "--port", "0"]),
 ]
 
 

@@ -26,7 +26,7 @@ from rich.progress import (
 )
 
 from verimath._version import __version__
-from verimath.errors import InputError, VerimathError
+from verimath.errors import InputError, VerimathError, import_extra
 
 app = typer.Typer(
     name="verimath",
@@ -656,3 +656,24 @@ def _terminal_safe(text: str) -> str:
         return ch not in "\n\t" and (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0)
 
     return "".join(ascii(ch)[1:-1] if control(ch) else ch for ch in text)
+
+
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; any non-loopback one needs "
+                             "$VERIMATH_API_TOKEN (a bearer token every request must carry)."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Grading worker processes and sandbox "
+                                       "cells (default: one per core)."),
+    no_sandbox: bool = typer.Option(False, "--no-sandbox", help="Serve grading only (no code execution)."),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log",
+                                    help="One JSON line per request on standard error."),
+) -> None:
+    """Serve grading and code execution over HTTP for RL training loops (verl, TRL, OpenRLHF, slime)."""
+    for package in ("fastapi", "uvicorn"):
+        import_extra(package, "serve", "verimath serve")
+    from verimath.serve import TOKEN_ENV, ServeConfig, run
+
+    settings: dict[str, Any] = {"workers": workers} if workers else {}
+    run(ServeConfig(host=host, port=port, token=os.environ.get(TOKEN_ENV) or None, sandbox=not no_sandbox,
+                    access_log=access_log, **settings))
