@@ -135,6 +135,23 @@ def test_cells_are_recycled_after_n_runs():
         assert len(sb._all) == 1
 
 
+def test_cells_sharing_the_load_are_not_recycled_at_once():
+    # With the load spread evenly, cells that all recycled after the same count would restart together and
+    # leave no capacity; the first recycling is staggered (1/n, 2/n, ... of recycle_after).
+    with Sandbox(cells=2, recycle_after=4, warm=False) as sb:
+        first = {cell._proc.pid for cell in sb._all}
+        for i in range(4):  # two runs on each cell, one at a time
+            assert sb.run(f"print({i})").stdout == f"{i}\n"
+        deadline = time.monotonic() + 30
+
+        def pids() -> set[int]:
+            return {cell._proc.pid for cell in sb._all}
+
+        while pids() == first and time.monotonic() < deadline:  # the replacement starts in the background
+            time.sleep(0.05)
+        assert len(sb._all) == 2 and len(first & pids()) == 1  # one recycled, one kept
+
+
 def test_close_is_idempotent_and_final():
     sb = Sandbox(cells=1, warm=False)
     with sb:

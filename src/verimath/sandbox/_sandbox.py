@@ -47,6 +47,7 @@ class Sandbox:
         self._backend = pick_backend(backend)
         self._warm = warm
         self._recycle_after = recycle_after
+        self._recycle_at: dict[Cell, int] = {}
         self._max_waiting = max_waiting
         self._cond = threading.Condition()
         self._idle: list[Cell] = []
@@ -68,6 +69,10 @@ class Sandbox:
             self._spawner.shutdown()
             raise
         self._all, self._idle = list(started), list(started)
+        # Staggered first recycling (after 1/n, 2/n, ... of ``recycle_after`` runs): cells sharing the load
+        # evenly would otherwise all restart at once and leave the pool without capacity for a second.
+        for i, cell in enumerate(started):
+            self._recycle_at[cell] = max(1, recycle_after * (i + 1) // len(started))
         layers = frozenset.intersection(*(c.layers for c in started))
         self.isolation = Isolation(self._backend, layers)
         """The isolation layers active in every cell (see :attr:`Isolation.full`)."""
@@ -115,7 +120,8 @@ class Sandbox:
         return None
 
     def _release(self, cell: Cell, *, anomaly: bool = False) -> None:
-        if anomaly or cell.dead or (cell.runs >= self._recycle_after and not cell.sessions):
+        due = cell.runs >= self._recycle_at.get(cell, self._recycle_after)
+        if anomaly or cell.dead or (due and not cell.sessions):
             self._replace(cell)
             return
         with self._cond:
@@ -139,6 +145,7 @@ class Sandbox:
             with self._cond:
                 if cell in self._all:
                     self._all.remove(cell)
+                self._recycle_at.pop(cell, None)
                 if fresh is not None:
                     if self._closed:
                         fresh.close()
