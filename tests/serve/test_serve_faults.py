@@ -119,7 +119,11 @@ def test_a_client_that_disconnects_mid_batch_frees_its_queue_and_others_are_serv
     r = httpx.post(f"{small.url}/v1/grade/batch", json={"items": [ITEM] * 10}, timeout=10)
     assert r.status_code == 200 and all(x["correct"] for x in r.json()["results"])
     metrics = httpx.get(f"{small.url}/metrics").text
-    assert "verimath_grade_cancelled_items_total 28" in metrics
+    cancelled = next(int(float(line.split()[-1])) for line in metrics.splitlines()
+                     if line.startswith("verimath_grade_cancelled_items_total "))
+    # what was still queued when the client left (the rest had been handed to the stopped workers: how many
+    # depends on how far dispatch got before they stopped); the queue check above is the freeing itself
+    assert 0 < cancelled <= 36, cancelled
 
 
 def test_an_oversized_body_is_a_413_declared_or_streamed(small):
