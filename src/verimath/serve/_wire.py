@@ -74,7 +74,7 @@ def grade_item(raw: Any, where: str, default_ms: float, max_ms: float) -> GradeI
     prefix = f"{where}." if where else ""
     for name in ("response", "gold"):
         if not isinstance(raw.get(name), str):
-            found = "missing" if name not in raw else f"a {type(raw[name]).__name__}"
+            found = "missing" if name not in raw else type(raw[name]).__name__
             raise InputError(f"must be a string, got {found}", field=prefix + name)
     extract = raw.get("extract", True)
     if not isinstance(extract, bool):
