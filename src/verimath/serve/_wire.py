@@ -18,6 +18,11 @@ from verimath.serve._pool import GradeItem
 _UNPARSEABLE = frozenset({"no-answer", "parse-error", "too-long", "error"})
 
 
+def verdict_reward(verdict: Verdict) -> float:
+    """The reward every route and adapter gives for a verdict: 1.0 when correct, else 0.0."""
+    return 1.0 if verdict.correct else 0.0
+
+
 def verdict_label(verdict: Verdict) -> str:
     if verdict.correct:
         return "correct"
@@ -31,7 +36,7 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
     reads it back), plus ``score``, the ``verdict`` label and ``elapsed_ms``."""
     return {
         **verdict.to_dict(),
-        "score": 1.0 if verdict.correct else 0.0,
+        "score": verdict_reward(verdict),
         "verdict": verdict_label(verdict),
         "elapsed_ms": round(verdict.elapsed * 1000, 3),
     }

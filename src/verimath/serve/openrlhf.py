@@ -10,7 +10,7 @@ from typing import Any
 from verimath.answers import Verdict
 from verimath.errors import InputError
 from verimath.serve._pool import GradeItem
-from verimath.serve._wire import object_body, verdict_label
+from verimath.serve._wire import object_body, verdict_label, verdict_reward
 
 
 def _strings(body: dict[str, Any], name: str) -> list[str]:
@@ -36,7 +36,7 @@ def items(raw: Any, timeout_s: float) -> list[GradeItem]:
 
 
 def answer(verdicts: list[Verdict]) -> dict[str, Any]:
-    rewards = [1.0 if v.correct else 0.0 for v in verdicts]
+    rewards = [verdict_reward(v) for v in verdicts]
     return {
         "rewards": rewards,
         "scores": rewards,

@@ -11,7 +11,7 @@ from typing import Any
 from verimath.errors import InputError
 from verimath.serve._client import grader
 from verimath.serve._pool import GradeItem
-from verimath.serve._wire import object_body
+from verimath.serve._wire import object_body, verdict_reward
 
 DEFAULT_TIMEOUT_S = 5.0
 
@@ -28,4 +28,4 @@ async def reward(args: Any, sample: Any, **_: Any) -> float:
     """slime custom reward: 1.0 when ``sample.response``'s final answer equals ``sample.label``. Grades
     through ``$VERIMATH_SERVE_URL`` when set, else in-process workers."""
     verdicts = await grader().agrade([(str(sample.response), str(sample.label))], DEFAULT_TIMEOUT_S)
-    return 1.0 if verdicts[0].correct else 0.0
+    return verdict_reward(verdicts[0])

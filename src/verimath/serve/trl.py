@@ -15,6 +15,7 @@ from typing import Any
 
 from verimath.errors import InputError
 from verimath.serve._client import grader
+from verimath.serve._wire import verdict_reward
 
 
 def _text(completion: Any) -> str:
@@ -54,7 +55,7 @@ class RewardFunction:
         self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **columns: Any
     ) -> list[float]:
         verdicts = grader(self.url).grade(self._pairs(completions, columns), self.timeout_s)
-        return [1.0 if v.correct else 0.0 for v in verdicts]
+        return [verdict_reward(v) for v in verdicts]
 
 
 class AsyncRewardFunction(RewardFunction):
@@ -67,4 +68,4 @@ class AsyncRewardFunction(RewardFunction):
         **columns: Any,
     ) -> list[float]:
         verdicts = await grader(self.url).agrade(self._pairs(completions, columns), self.timeout_s)
-        return [1.0 if v.correct else 0.0 for v in verdicts]
+        return [verdict_reward(v) for v in verdicts]

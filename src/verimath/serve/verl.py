@@ -16,6 +16,7 @@ from typing import Any
 
 from verimath.answers import Verdict
 from verimath.serve._client import grader
+from verimath.serve._wire import verdict_reward
 
 DEFAULT_TIMEOUT_S = 5.0
 
@@ -23,15 +24,11 @@ DEFAULT_TIMEOUT_S = 5.0
 def _score(verdict: Verdict) -> dict[str, Any]:
     """verl takes ``score`` as the reward and logs the other keys per sample."""
     return {
-        "score": 1.0 if verdict.correct else 0.0,
+        "score": verdict_reward(verdict),
         "acc": verdict.correct,
         "pred": verdict.extracted or "",
         "method": verdict.method,
     }
-
-
-def _gold(ground_truth: Any) -> str:
-    return ground_truth if isinstance(ground_truth, str) else str(ground_truth)
 
 
 def compute_score(
@@ -46,7 +43,7 @@ def compute_score(
 ) -> dict[str, Any]:
     """One rollout's reward: ``{"score": 1.0 | 0.0, "acc", "pred", "method"}``. ``data_source`` and
     ``extra_info`` are accepted for verl's signature; every source is graded the same way."""
-    return _score(grader(url).grade([(solution_str, _gold(ground_truth))], timeout_s)[0])
+    return _score(grader(url).grade([(solution_str, str(ground_truth))], timeout_s)[0])
 
 
 def compute_score_batch(
@@ -60,7 +57,7 @@ def compute_score_batch(
     **_: Any,
 ) -> list[dict[str, Any]]:
     """verl's ``BatchRewardManager`` form: lists in, one score dict per rollout out, in order."""
-    pairs = [(s, _gold(g)) for s, g in zip(solution_strs, ground_truths, strict=True)]
+    pairs = [(s, str(g)) for s, g in zip(solution_strs, ground_truths, strict=True)]
     return [_score(v) for v in grader(url).grade(pairs, timeout_s)]
 
 
@@ -75,4 +72,4 @@ async def compute_score_async(
     **_: Any,
 ) -> dict[str, Any]:
     """``compute_score`` for verl's asynchronous reward loop."""
-    return _score((await grader(url).agrade([(solution_str, _gold(ground_truth))], timeout_s))[0])
+    return _score((await grader(url).agrade([(solution_str, str(ground_truth))], timeout_s))[0])
