@@ -23,7 +23,7 @@ def ray_module(needed_by: str) -> ModuleType:
     return import_extra("ray", "ray", needed_by)
 
 
-def _check_reachable(address: str) -> None:
+def check_reachable(address: str) -> None:
     """Refuse an address whose head does not accept connections, within ``CONNECT_TIMEOUT_S``."""
     if address == "auto" or "://" in address:
         return  # resolved by Ray itself (a running local cluster, or Ray Client)
@@ -52,7 +52,7 @@ def connected(address: str | None, *, needed_by: str = "--executor ray") -> Iter
     quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
     try:
         if address:
-            _check_reachable(address)
+            check_reachable(address)
             ray.init(address=address, **quiet)
         else:
             # Ray replaces 127.0.0.1 by the machine's address unless told it is not clustering (the variable

@@ -19,7 +19,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Itera
 from dataclasses import dataclass
 from typing import Any
 
-from verimath.distributed._cluster import connected, lost, ray_module
+from verimath.distributed._cluster import check_reachable, connected, lost, ray_module
 from verimath.errors import ClusterUnavailable, InputError, VerimathError
 from verimath.eval import AttemptRecord, AttemptWork, Job, Recipe
 
@@ -64,7 +64,10 @@ class RayExecutor:
     max_tries: int = 3
 
     def __post_init__(self) -> None:
-        ray_module("--executor ray")  # a missing extra is refused before a run directory is made
+        # a missing extra or an unreachable head is refused before the run directory is touched
+        ray_module("--executor ray")
+        if self.address:
+            check_reachable(self.address)
 
     async def map(self, jobs: Iterable[Job], work: Callable[[Job], Awaitable[AttemptRecord]]
                   ) -> AsyncGenerator[AttemptRecord, None]:
@@ -121,6 +124,10 @@ class _Fleet:
 
     async def run(self, source: Iterator[Job]) -> AsyncGenerator[AttemptRecord, None]:
         ray = self._ray
+        first = next(source, None)
+        if first is None:
+            return  # nothing to do (a finished run resumed): no worker is started
+        source = itertools.chain([first], source)
         fleet = [self._spawn() for _ in range(self._size())]
         inflight: dict[asyncio.Future[Any], tuple[int, Any, list[Job]]] = {}
         load = [0] * len(fleet)
