@@ -341,7 +341,8 @@ def eval_command(
     run_dir: Path = typer.Option(..., "--run-dir", help="Where the run is stored; rerun to resume."),
     strategy: str = typer.Option("tir", "--strategy", help="Reasoning strategy (cot, pal, tir, ...)."),
     n: int = typer.Option(1, "-n", min=1, help="Samples per problem (a larger n extends a run)."),
-    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server URL."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server URL; several "
+                                        "serving one model as URL1,URL2,... or @FILE (one URL a line)."),
     api_key_env: str | None = typer.Option(None, "--api-key-env", help="Environment variable holding the "
                                            "API key (openai: only; default OPENAI_API_KEY)."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Attempts in flight at once."),
