@@ -2,15 +2,15 @@
 
 1. Evaluation: ``builtin:tiny`` with ``pal`` (a model call and a sandboxed cell per attempt) on held-out
    problems, the same work through the local executor and through ``RayExecutor`` on a local Ray (started
-   once, timed apart). Each is run at two sizes (``-n 1`` and ``-n 4``, fresh run directories); the wall
+   once, timed apart). Each is run at two sizes (``-n 2`` and ``-n 8``, fresh run directories); the wall
    time per extra attempt (the slope between the sizes) gives Ray's overhead per attempt without the fixed
    costs, and the wall-time ratio is taken on the larger run (Ray's workers loading the model and warming a
    sandbox included, the cluster's start not). The stored answers of both executors are compared.
-2. Grading throughput: ``RayPool`` (what ``verimath grade --executor ray`` uses) grading MATH reference
-   solutions against their answers (``../shared/data/math_test.jsonl``; generated rows when absent) on a Ray
-   cluster of one node with one CPU, then of two such nodes (``ray.cluster_utils.Cluster``).
+2. Grading throughput: ``grade_jsonl`` through ``RayPool`` (what ``verimath grade --executor ray`` does) on
+   distinct generated rows that need real comparisons, on a Ray cluster of one node with one CPU, then of two
+   such nodes (``ray.cluster_utils.Cluster``).
 
-Run: ``python benchmarks/distributed.py [--problems 40] [--rows 3000]``. Writes
+Run: ``python benchmarks/distributed.py [--problems 40] [--rows 30000]``. Writes
 ``benchmarks/results/distributed.json``. Timings on a shared machine are noisy: the table says how many cores
 the machine has and its load average when the run started.
 """
@@ -37,9 +37,8 @@ from verimath.distributed import RayExecutor, RayPool, connected
 from verimath.eval import EvalConfig, evaluate
 from verimath.tinylab import held_out
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results"
-SIZES = (1, 4)
+SIZES = (2, 8)
 
 
 def answers(run_dir: Path) -> list[tuple[Any, ...]]:
@@ -65,6 +64,7 @@ def executors(problems: int, work: Path) -> dict[str, Any]:
     start = time.perf_counter()
     with connected(None):
         cluster_start = time.perf_counter() - start
+        timed_eval(dataset, work / "warm-up", 1, None)  # imports (torch, the strategy) paid before timing
         for n in SIZES:  # interleaved, so both see the same machine load
             walls["local"][n] = timed_eval(dataset, work / f"local-{n}", n, None)
             walls["ray"][n] = timed_eval(dataset, work / f"ray-{n}", n, RayExecutor())
@@ -85,16 +85,20 @@ def executors(problems: int, work: Path) -> dict[str, Any]:
 
 
 def grading_rows(count: int, path: Path) -> Path:
-    """``count`` JSONL rows of a prediction and a gold: MATH reference solutions, repeated as needed."""
-    math = DATA / "math_test.jsonl"
-    if math.is_file():
-        pairs = [(r["solution"], r["answer"]) for r in map(json.loads, math.open())]
-    else:
-        pairs = [(f"so it is \\boxed{{\\frac{{{i}}}{{{i % 7 + 2}}}}}", f"{i / (i % 7 + 2):.6f}")
-                 for i in range(count)]
+    """``count`` distinct JSONL rows of a prediction and a gold, equal in value but not in text: fractions
+    against their quotient, squares against their expansion, roots against integers (about 0.4 ms each to
+    grade). Distinct, so no worker's parse cache answers for another's rows."""
+
+    def row(i: int) -> tuple[str, str]:
+        if i % 3 == 0:
+            return f"so the answer is \\boxed{{\\frac{{{i}}}{{{i % 7 + 2}}}}}", f"{i}/{i % 7 + 2}"
+        if i % 3 == 1:
+            return f"The result is \\boxed{{(x+{i})^2}}", f"x^2+{2 * i}x+{i * i}"
+        return f"Answer: \\boxed{{\\sqrt{{{4 * i * i}}}}}", f"{2 * i}"
+
     with path.open("w") as f:
-        for i in range(count):
-            prediction, gold = pairs[i % len(pairs)]
+        for i in range(1, count + 1):
+            prediction, gold = row(i)
             f.write(json.dumps({"prediction": prediction, "gold": gold}) + "\n")
     return path
 
@@ -120,7 +124,7 @@ def grade_on(nodes: int, rows: Path, warm_up: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", type=int, default=40)
-    parser.add_argument("--rows", type=int, default=3000)
+    parser.add_argument("--rows", type=int, default=30000)
     args = parser.parse_args()
     machine = {"cores": os.cpu_count(), "load_average_at_start": os.getloadavg()[0],
                "note": "shared machine: other engineers' tests ran at the same time"}
