@@ -53,7 +53,10 @@ class RayExecutor:
     ``actors``: workers to start (default: as many as the cluster's CPUs hold at ``num_cpus`` each).
     ``chunk_size``: jobs sent to a worker at once; each worker holds at most two chunks, so one is running
     while the next waits. ``cells``: sandbox cells per worker. A job whose worker died ``max_tries`` times is
-    stored as an error (retried by the next run), so a job that kills its worker cannot stall the run.
+    stored as an error (retried by the next run), so a job that kills its worker cannot stall the run. While
+    no chunk comes back for ``head_check_s``, the driver checks that the cluster's head still answers; two
+    failed checks in a row end the run with ``ClusterUnavailable`` (Ray itself would end the process after
+    60 s with a log line of its own).
     """
 
     address: str | None = None
@@ -62,6 +65,7 @@ class RayExecutor:
     chunk_size: int = 4
     cells: int = 1
     max_tries: int = 3
+    head_check_s: float = 5.0
 
     def __post_init__(self) -> None:
         # a missing extra or an unreachable head is refused before the run directory is touched
@@ -90,6 +94,9 @@ class _Fleet:
         self._actor_class = ray.remote(AttemptActor)
         self._tries: dict[tuple[str, int], int] = {}
         self._again: deque[Job] = deque()
+        self._head_failures = 0
+        self.lost = False
+        """The cluster stopped answering: nothing more is asked of it (not even to stop the workers)."""
 
     def _spawn(self) -> Any:
         o = self._options
@@ -116,6 +123,19 @@ class _Fleet:
         except self._ray.exceptions.RayActorError as exc:
             raise VerimathError(f"a Ray worker could not start: {_last_line(exc)}") from None
 
+    async def _check_head(self) -> None:
+        gcs = self._ray.get_runtime_context().gcs_address
+        try:
+            await asyncio.to_thread(check_reachable, gcs)
+        except ClusterUnavailable as exc:
+            self._head_failures += 1
+            if self._head_failures >= 2:
+                self.lost = True
+                raise ClusterUnavailable(f"the Ray cluster was lost mid-run ({exc}); finished attempts are "
+                                         f"stored, rerun the same command to resume") from None
+        else:
+            self._head_failures = 0
+
     def _next_chunk(self, source: Iterator[Job]) -> list[Job]:
         size = self._options.chunk_size
         chunk = [self._again.popleft() for _ in range(min(size, len(self._again)))]
@@ -140,7 +160,12 @@ class _Fleet:
                         load[slot] += 1
                 if not inflight:
                     return
-                done, _ = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(inflight, timeout=self._options.head_check_s,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if not done:
+                    await self._check_head()
+                    continue
+                self._head_failures = 0
                 for future in done:
                     slot, actor, chunk = inflight.pop(future)
                     load[slot] -= 1
@@ -167,7 +192,7 @@ class _Fleet:
         finally:
             for future in inflight:
                 future.cancel()
-            for actor in fleet:
+            for actor in [] if self.lost else fleet:
                 with contextlib.suppress(Exception):
                     ray.kill(actor)
 
