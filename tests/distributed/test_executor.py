@@ -156,3 +156,51 @@ def test_bad_executor_options_are_usage_errors(tmp_path: Path) -> None:
     stray = cli(*common, "--ray-address", "127.0.0.1:6379", cwd=tmp_path)
     assert stray.returncode == 2 and "--ray-address needs --executor ray" in stray.stderr
     assert not (tmp_path / "run").exists()
+
+
+LOST_DRIVER = """
+import sys
+from verimath.distributed import RayExecutor
+from verimath.eval import EvalConfig, evaluate
+from verimath.errors import ClusterUnavailable
+
+dataset, base_url, run_dir, address = sys.argv[1:]
+config = EvalConfig(dataset=dataset, model="openai:scripted", base_url=base_url, run_dir=run_dir,
+                    strategy="cot", strategy_options={"temperature": 0.0})
+try:
+    evaluate(config, executor=RayExecutor(address=address, actors=1, chunk_size=2, head_check_s=0.5))
+except ClusterUnavailable as exc:
+    print(str(exc), file=sys.stderr)
+    sys.exit(3)
+"""
+
+
+def test_a_cluster_lost_mid_run_is_an_error_and_keeps_what_is_stored(tmp_path: Path) -> None:
+    """A cluster of its own (the shared one must survive): its head and node are stopped while a driver in
+    another process is mid-run."""
+    from ray.cluster_utils import Cluster
+
+    dataset = sums(tmp_path / "sums.jsonl", 40)
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False,
+                                                           "object_store_memory": 80 * 2**20})
+    stopped = False
+    try:
+        def answer_and_stop_the_cluster(request: ServedRequest) -> str:
+            nonlocal stopped
+            if len(server.requests) == 8 and not stopped:
+                stopped = True
+                cluster.shutdown()
+            return add_up(request)
+
+        with ScriptedServer(answer_and_stop_the_cluster, delay_s=0.1) as server:
+            driver = subprocess.run([sys.executable, "-c", LOST_DRIVER, str(dataset), server.base_url,
+                                     str(tmp_path / "run"), cluster.address], capture_output=True, text=True,
+                                    timeout=60)
+    finally:
+        if not stopped:
+            cluster.shutdown()
+    assert driver.returncode == 3, driver.stderr
+    assert "Traceback" not in driver.stderr
+    assert "the Ray cluster was lost mid-run" in driver.stderr.strip().splitlines()[-1]
+    rows = stored(tmp_path / "run")
+    assert 0 < len(rows) < 40 and all(r[3] == 1 for r in rows)  # what came back before the loss is kept
