@@ -75,7 +75,7 @@ def grade_command(
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     executor: str = typer.Option("local", "--executor", help="Where rows are graded: local (--jobs worker "
-                                 "processes) or ray (Ray tasks; pip install 'verimath[ray]')."),
+                                 "processes) or ray (Ray tasks; needs the ray extra)."),
     ray_address: str | None = typer.Option(None, "--ray-address", help=_RAY_ADDRESS_HELP),
 ) -> None:
     """Grade a JSONL file of model outputs: every line written back in order with correct/extracted/reason
@@ -347,7 +347,7 @@ def eval_command(
                                            "API key (openai: only; default OPENAI_API_KEY)."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Attempts in flight at once."),
     executor: str = typer.Option("local", "--executor", help="Where attempts run: local (this process) or "
-                                 "ray (Ray workers; pip install 'verimath[ray]')."),
+                                 "ray (Ray workers; needs the ray extra)."),
     ray_address: str | None = typer.Option(None, "--ray-address", help=_RAY_ADDRESS_HELP),
     question_field: str = typer.Option("question", "--question-field"),
     answer_field: str = typer.Option("answer", "--answer-field"),
