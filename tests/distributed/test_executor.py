@@ -204,3 +204,14 @@ def test_a_cluster_lost_mid_run_is_an_error_and_keeps_what_is_stored(tmp_path: P
     assert "the Ray cluster was lost mid-run" in driver.stderr.strip().splitlines()[-1]
     rows = stored(tmp_path / "run")
     assert 0 < len(rows) < 40 and all(r[3] == 1 for r in rows)  # what came back before the loss is kept
+
+
+def test_workers_get_the_drivers_api_key(ray_cluster: Any, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VERIMATH_TEST_KEY", "sk-from-the-driver")
+    with ScriptedServer(add_up) as server:
+        config = EvalConfig(dataset=str(sums(tmp_path / "sums.jsonl", 2)), model="openai:scripted",
+                            base_url=server.base_url, api_key_env="VERIMATH_TEST_KEY",
+                            run_dir=tmp_path / "run", strategy="cot")
+        assert evaluate(config, executor=RayExecutor(actors=1)).done == 2
+    assert {r.headers["authorization"] for r in server.requests} == {"Bearer sk-from-the-driver"}

@@ -95,12 +95,19 @@ class _Fleet:
         self._tries: dict[tuple[str, int], int] = {}
         self._again: deque[Job] = deque()
         self._head_failures = 0
+        # the model reads its API key (and OPENAI_BASE_URL) from the environment, which a worker on another
+        # node does not share with the driver: the driver's values go with each worker
+        names = (recipe.model_options.get("api_key_env") or "OPENAI_API_KEY", "OPENAI_BASE_URL")
+        self._secrets = {name: os.environ[name] for name in names if name in os.environ}
         self.lost = False
         """The cluster stopped answering: nothing more is asked of it (not even to stop the workers)."""
 
     def _spawn(self) -> Any:
         o = self._options
-        return self._actor_class.options(num_cpus=o.num_cpus, max_concurrency=2).remote(self._recipe, o.cells)
+        options: dict[str, Any] = {"num_cpus": o.num_cpus, "max_concurrency": 2}
+        if self._secrets:
+            options["runtime_env"] = {"env_vars": self._secrets}
+        return self._actor_class.options(**options).remote(self._recipe, o.cells)
 
     def _size(self) -> int:
         if self._options.actors:
