@@ -112,8 +112,8 @@ def grade_on(nodes: int, rows: Path, warm_up: Path) -> dict[str, Any]:
     ray.init(address=cluster.address, logging_level=logging.ERROR, log_to_driver=False)
     try:
         with RayPool() as pool:
-            grade_jsonl(warm_up, None, pool=pool, jobs=nodes)  # workers started, grader imported
-            summary = grade_jsonl(rows, None, pool=pool, jobs=nodes)
+            grade_jsonl(warm_up, None, pool=pool, jobs=pool.workers)  # workers started, grader imported
+            summary = grade_jsonl(rows, None, pool=pool, jobs=pool.workers)
     finally:
         ray.shutdown()
         cluster.shutdown()

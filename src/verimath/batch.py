@@ -26,6 +26,9 @@ __all__ = ["GradeSummary", "Pool", "RowError", "grade_jsonl"]
 
 # Rows are graded in batches so memory stays flat however large the file is.
 _BATCH_ROWS = 2048
+# ... or more with many workers, so each of the 4 chunks per worker holds at least this many rows (a Ray task
+# of a handful of rows would cost more to send than to grade).
+_CHUNK_ROWS = 128
 
 
 class Pool(Protocol):
@@ -191,7 +194,8 @@ def grade_jsonl(
     own = ProcessPoolExecutor(max_workers=jobs) if pool is None and jobs > 1 else None
     pool = pool or own
     try:
-        for batch in _batches(_lines(path, prediction_field, gold_field), _BATCH_ROWS):
+        batch_rows = max(_BATCH_ROWS, 4 * jobs * _CHUNK_ROWS)
+        for batch in _batches(_lines(path, prediction_field, gold_field), batch_rows):
             jobs_ = [(*pair, extracted) for _, _, pair in batch if pair is not None]
             if pool is None:
                 verdicts = iter([_grade_pair(job) for job in jobs_])

@@ -72,7 +72,7 @@ def grade_command(
     label_field: str | None = typer.Option(None, help="Field with a published verdict to measure agreement."),
     extracted: bool = typer.Option(
         False, "--extracted", help="The prediction field already holds the final answer: grade it whole."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (local executor)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     executor: str = typer.Option("local", "--executor", help="Where rows are graded: local (--jobs worker "
                                  "processes) or ray (Ray tasks; needs the ray extra)."),
@@ -98,6 +98,7 @@ def grade_command(
             from verimath.distributed import RayPool
 
             pool = stack.enter_context(RayPool(ray_address))
+            jobs = pool.workers  # the cluster's CPUs, not --jobs, say how many rows are graded at once
         progress = stack.enter_context(_progress())
         task = progress.add_task("grading", total=None)
         sink = None if output is None else sys.stdout if to_stdout else open_output

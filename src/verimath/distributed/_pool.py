@@ -38,11 +38,15 @@ class RayPool:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
+    @property
+    def workers(self) -> int:
+        """Tasks the cluster runs at once (its CPUs over ``num_cpus``)."""
+        return max(1, int(self._ray.cluster_resources().get("CPU", 1.0) / self._num_cpus))
+
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any], *, chunksize: int = 1) -> Iterator[Any]:
         """``fn`` over ``items`` in order; ``fn`` must be importable by name on the workers."""
         ray = self._ray
-        cpus = ray.cluster_resources().get("CPU", 1.0)
-        window = max(2, int(cpus / self._num_cpus) * self._window_per_cpu)
+        window = max(2, self.workers * self._window_per_cpu)
         source = iter(items)
         pending: deque[Any] = deque()
         while True:
