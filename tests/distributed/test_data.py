@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+pytest.importorskip("ray")
+
 from verimath.distributed import ExecuteBatch, GradeBatch
 
 ROWS = 300

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+pytest.importorskip("ray")
+
 from verimath.distributed import RayExecutor
 from verimath.eval import EvalConfig, evaluate
 from verimath.models.testing import ScriptedServer, ServedRequest
