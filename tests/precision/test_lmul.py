@@ -39,6 +39,18 @@ def test_the_formula_reading_does_not_carry_into_the_exponent() -> None:
     assert lmul(np.float32(1.9375), np.float32(1.9375), mantissa_bits=4, semantics="formula") == 3.0
 
 
+@pytest.mark.parametrize("m", range(1, 23))
+def test_mantissas_near_all_ones_carry_up_to_twice_as_the_reference_says(m: int) -> None:
+    top = 2 - 2.0**-m
+    x = np.array([top, top - 2.0**-m, 1 + 2.0**-m, 1.0, top], dtype=np.float32)[:, None] * np.float32(2.0)
+    y = np.array([top, top, top - 2.0**(1 - m), 1.0, 1.0], dtype=np.float32)[None, :]
+    for semantics in ("integer-add", "formula"):
+        expected = reference_lmul(x.astype(np.float64), y.astype(np.float64), m, semantics).astype(np.float32)
+        assert exact_bits(lmul(x, y, mantissa_bits=m, semantics=semantics), expected)
+        assert exact_bits(lmul(torch.from_numpy(x), torch.from_numpy(y), mantissa_bits=m,
+                               semantics=semantics).numpy(), expected)
+
+
 def test_the_offset_follows_the_paper() -> None:
     assert [offset_exponent(m) for m in range(1, 9)] == [1, 2, 3, 3, 4, 4, 4, 4]
 

@@ -3,6 +3,7 @@ two give identical bits: float32 conversion, the float32 bit pattern as an int64
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from verimath.errors import InputError, import_extra
@@ -78,6 +79,13 @@ class Arrays:
             x.masked_fill_(x < limit, 0)
         else:
             x[x < limit] = 0
+
+    def ieee(self) -> AbstractContextManager[Any]:
+        """A context in which overflow and invalid operations give IEEE's ±inf and NaN without numpy's
+        warnings (they are defined results here, not accidents)."""
+        if self.torch is not None:
+            return nullcontext()
+        return self.np.errstate(over="ignore", invalid="ignore")
 
     def where(self, condition: Any, yes: Any, no: Any) -> Any:
         if self.torch is not None:

@@ -3,6 +3,7 @@ an accumulator format, summed in one fixed order and chunked so memory stays bou
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,19 +113,21 @@ def emulated_matmul(a: Any, b: Any, mode: MatmulMode, *, chunk: int = DEFAULT_CH
     except ValueError:
         raise InputError(f"batch dimensions of {a_shape} and {b_shape} do not broadcast") from None
     (n, k), p = a_shape[-2:], b_shape[-1]
-    left = xp.broadcast_to(cast(a, mode.input, saturate=True), (*batch_shape, n, k)).reshape(-1, n, k)
-    right = xp.broadcast_to(cast(b, mode.input, saturate=True), (*batch_shape, k, p)).reshape(-1, k, p)
+    batch = math.prod(batch_shape)
+    left = xp.broadcast_to(cast(a, mode.input, saturate=True), (*batch_shape, n, k)).reshape(batch, n, k)
+    right = xp.broadcast_to(cast(b, mode.input, saturate=True), (*batch_shape, k, p)).reshape(batch, k, p)
     multiply = _multiplier(xp, left, right, mode)
-    out = xp.zeros((left.shape[0], n, p), like=left)
-    for block in _blocks(left.shape[0], n, p, chunk):
-        total = xp.zeros(out[block].shape, like=left)
-        for step in range(k):
-            term = multiply(block, step)
-            if mode.accumulator.name == "fp32":
-                total += term
-            else:
-                total = cast(total + term, mode.accumulator)
-        out[block] = total
+    out = xp.zeros((batch, n, p), like=left)
+    with xp.ieee():
+        for block in _blocks(batch, n, p, chunk):
+            total = xp.zeros(out[block].shape, like=left)
+            for step in range(k):
+                term = multiply(block, step)
+                if mode.accumulator.name == "fp32":
+                    total += term
+                else:
+                    total = cast(total + term, mode.accumulator)
+            out[block] = total
     return xp.canonical_nan(out).reshape(*batch_shape, n, p)
 
 
