@@ -9,7 +9,7 @@ import pytest
 from precision_reference import exact_bits
 
 from verimath.errors import InputError
-from verimath.precision import ARMS, MatmulMode, emulated_matmul, format_named, parse_mode
+from verimath.precision import ARMS, MatmulMode, emulated_matmul, emulated_multiply, format_named, parse_mode
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 torch = pytest.importorskip("torch")
@@ -143,3 +143,13 @@ def test_bad_shapes_and_chunks_are_input_errors() -> None:
         emulated_matmul(np.ones((2, 2, 3), np.float32), np.ones((3, 3, 5), np.float32), mode)
     with pytest.raises(InputError, match="chunk must be a positive integer"):
         emulated_matmul(np.ones((2, 3), np.float32), np.ones((3, 5), np.float32), mode, chunk=0)
+
+
+@pytest.mark.parametrize("arm", ARM_NAMES)
+def test_emulated_multiply_gives_the_products_a_one_step_matmul_sums(arm: str) -> None:
+    mode = parse_mode(arm)
+    a, b = _inputs(7, (40, 1), (1, 30))
+    products = emulated_multiply(a, b, mode)
+    if mode.accumulator.name == "fp32":  # a one-step sum is +0 + p: p itself but for the sign of a zero
+        assert exact_bits(products + np.float32(0), emulated_matmul(a, b, mode))
+    assert exact_bits(emulated_multiply(torch.from_numpy(a), torch.from_numpy(b), mode).numpy(), products)

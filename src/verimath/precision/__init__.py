@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from verimath.precision._formats import FORMATS, Format, cast, format_named
 from verimath.precision._lmul import SEMANTICS, Semantics, lmul, offset_exponent
-from verimath.precision._matmul import ARMS, DEFAULT_CHUNK, MatmulMode, emulated_matmul, parse_mode
+from verimath.precision._matmul import (
+    ARMS,
+    DEFAULT_CHUNK,
+    MatmulMode,
+    emulated_matmul,
+    emulated_multiply,
+    parse_mode,
+)
 
 __all__ = [
     "ARMS",
@@ -25,6 +32,7 @@ __all__ = [
     "Semantics",
     "cast",
     "emulated_matmul",
+    "emulated_multiply",
     "format_named",
     "lmul",
     "offset_exponent",

@@ -147,15 +147,34 @@ Multiplier = Callable[[Block, int], Any]
 """The products of one block at one k-step: an array of the block's shape, float32."""
 
 
+def emulated_multiply(a: Any, b: Any, mode: MatmulMode) -> Any:
+    """The products ``emulated_matmul`` forms, elementwise (broadcasting): ``a`` and ``b`` cast to
+    ``mode.input``, multiplied as ``mode.product`` says; float32 of their kind (numpy or torch, identical
+    bits). What ``verimath precision ops`` measures."""
+    xp = arrays_for(a, b)
+    left, right = cast(a, mode.input, saturate=True), cast(b, mode.input, saturate=True)
+    bits = mode.lmul_bits
+    if bits is not None:
+        return combine(xp, prepare(xp, left, bits), prepare(xp, right, bits), bits, "integer-add")
+    return _rounded_products(xp, left, right, mode)
+
+
+def _rounded_products(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> Any:
+    """float32 products of operands already in ``mode.input``, rounded to the product format if any."""
+    with xp.ieee():
+        exact = left * right
+    fmt = mode.product_format
+    return exact if fmt is None else cast(exact, fmt, saturate=True)
+
+
 def _multiplier(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> Multiplier:
-    bits, fmt = mode.lmul_bits, mode.product_format
+    bits = mode.lmul_bits
     if bits is not None:
         return _lmul_multiplier(xp, prepare(xp, left, bits), prepare(xp, right, bits), bits)
 
     def multiply(block: Block, step: int) -> Any:
         batch, rows = block
-        exact = left[batch, rows, step, None] * right[batch, None, step, :]
-        return exact if fmt is None else cast(exact, fmt, saturate=True)
+        return _rounded_products(xp, left[batch, rows, step, None], right[batch, None, step, :], mode)
 
     return multiply
 
