@@ -14,9 +14,10 @@ from verimath.precision._arrays import Arrays, arrays_for
 from verimath.precision._formats import FORMATS, Format, cast, format_named
 from verimath.precision._lmul import Operand, check_mantissa_bits, combine, offset_exponent, prepare
 
-DEFAULT_CHUNK = 1 << 22
-"""Products held at once by ``emulated_matmul`` (16 MiB of float32 products; the L-Mul path holds int64
-operand fields of the same count, a small multiple of that)."""
+DEFAULT_CHUNK = 1 << 20
+"""Output elements, and operand elements of a span of k-steps, that ``emulated_matmul`` works on at once: its
+temporaries take about 80 bytes per chunk element at most (L-Mul's prepared operands are the largest), so
+about 80 MiB by default (measured by ``benchmarks/precision.py``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +99,11 @@ def emulated_matmul(a: Any, b: Any, mode: MatmulMode, *, chunk: int = DEFAULT_CH
 
     Every output element is the sum, from +0 and in order k = 0, 1, …, of its products (``MatmulMode``
     says how each is formed and rounded). The work goes by blocks of output elements, at most
-    ``max(chunk, p)`` at once, one k-step at a time: the temporaries are a few float32/int32 arrays of one
-    block, so peak memory is the inputs, the output and a small multiple of ``chunk`` whatever k is; the
-    order of each sum does not depend on the blocks, so neither does the result. NaN results are the quiet
-    NaN 0x7FC00000."""
+    ``max(chunk, p)`` at once, and within a block by spans of k-steps whose operands (cast and prepared) hold
+    at most about ``max(chunk, n, p)`` elements, one k-step at a time: beyond the caller's inputs, peak memory
+    is the output plus about 80 bytes per ``chunk`` element at most, whatever k is. The order of
+    each sum does not depend on the blocks, so neither does the result. NaN results are the quiet NaN
+    0x7FC00000."""
     xp = arrays_for(a, b)
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise InputError(f"chunk must be a positive integer, got {chunk!r}")
@@ -114,19 +116,24 @@ def emulated_matmul(a: Any, b: Any, mode: MatmulMode, *, chunk: int = DEFAULT_CH
         raise InputError(f"batch dimensions of {a_shape} and {b_shape} do not broadcast") from None
     (n, k), p = a_shape[-2:], b_shape[-1]
     batch = math.prod(batch_shape)
-    left = xp.broadcast_to(cast(a, mode.input, saturate=True), (*batch_shape, n, k)).reshape(batch, n, k)
-    right = xp.broadcast_to(cast(b, mode.input, saturate=True), (*batch_shape, k, p)).reshape(batch, k, p)
-    multiply = _multiplier(xp, left, right, mode)
+    left = xp.broadcast_to(a, (*batch_shape, n, k)).reshape(batch, n, k)
+    right = xp.broadcast_to(b, (*batch_shape, k, p)).reshape(batch, k, p)
     out = xp.zeros((batch, n, p), like=left)
     with xp.ieee():
         for block in _blocks(batch, n, p, chunk):
             total = xp.zeros(out[block].shape, like=left)
-            for step in range(k):
-                term = multiply(block, step)
-                if mode.accumulator.name == "fp32":
-                    total += term
-                else:
-                    total = cast(total + term, mode.accumulator)
+            matrices, rows = total.shape[:2]
+            span = max(1, chunk // (matrices * max(rows, p)))
+            for start in range(0, k, span):
+                steps = slice(start, min(start + span, k))
+                multiply = _multiplier(xp, cast(left[(*block, steps)], mode.input, saturate=True),
+                                       cast(right[block[0], steps, :], mode.input, saturate=True), mode)
+                for step in range(steps.stop - steps.start):
+                    term = multiply(step)
+                    if mode.accumulator.name == "fp32":
+                        total += term
+                    else:
+                        total = cast(total + term, mode.accumulator)
             out[block] = total
     return xp.canonical_nan(out).reshape(*batch_shape, n, p)
 
@@ -143,8 +150,8 @@ def _blocks(batch: int, n: int, p: int, chunk: int) -> list[Block]:
     return [(slice(i, i + 1), slice(r, r + rows)) for i in range(batch) for r in range(0, n, rows)]
 
 
-Multiplier = Callable[[Block, int], Any]
-"""The products of one block at one k-step: an array of the block's shape, float32."""
+Multiplier = Callable[[int], Any]
+"""The products of one output block at one k-step of a span: an array of the block's shape, float32."""
 
 
 def emulated_multiply(a: Any, b: Any, mode: MatmulMode) -> Any:
@@ -168,13 +175,14 @@ def _rounded_products(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> An
 
 
 def _multiplier(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> Multiplier:
+    """Products for a span: ``left`` (matrices, rows, steps) and ``right`` (matrices, steps, p), in
+    ``mode.input`` already."""
     bits = mode.lmul_bits
     if bits is not None:
         return _lmul_multiplier(xp, prepare(xp, left, bits), prepare(xp, right, bits), bits)
 
-    def multiply(block: Block, step: int) -> Any:
-        batch, rows = block
-        return _rounded_products(xp, left[batch, rows, step, None], right[batch, None, step, :], mode)
+    def multiply(step: int) -> Any:
+        return _rounded_products(xp, left[:, :, step, None], right[:, None, step, :], mode)
 
     return multiply
 
@@ -186,10 +194,8 @@ def _lmul_multiplier(xp: Arrays, left: Operand, right: Operand, bits: int) -> Mu
     flush of underflowing results (skipped when the operands' exponents rule underflow out) and the sign's
     XOR: the bits of ``combine``, in a few in-place passes. With NaN or infinite operands, ``combine``."""
     if xp.any(left.nan | left.inf) or xp.any(right.nan | right.inf):
-        def general(block: Block, step: int) -> Any:
-            batch, rows = block
-            return combine(xp, left[batch, rows, step, None], right[batch, None, step, :], bits,
-                           "integer-add")
+        def general(step: int) -> Any:
+            return combine(xp, left[:, :, step, None], right[:, None, step, :], bits, "integer-add")
 
         return general
     shift = 23 - bits
@@ -203,15 +209,14 @@ def _lmul_multiplier(xp: Arrays, left: Operand, right: Operand, bits: int) -> Mu
     may_underflow = (_smallest_field(xp, left_fields, zero_field)
                      + _smallest_field(xp, right_fields, zero_field) < smallest)
 
-    def fast(block: Block, step: int) -> Any:
-        batch, rows = block
-        fields = left_fields[batch, rows, step, None] + right_fields[batch, None, step, :]
+    def fast(step: int) -> Any:
+        fields = left_fields[:, :, step, None] + right_fields[:, None, step, :]
         if may_underflow:
             xp.zero_below_(fields, smallest)
         xp.clamp_(fields, 0, infinite)
         fields <<= shift
-        fields ^= left_signs[batch, rows, step, None]
-        fields ^= right_signs[batch, None, step, :]
+        fields ^= left_signs[:, :, step, None]
+        fields ^= right_signs[:, None, step, :]
         return xp.int32_as_float32(fields)
 
     return fast
