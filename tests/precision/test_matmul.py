@@ -153,3 +153,13 @@ def test_emulated_multiply_gives_the_products_a_one_step_matmul_sums(arm: str) -
     if mode.accumulator.name == "fp32":  # a one-step sum is +0 + p: p itself but for the sign of a zero
         assert exact_bits(products + np.float32(0), emulated_matmul(a, b, mode))
     assert exact_bits(emulated_multiply(torch.from_numpy(a), torch.from_numpy(b), mode).numpy(), products)
+
+
+def test_tensors_that_require_grad_and_other_dtypes_are_accepted() -> None:
+    a = torch.randn(4, 6, dtype=torch.bfloat16, requires_grad=True)
+    b = torch.randn(6, 3, dtype=torch.float64)
+    for arm in ("lmul3", "e4m3", "e3m4", "fp32"):
+        got = emulated_matmul(a, b, parse_mode(arm))
+        assert got.dtype == torch.float32 and not got.requires_grad
+        expected = emulated_matmul(a.detach().float().numpy(), b.float().numpy(), parse_mode(arm))
+        assert exact_bits(got.numpy(), expected)

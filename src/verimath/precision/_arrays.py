@@ -23,9 +23,10 @@ class Arrays:
         return self.torch is not None
 
     def float32(self, x: Any) -> Any:
-        """``x`` as float32 (wider floats are rounded to nearest, ties to even)."""
+        """``x`` as float32 (wider floats are rounded to nearest, ties to even). Tensors are detached first:
+        emulated arithmetic has no gradient, and a bit-level view of a tensor that requires one is refused."""
         if self.torch is not None:
-            return x.to(self.torch.float32)
+            return x.detach().to(self.torch.float32)
         with self.np.errstate(over="ignore", invalid="ignore"):  # overflow to ±inf is the rounding's result
             return self.np.asarray(x, dtype=self.np.float32)
 
