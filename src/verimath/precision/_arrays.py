@@ -64,6 +64,10 @@ class Arrays:
             return x.expand(shape)
         return self.np.broadcast_to(x, shape)
 
+    def size(self, x: Any) -> int:
+        """The number of elements of ``x``."""
+        return int(x.numel()) if self.torch is not None else int(x.size)
+
     def any(self, x: Any) -> bool:
         return bool(x.any())
 

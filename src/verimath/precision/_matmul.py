@@ -128,12 +128,14 @@ def emulated_matmul(a: Any, b: Any, mode: MatmulMode, *, chunk: int = DEFAULT_CH
                 steps = slice(start, min(start + span, k))
                 multiply = _multiplier(xp, cast(left[(*block, steps)], mode.input, saturate=True),
                                        cast(right[block[0], steps, :], mode.input, saturate=True), mode)
-                for step in range(steps.stop - steps.start):
-                    term = multiply(step)
-                    if mode.accumulator.name == "fp32":
-                        total += term
-                    else:
-                        total = cast(total + term, mode.accumulator)
+                group = max(1, _GROUP // xp.size(total))
+                for first in range(0, steps.stop - steps.start, group):
+                    products = multiply(slice(first, min(first + group, steps.stop - steps.start)))
+                    for step in range(products.shape[2]):
+                        if mode.accumulator.name == "fp32":
+                            total += products[:, :, step, :]
+                        else:
+                            total = cast(total + products[:, :, step, :], mode.accumulator)
             out[block] = total
     return xp.canonical_nan(out).reshape(*batch_shape, n, p)
 
@@ -150,8 +152,11 @@ def _blocks(batch: int, n: int, p: int, chunk: int) -> list[Block]:
     return [(slice(i, i + 1), slice(r, r + rows)) for i in range(batch) for r in range(0, n, rows)]
 
 
-Multiplier = Callable[[int], Any]
-"""The products of one output block at one k-step of a span: an array of the block's shape, float32."""
+Multiplier = Callable[[slice], Any]
+"""The products of one output block at some k-steps of a span: (matrices, rows, steps, p), float32."""
+_GROUP = 1 << 16
+"""Products formed at once (k-steps grouped while the output block is small): few array operations per
+k-step for small matrices, cache-sized arrays for large ones."""
 
 
 def emulated_multiply(a: Any, b: Any, mode: MatmulMode) -> Any:
@@ -181,8 +186,8 @@ def _multiplier(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> Multipli
     if bits is not None:
         return _lmul_multiplier(xp, prepare(xp, left, bits), prepare(xp, right, bits), bits)
 
-    def multiply(step: int) -> Any:
-        return _rounded_products(xp, left[:, :, step, None], right[:, None, step, :], mode)
+    def multiply(steps: slice) -> Any:
+        return _rounded_products(xp, left[:, :, steps, None], right[:, None, steps, :], mode)
 
     return multiply
 
@@ -194,8 +199,8 @@ def _lmul_multiplier(xp: Arrays, left: Operand, right: Operand, bits: int) -> Mu
     flush of underflowing results (skipped when the operands' exponents rule underflow out) and the sign's
     XOR: the bits of ``combine``, in a few in-place passes. With NaN or infinite operands, ``combine``."""
     if xp.any(left.nan | left.inf) or xp.any(right.nan | right.inf):
-        def general(step: int) -> Any:
-            return combine(xp, left[:, :, step, None], right[:, None, step, :], bits, "integer-add")
+        def general(steps: slice) -> Any:
+            return combine(xp, left[:, :, steps, None], right[:, None, steps, :], bits, "integer-add")
 
         return general
     shift = 23 - bits
@@ -209,14 +214,14 @@ def _lmul_multiplier(xp: Arrays, left: Operand, right: Operand, bits: int) -> Mu
     may_underflow = (_smallest_field(xp, left_fields, zero_field)
                      + _smallest_field(xp, right_fields, zero_field) < smallest)
 
-    def fast(step: int) -> Any:
-        fields = left_fields[:, :, step, None] + right_fields[:, None, step, :]
+    def fast(steps: slice) -> Any:
+        fields = left_fields[:, :, steps, None] + right_fields[:, None, steps, :]
         if may_underflow:
             xp.zero_below_(fields, smallest)
         xp.clamp_(fields, 0, infinite)
         fields <<= shift
-        fields ^= left_signs[:, :, step, None]
-        fields ^= right_signs[:, None, step, :]
+        fields ^= left_signs[:, :, steps, None]
+        fields ^= right_signs[:, None, steps, :]
         return xp.int32_as_float32(fields)
 
     return fast
