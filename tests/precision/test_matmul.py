@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import precision_reference as ref
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from precision_reference import exact_bits
 
 from verimath.errors import InputError
@@ -163,3 +165,16 @@ def test_tensors_that_require_grad_and_other_dtypes_are_accepted() -> None:
         assert got.dtype == torch.float32 and not got.requires_grad
         expected = emulated_matmul(a.detach().float().numpy(), b.float().numpy(), parse_mode(arm))
         assert exact_bits(got.numpy(), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["fp32", "e5m2", "lmul3", "lmul5:bf16:bf16"]), st.integers(1, 4), st.integers(1, 5),
+       st.integers(0, 9), st.integers(1, 4), st.integers(1, 200), st.integers(0, 2**32 - 1))
+def test_any_chunk_gives_the_bits_of_the_reference(arm: str, batch: int, n: int, k: int, p: int, chunk: int,
+                                                   seed: int) -> None:
+    mode = parse_mode(arm)
+    a, b = _inputs(seed, (batch, n, k), (1, k, p))
+    expected = _reference(a, b, mode)
+    assert exact_bits(emulated_matmul(a, b, mode, chunk=chunk), expected)
+    assert exact_bits(emulated_matmul(torch.from_numpy(a), torch.from_numpy(b), mode, chunk=chunk).numpy(),
+                      expected)

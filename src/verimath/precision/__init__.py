@@ -6,8 +6,8 @@ input format × accumulator format, chunked), and the op-level error report behi
 Everything works on numpy arrays and torch tensors with identical bits.
 
 Imports nothing from verimath but ``errors`` (and the standard-library leaf ``verimath.charts`` when it draws
-the report page); numpy, ``ml_dtypes`` and torch are imported when first used, through
-``errors.import_extra`` (extra ``precision``).
+the report page); ``ml_dtypes`` (extra ``precision``) and torch (given tensors) are imported when first used,
+through ``errors.import_extra``.
 """
 
 from __future__ import annotations
