@@ -16,8 +16,8 @@ from verimath.precision import ARMS, MatmulMode, emulated_matmul, emulated_multi
 ml_dtypes = pytest.importorskip("ml_dtypes")
 torch = pytest.importorskip("torch")
 
-ARM_NAMES = [*ARMS, "lmul3", "lmul4", "lmul7", "exact:fp32:bf16", "lmul3:bf16:fp16", "exact:e4m3:fp32",
-             "e4m3:fp32:fp32", "exact:fp16:fp16"]
+ARM_NAMES = [*ARMS, "lmul3", "lmul4", "lmul7", "lmul4t", "exact:fp32:bf16", "lmul3:bf16:fp16",
+             "exact:e4m3:fp32", "e4m3:fp32:fp32", "exact:fp16:fp16"]
 
 
 def _dtype(name: str) -> object:
@@ -168,8 +168,9 @@ def test_tensors_that_require_grad_and_other_dtypes_are_accepted() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.sampled_from(["fp32", "e5m2", "lmul3", "lmul5:bf16:bf16"]), st.integers(1, 4), st.integers(1, 5),
-       st.integers(0, 9), st.integers(1, 4), st.integers(1, 200), st.integers(0, 2**32 - 1))
+@given(st.sampled_from(["fp32", "e5m2", "lmul3", "lmul3t", "lmul5:bf16:bf16"]), st.integers(1, 4),
+       st.integers(1, 5), st.integers(0, 9), st.integers(1, 4), st.integers(1, 200),
+       st.integers(0, 2**32 - 1))
 def test_any_chunk_gives_the_bits_of_the_reference(arm: str, batch: int, n: int, k: int, p: int, chunk: int,
                                                    seed: int) -> None:
     mode = parse_mode(arm)

@@ -13,7 +13,14 @@ through ``errors.import_extra``.
 from __future__ import annotations
 
 from verimath.precision._formats import FORMATS, Format, cast, format_named
-from verimath.precision._lmul import SEMANTICS, Semantics, lmul, offset_exponent
+from verimath.precision._lmul import (
+    OPERAND_ROUNDING,
+    SEMANTICS,
+    OperandRounding,
+    Semantics,
+    lmul,
+    offset_exponent,
+)
 from verimath.precision._matmul import (
     ARMS,
     DEFAULT_CHUNK,
@@ -31,11 +38,13 @@ __all__ = [
     "DEFAULT_CHUNK",
     "DISTRIBUTIONS",
     "FORMATS",
+    "OPERAND_ROUNDING",
     "SEMANTICS",
     "Check",
     "Format",
     "MatmulMode",
     "OpError",
+    "OperandRounding",
     "OpsReport",
     "Semantics",
     "cast",

@@ -12,7 +12,14 @@ from typing import Any
 from verimath.errors import InputError
 from verimath.precision._arrays import Arrays, arrays_for
 from verimath.precision._formats import FORMATS, Format, cast, format_named
-from verimath.precision._lmul import Operand, check_mantissa_bits, combine, offset_exponent, prepare
+from verimath.precision._lmul import (
+    Operand,
+    OperandRounding,
+    check_mantissa_bits,
+    combine,
+    offset_exponent,
+    prepare,
+)
 
 DEFAULT_CHUNK = 1 << 20
 """Output elements, and operand elements of a span of k-steps, that ``emulated_matmul`` works on at once: its
@@ -28,7 +35,8 @@ class MatmulMode:
     2. Each product a_ik·b_kj is formed by ``product``: ``"exact"`` — the float32 product (exact whenever
        ``input`` has at most 12 significant bits, i.e. every format but fp32; correctly rounded for fp32);
        a format name such as ``"e4m3"`` — that product rounded to the format (saturating), i.e. an FP8
-       multiply; ``"lmulM"`` — L-Mul with M mantissa bits (integer-add semantics).
+       multiply; ``"lmulM"`` — L-Mul with M mantissa bits (integer-add semantics; operands rounded to M
+       bits, or truncated for ``"lmulMt"``).
     3. The products are summed in order k = 0, 1, …, each addition formed in float32 and rounded to
        ``accumulator`` (IEEE: an overflowing sum is ±inf). For bf16/fp16/8-bit accumulators that double
        rounding equals one rounding (float32's 24 bits ≥ 2·11 + 2). The result is the accumulator's value,
@@ -40,16 +48,21 @@ class MatmulMode:
 
     def __post_init__(self) -> None:
         if self.product != "exact" and self.lmul_bits is None and self.product not in FORMATS:
-            raise InputError(f"unknown product mode {self.product!r}: exact, lmulM (M = mantissa bits) "
-                             f"or a format ({', '.join(FORMATS)})")
+            raise InputError(f"unknown product mode {self.product!r}: exact, lmulM or lmulMt (M = mantissa "
+                             f"bits) or a format ({', '.join(FORMATS)})")
         if self.lmul_bits is not None:
             check_mantissa_bits(self.lmul_bits)
 
     @property
     def lmul_bits(self) -> int | None:
-        """M for an ``lmulM`` product, else None."""
-        found = re.fullmatch(r"lmul(\d+)", self.product)
+        """M for an ``lmulM`` (or ``lmulMt``) product, else None."""
+        found = re.fullmatch(r"lmul(\d+)t?", self.product)
         return int(found.group(1)) if found else None
+
+    @property
+    def lmul_operands(self) -> OperandRounding:
+        """How an L-Mul product brings its operands to M bits: ``lmulMt`` truncates, ``lmulM`` rounds."""
+        return "truncate" if self.product.endswith("t") else "nearest"
 
     @property
     def product_format(self) -> Format | None:
@@ -75,19 +88,20 @@ accumulation (what tensor cores do). The 8-bit arms round inputs *and* every pro
 float32 accumulation: a multiply done in FP8, the operation the paper compares L-Mul against (its error
 figures, ≈4.5% for e4m3 and ≈7.2% for e5m2 on N(0,1), are those of this definition; FP8 hardware keeps
 products exact — write ``exact:e4m3:fp32`` for that). ``lmulM``: float32 inputs, L-Mul products with M
-mantissa bits (operands rounded to M bits inside L-Mul), float32 accumulation."""
+mantissa bits (operands rounded to M bits inside L-Mul; ``lmulMt``: truncated), float32 accumulation."""
 
 
 def parse_mode(name: str) -> MatmulMode:
-    """The mode for an arm name: a short name of ``ARMS``, ``lmulM``, or ``product:input:accumulator`` (e.g.
-    ``exact:e4m3:fp32``, ``lmul3:bf16:bf16``). ``InputError`` names what is wrong."""
+    """The mode for an arm name: a short name of ``ARMS``, ``lmulM`` / ``lmulMt``, or
+    ``product:input:accumulator`` (e.g. ``exact:e4m3:fp32``, ``lmul3:bf16:bf16``). ``InputError`` names what
+    is wrong."""
     text = name.strip()
-    if re.fullmatch(r"lmul\d+", text):
+    if re.fullmatch(r"lmul\d+t?", text):
         text = f"{text}:fp32:fp32"
     text = ARMS.get(text, text)
     parts = text.split(":")
     if len(parts) != 3:
-        raise InputError(f"unknown arm {name!r}: use one of {', '.join([*ARMS, 'lmulM'])} "
+        raise InputError(f"unknown arm {name!r}: use one of {', '.join([*ARMS, 'lmulM', 'lmulMt'])} "
                          "or product:input:accumulator")
     product, input_name, accumulator_name = parts
     return MatmulMode(product, format_named(input_name), format_named(accumulator_name))
@@ -165,9 +179,10 @@ def emulated_multiply(a: Any, b: Any, mode: MatmulMode) -> Any:
     bits). What ``verimath precision ops`` measures."""
     xp = arrays_for(a, b)
     left, right = cast(a, mode.input, saturate=True), cast(b, mode.input, saturate=True)
-    bits = mode.lmul_bits
+    bits, operands = mode.lmul_bits, mode.lmul_operands
     if bits is not None:
-        return combine(xp, prepare(xp, left, bits), prepare(xp, right, bits), bits, "integer-add")
+        return combine(xp, prepare(xp, left, bits, operands), prepare(xp, right, bits, operands), bits,
+                       "integer-add")
     return _rounded_products(xp, left, right, mode)
 
 
@@ -182,9 +197,10 @@ def _rounded_products(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> An
 def _multiplier(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> Multiplier:
     """Products for a span: ``left`` (matrices, rows, steps) and ``right`` (matrices, steps, p), in
     ``mode.input`` already."""
-    bits = mode.lmul_bits
+    bits, operands = mode.lmul_bits, mode.lmul_operands
     if bits is not None:
-        return _lmul_multiplier(xp, prepare(xp, left, bits), prepare(xp, right, bits), bits)
+        return _lmul_multiplier(xp, prepare(xp, left, bits, operands), prepare(xp, right, bits, operands),
+                                bits)
 
     def multiply(steps: slice) -> Any:
         return _rounded_products(xp, left[:, :, steps, None], right[:, None, steps, :], mode)
