@@ -114,10 +114,10 @@ def emulated_matmul(a: Any, b: Any, mode: MatmulMode, *, chunk: int = DEFAULT_CH
     Every output element is the sum, from +0 and in order k = 0, 1, …, of its products (``MatmulMode``
     says how each is formed and rounded). The work goes by blocks of output elements, at most
     ``max(chunk, p)`` at once, and within a block by spans of k-steps whose operands (cast and prepared) hold
-    at most about ``max(chunk, n, p)`` elements, one k-step at a time: beyond the caller's inputs, peak memory
-    is the output plus about 80 bytes per ``chunk`` element at most, whatever k is. The order of
-    each sum does not depend on the blocks, so neither does the result. NaN results are the quiet NaN
-    0x7FC00000."""
+    at most about ``max(chunk, n, p)`` elements; products of several k-steps are formed at once while the
+    block is small (``_GROUP``), and added one k-step at a time. Beyond the caller's inputs, peak memory is
+    the output plus about 80 bytes per ``chunk`` element at most, whatever k is. The order of each sum does
+    not depend on the blocks, so neither does the result. NaN results are the quiet NaN 0x7FC00000."""
     xp = arrays_for(a, b)
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise InputError(f"chunk must be a positive integer, got {chunk!r}")
