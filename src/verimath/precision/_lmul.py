@@ -58,7 +58,7 @@ def check_mantissa_bits(mantissa_bits: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Operand:
-    """Operands prepared for L-Mul: sign bit, magnitude bits rounded to m mantissa bits, and their classes."""
+    """Operands prepared for L-Mul: sign bit, magnitude bits brought to m mantissa bits, and their classes."""
 
     sign: Any
     magnitude: Any
@@ -77,11 +77,11 @@ def prepare(xp: Arrays, x: Any, mantissa_bits: int, operands: OperandRounding = 
     magnitude = raw & 0x7FFFFFFF
     nan = magnitude > _INF
     shift = _FRACTION - mantissa_bits
-    if operands == "nearest":
-        magnitude_up = magnitude + ((1 << (shift - 1)) - 1) + ((magnitude >> shift) & 1)
+    if operands == "nearest":  # half a unit of the last kept bit, less one, plus that bit: ties go to even
+        kept = (magnitude + ((1 << (shift - 1)) - 1) + ((magnitude >> shift) & 1)) >> shift
     else:
-        magnitude_up = magnitude
-    rounded = (magnitude_up >> shift) << shift
+        kept = magnitude >> shift
+    rounded = kept << shift  # a carry out of the mantissa raises the exponent, up to inf's pattern
     finite = ~nan & (magnitude < _INF)
     rounded = xp.where(finite, rounded, magnitude)
     return Operand(raw >> 31, rounded, nan, ~nan & (rounded >= _INF), rounded < _ONE)
