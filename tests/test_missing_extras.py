@@ -69,6 +69,7 @@ CASES = [
     ("ray", "ray", ["eval", "--dataset", "rows.jsonl", "--model", "builtin:tiny", "--strategy", "direct",
                     "--run-dir", "r", "--executor", "ray"]),
     ("ray", "ray", ["grade", "rows.jsonl", "--executor", "ray"]),
+    ("ml_dtypes", "precision", ["precision", "ops", "--pairs", "10", "--dot-length", "2"]),
 ]
 
 

@@ -21,7 +21,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from verimath.eval._charts import Line, Point, Row, interval_chart, line_chart
+from verimath.charts import CSS as CHART_CSS
+from verimath.charts import Line, Point, Row, interval_chart, line_chart
 from verimath.eval._report import Report, compared_with
 from verimath.eval._store import AttemptRecord, RunStore
 from verimath.eval._tex import answer_html, katex_assets, rich_text
@@ -364,9 +365,8 @@ margin-top:28px}.headline .big{font-size:34px;font-weight:700}
 .errors.some{color:#b26b00;font-weight:600}table{border-collapse:collapse;margin:8px 0}
 td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 table.metrics td{text-align:right;white-space:nowrap}table.facts th{width:110px}
-table.facts td{word-break:break-all}svg.figure{display:block;margin:8px 0;max-width:100%;height:auto}
-svg text{font-size:12px;fill:#222}svg .t{font-size:14px;font-weight:600}svg .tick{fill:#555}.ax{stroke:#333}
-.grid{stroke:#eee}.bar{display:inline-block;width:90px;height:9px;background:#eee;vertical-align:middle}
+table.facts td{word-break:break-all}
+.bar{display:inline-block;width:90px;height:9px;background:#eee;vertical-align:middle}
 .bar span{display:block;height:100%;background:#0072b2}
 .ranked-view{display:flex;flex-wrap:wrap;column-gap:24px}.ranked-view>details{flex-basis:100%}
 .ranked-view h4{margin:6px 0 0}
@@ -415,6 +415,6 @@ def render_html(report: Report, run_dir: str | Path, *, max_problems: int = 500)
     math_css, math_js = katex_assets() if 'class="tex"' in body else ("", "")
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{escape(_title(facts, s.headline))}</title><style>{_CSS}{math_css}</style>'
+            f'<title>{escape(_title(facts, s.headline))}</title><style>{_CSS}{CHART_CSS}{math_css}</style>'
             f'<script>{_JS}</script>{f"<script>{math_js}</script>" if math_js else ""}</head>'
             f'<body>{body}</body></html>')
