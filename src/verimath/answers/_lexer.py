@@ -87,8 +87,14 @@ _WORDS_SHORT = frozenset(
     ["yes", "no", "not", "none", "nil", "dne", "all", "the", "of", "to", "is", "are", "one", "two", "six",
      "ten", "odd", "and", "or", "am", "pm", "cm", "mm", "km", "kg", "mg", "ft", "yd", "mi", "lb", "lbs", "oz",
      "hr", "hrs", "min", "sec", "mph", "kph", "day", "units", "inch", "in", "cents", "usd", "sq", "deg",
-     "rad", "per"]
+     "rad", "per",
+     # words that open or carry a sentence ("So x = 3", "We get 5", "it must be 5"): prose, never a product
+     # of one-letter names (short names such as "ab" or "xy" still are)
+     "so", "we", "get", "got", "let", "now", "has", "had", "was", "can", "but", "yet", "its", "it", "for",
+     "be", "if", "as", "nor", "isn"]
 )
+NEGATIONS = frozenset({"not", "never", "nor", "neither", "isn", "aren", "cannot"})
+"""Words that deny the value after them: "not 5" states no answer."""
 _LETTERS = re.compile(r"[a-zA-Z]{2}|[a-zA-Z]\.")
 _CHOICE = re.compile(r"\(?\s*([A-J])\s*\)?\.?")
 

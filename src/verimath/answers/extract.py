@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 
 from verimath.answers._budget import MAX_ANSWER_CHARS
-from verimath.answers._lexer import BRACE_TOKENS, CONTROL, REMARK, balanced
+from verimath.answers._lexer import BRACE_TOKENS, CONTROL, NEGATIONS, REMARK, balanced
 from verimath.answers.parse import parse
 from verimath.answers.values import Text
 from verimath.errors import InputError
@@ -85,6 +85,9 @@ _DELIMITER = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 # A word of prose: two or more letters (or letters then digits, AZYUK2A) not part of a command.
 _PROSE_WORD = re.compile(r"(?<![\\a-zA-Z0-9])[A-Za-z]+\d[A-Za-z0-9]*|(?<![\\a-zA-Z])[A-Za-z]{2,}(?![a-zA-Z])")
+_PROSE_SPLIT = re.compile(f"({_PROSE_WORD.pattern})")
+# What may stand between math spans that list one answer: commas, "and", "or" ("$x = 3$ or $x = -2$").
+_LIST_GAP = re.compile(r"\s*,?\s*(?:\b(?:and|or)\b)?\s*", re.IGNORECASE)
 _LETTERS = re.compile(r"[A-Za-z]")
 # Groups whose letters are not prose: \text{cm}, \operatorname{lcm}, \begin{pmatrix}.
 _TEXT_GROUPS = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|operatorname|begin|end)\s*\{[^{}]*\}")
@@ -313,17 +316,28 @@ def _segments(text: str) -> list[tuple[bool, str]]:
 
 
 def _last_value(text: str) -> str | None:
-    """The last value in prose: a math span or a run of math between words, else the last number."""
+    """The last value in prose: a math span or a run of math between words, else the last number. Values
+    joined only by "and", "or" or commas are one list ("$x = 3$ or $x = -2$"); a value after a negation
+    ("not 5") is not stated, so an earlier one is sought."""
     tried = 0
-    for is_math, piece in reversed(_segments(text[-_PROSE_TAIL_CHARS:])):
-        runs = [piece] if is_math else list(reversed(_PROSE_WORD.split(piece)))
-        for run in runs:
-            candidate = run.strip(" \t\n.,;:!?")
-            if (not candidate or not _VALUE_HINT.search(candidate) or CONTROL.search(candidate)
-                    or not balanced(candidate)):
-                continue  # control characters and broken braces are garbage, never an answer
-            if is_math:
-                return candidate
+    segments = _segments(text[-_PROSE_TAIL_CHARS:])  # prose, math, prose, ..., math, prose
+    k = len(segments) - 1
+    while k >= 0:
+        is_math, piece = segments[k]
+        if is_math:
+            first = k
+            while first >= 2 and _joins(segments[first - 1][1]):
+                first -= 2
+            spans = [_value_candidate(segments[j][1]) for j in range(first, k + 1, 2)]
+            denied = first > 0 and _denies(segments[first - 1][1])
+            k = first - 1
+            if all(spans) and not denied:
+                return ", ".join(spans)  # type: ignore[arg-type]
+            continue
+        for run, before in _prose_runs(piece):
+            candidate = _value_candidate(run)
+            if candidate is None or before.lower() in NEGATIONS:
+                continue  # garbage and denied values are never the answer
             if "=" in candidate and not _LETTERS.search(candidate):  # 16 - 3 = 13: the computation's result
                 candidate = candidate.rsplit("=", 1)[1].strip()
             tried += 1
@@ -332,4 +346,43 @@ def _last_value(text: str) -> str | None:
             numbers = _NUMBER.findall(candidate)
             if numbers:
                 return numbers[-1].rstrip(",")
+        k -= 1
     return None
+
+
+def _value_candidate(run: str) -> str | None:
+    """``run`` trimmed, when it holds a value: control characters and broken braces are garbage."""
+    candidate = run.strip(" \t\n.,;:!?")
+    if (not candidate or not _VALUE_HINT.search(candidate) or CONTROL.search(candidate)
+            or not balanced(candidate)):
+        return None
+    return candidate
+
+
+def _prose_runs(piece: str) -> list[tuple[str, str]]:
+    """The runs of math between the words of prose, last first, each with the word before it; runs joined
+    only by "and"/"or" are one list ("x = 3 or x = -2")."""
+    parts = _PROSE_SPLIT.split(piece)  # run, word, run, word, ..., run
+    runs, words = parts[0::2], parts[1::2]
+    out = []
+    k = len(runs) - 1
+    while k >= 0:
+        text = runs[k]
+        while (k > 0 and words[k - 1].lower() in ("and", "or") and _VALUE_HINT.search(runs[k - 1])
+               and _VALUE_HINT.search(text)):
+            k -= 1
+            text = f"{runs[k].rstrip(' ,')} {words[k]} {text.lstrip()}"
+        out.append((text, words[k - 1] if k > 0 else ""))
+        k -= 1
+    return out
+
+
+def _joins(prose: str) -> bool:
+    """Whether ``prose`` between two math spans only lists them (", ", " or ", ", and ")."""
+    return bool(prose.strip()) and _LIST_GAP.fullmatch(prose) is not None
+
+
+def _denies(prose: str) -> bool:
+    """Whether ``prose`` ends in a negation ("is not"), denying the value after it."""
+    words = _PROSE_WORD.findall(prose[-40:])
+    return bool(words) and words[-1].lower() in NEGATIONS

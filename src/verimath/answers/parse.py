@@ -27,7 +27,7 @@ from fractions import Fraction
 
 from verimath.answers._budget import MAX_ANSWER_CHARS, MAX_DEPTH
 from verimath.answers._convert import to_value
-from verimath.answers._lexer import FUNCTIONS, Tok, normalise, tokenize
+from verimath.answers._lexer import FUNCTIONS, NEGATIONS, Tok, normalise, tokenize
 from verimath.answers.values import (
     Choice,
     Node,
@@ -129,8 +129,13 @@ class _Parser:
         return items
 
     def item(self) -> Node:
-        while self.at("word") or self.at("op", "=") or self.at("cmd", "\\approx"):  # "about", "= 5", "≈ 3.14"
-            self.next()
+        # words before a value are prose ("about 5", "So x = 3", "Therefore, x = 3", "= 5", "≈ 3.14"), except
+        # a negation: "not 5" states no value
+        while self.at("word") or self.at("op", "=") or self.at("cmd", "\\approx"):
+            if self.next().text in NEGATIONS:
+                raise _TextAnswer
+            if self.toks[self.i - 1].kind == "word" and self.at("op", ","):
+                self.next()
         node = self.relation()
         while self.at("word"):  # trailing units, squared or cubed ("cm^2")
             self.next()
