@@ -43,7 +43,7 @@ __all__ = ["extract", "has_prose", "is_bare_answer", "looks_bare"]
 
 # A stated answer: the phrase, then an optional colon/"is", then the rest of the line.
 _PHRASE = (r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\banswer\s*:|^[ \t]*####"
-           r"|^[ \t]*A[ \t]*:)[ \t:]*")
+           r"|^[ \t]*A[ \t]*:|^[ \t#*]*(?:final\s+)?answer[ \t*:]*\n\s*)[ \t:]*")  # a heading line, then X
 _STATED = re.compile(_PHRASE + r"(?P<answer>[^\n]*)", re.IGNORECASE | re.MULTILINE)
 _STATED_PHRASE = re.compile(_PHRASE, re.IGNORECASE | re.MULTILINE)
 _LETTER = r"\(?([A-J])\)?(?![\w])"
@@ -53,13 +53,15 @@ _STATED_CHOICE = re.compile(
     + r"|(?i:\b(?:option|choice)\s+)" + _LETTER + r"(?i:\s+is\s+(?:the\s+)?(?:correct|right|true))"
     + r"|(?i:\bI\s+(?:choose|pick|select|go\s+with)\s+(?:option\s+|choice\s+)?)" + _LETTER
 )
+_BOX_START = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
 _FINAL_AFTER_BOX = re.compile(r"final\s+answer\s*(?:is|:)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(?P<answer>[^*\n]{1,200})\*\*")
 _CHOICE_LINE = re.compile(r"^\s*\(?(?P<letter>[A-J])\)?[.:]?\s*$")
 _NUMBER = re.compile(r"(?<![A-Za-z\d.])-?(?:\d[\d,]*(?:\.\d+)?(?:/\d+)?|\.\d+)(?!\d)")
-# The end of a sentence inside a stated answer: ". " or a final "." that is not a decimal point; a clause that
-# gives reasons ("5, since ...") is not part of the answer.
-_SENTENCE_END = re.compile(r"\.(?:\s|$)(?!\d)|,?\s+(?:since|because|which|as|where|given)\b", re.IGNORECASE)
+# The end of a sentence inside a stated answer: ". " or a final "." that is not a decimal point, "! " before a
+# capital; a clause that gives reasons ("5, since ...") is not part of the answer.
+_SENTENCE_END = re.compile(r"\.(?:\s|$)(?!\d)|!(?=\s+(?-i:[A-Z]))"
+                           r"|,?\s+(?:since|because|which|as|where|given)\b", re.IGNORECASE)
 # What may stand between boxes that list one answer in parts.
 _BOX_CONNECTOR = re.compile(
     r"(?:[\s$,;]|\\[()\[\]]|\\q?quad(?![a-zA-Z])|\\[,;:! ]|\b(?:and|or)\b|[A-Za-z]+\s+(?=(?:and|or)\b)"
@@ -74,6 +76,8 @@ _CHOICE_TAIL_CHARS = 1000
 _CHOICE_WORDS = ("option", "choice", "choose", "pick", "select", "go with", "correct answer",
                  "right answer", "best answer", "final answer")
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
+_ANSWER_OPEN, _ANSWER_CLOSE = "<answer>", "</answer>"
+_YES_NO = re.compile(r"\s*\**(yes|no)\b\**(?:[,.!;:]|\s*$)", re.IGNORECASE)
 # A final answer stands at the end of a response: the rules read only its last 32 KiB (after reasoning is
 # stripped), which bounds their work on megabytes of input; the prose rule, riskier, reads only the last 4000.
 _TAIL_CHARS = 32_768
@@ -104,6 +108,9 @@ def extract(response: str) -> str | None:
     if not response:
         return None
     text = _strip_reasoning(response)[-_TAIL_CHARS:]
+    tagged = _tagged(text)
+    if tagged is not None:  # <answer>...</answer> holds the answer, bare or stated
+        return tagged if looks_bare(tagged) else extract(tagged)
     boxes = _last_boxes(text)
     if boxes is not None and not boxes[1]:
         return None
@@ -114,7 +121,7 @@ def extract(response: str) -> str | None:
     statement = _last_statement(text)
     if statement is not None:
         return statement[1]
-    for rule in (_last_bold, _last_choice, _last_value):
+    for rule in (_last_bold, _last_choice, _last_value, _leading_yes_no):
         found = rule(text)
         if found:
             return found
@@ -204,15 +211,17 @@ def _box_content(text: str, start: int, braces: dict[int, int]) -> tuple[str, in
 
 def _last_boxes(text: str) -> tuple[int, str] | None:
     """Where the last box (or boxes listing one answer) starts, and its content."""
-    starts = [m.start() for m in re.finditer(r"\\(?:boxed|fbox)(?![a-zA-Z])", text)]
+    starts = [m.start() for m in _BOX_START.finditer(text)]
     if not starts:
         return None
     braces = _matching_braces(text, starts[0])
-    good = []  # (start, end, content) of each box that closes and is not empty
+    good = []  # (start, end, content) of each outermost box that closes and is not empty
     for start in starts:
+        if good and start < good[-1][1]:
+            continue  # a box inside a box: \\boxed{\\boxed{5}} is one answer, unwrapped below
         span = _box_content(text, start + 1, braces)
         if span is not None and span[0].strip():
-            good.append((start, span[1], span[0].strip()))
+            good.append((start, span[1], _unboxed(span[0].strip())))
     if not good:  # a box that never closes is a cut-off answer: no answer, not the number before it
         return (starts[-1], "") if any(_box_content(text, k + 1, braces) is None for k in starts) else None
     # Boxes joined only by connectors (``\\boxed{1}, \\boxed{2}``, "and", "or") are one answer in parts.
@@ -227,9 +236,36 @@ def _last_boxes(text: str) -> tuple[int, str] | None:
     return parts[0][0], ", ".join(content for _, _, content in reversed(parts))
 
 
+def _tagged(text: str) -> str | None:
+    """The content of the last ``<answer>`` tag (to the end when it never closes), or None."""
+    start = text.rfind(_ANSWER_OPEN)
+    if start < 0:
+        return None
+    start += len(_ANSWER_OPEN)
+    close = text.find(_ANSWER_CLOSE, start)
+    return text[start:close if close >= 0 else len(text)].strip() or None
+
+
+def _leading_yes_no(text: str) -> str | None:
+    """"Yes, it is." with no value anywhere: the yes or no it opens with."""
+    match = _YES_NO.match(text)
+    return match.group(1) if match else None
+
+
+def _unboxed(content: str) -> str:
+    """``content`` without the boxes wrapped around all of it (``\\boxed{\\boxed{5}}`` is 5)."""
+    while _BOX_START.match(content):
+        braces = _matching_braces(content, 0)
+        span = _box_content(content, 1, braces)
+        if span is None or span[1] != len(content) or not span[0].strip():
+            break
+        content = span[0].strip()
+    return content
+
+
 def _clean(answer: str) -> str:
     """Trim what surrounds a stated answer: sentence ends, reasons, markdown, math delimiters."""
-    answer = answer.strip()
+    answer = answer.strip().rstrip("!")  # "The answer is 42!" exclaims; a factorial in math ends in "$"
     end = _SENTENCE_END.search(answer)
     if end is not None:
         answer = answer[:end.start()]

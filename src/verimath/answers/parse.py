@@ -565,7 +565,7 @@ def _repeating(text: str, rep: str) -> Fraction:
     return base + Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(frac))
 
 
-_LABELLED_CHOICE = re.compile(r"\(?([A-J])\)\s+[^\s,;].*", re.DOTALL)
+_LABELLED_CHOICE = re.compile(r"\(?([A-J])\)(?:\s+[^\s,;].*)?", re.DOTALL)  # "(B) 12", "B)"
 _DECIMAL_COMMA = re.compile(r"(\d+),(\d+)")
 _TEXT_CMD = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|hbox)(?![a-zA-Z])")
 
@@ -598,7 +598,7 @@ def parse(text: str) -> Value:
     if not s:
         raise _err("empty answer")
     labelled = _LABELLED_CHOICE.fullmatch(s)
-    if labelled is not None:  # "(B) 12": the letter is the answer
+    if labelled is not None:  # "(B) 12", "B)": the letter is the answer
         return Choice(labelled.group(1))
     comma = _DECIMAL_COMMA.fullmatch(s)
     if comma is not None and _is_decimal_comma(comma.group(1), comma.group(2)):
