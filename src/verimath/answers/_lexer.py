@@ -46,6 +46,9 @@ _DOLLAR = re.compile(r"\\\$|\$|\\textdollar|[€£¥₹]|\\(?:euro|pounds|textst
 # A rate unit after a number (5 m/s, 60 km/h, 9.8 m/s^2): a unit, not a division of variables.
 _RATE_UNIT = re.compile(r"(?<=\d)\s*(?:k?m|cm|mm|ft|mi)\s*/\s*(?:s|sec|h|hr|hour|min)"
                         r"(?:\^\{?2\}?|²)?(?![A-Za-z])")
+PYTHON_POWER = re.compile(r"(?<=[\w)\]}])\s*\*\*\s*(?=[\w(\[{+-])")
+"""Python's power operator between operands (``x**2``), never markdown's ``**bold**``."""
+_QUOTED = re.compile(r"`([^`]+)`|\"([^\"]+)\"|'([^']+)'")  # `3`, "3", '3': code or a quotation
 _FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
 # Unicode spellings that are not single tokens (vulgar fractions, squares, the reals, the empty set).
@@ -54,6 +57,7 @@ _UNICODE_SPELLED = {"²": "^{2}", "³": "^{3}", "½": "\\frac{1}{2}", "⅓": "\\
                     "∅": "\\emptyset", "∈": "\\in",
                     "⋅": "\\cdot", "∗": "*"}
 _UNICODE_MATH = re.compile("|".join(_UNICODE_SPELLED))
+_MEASURE_OF_ANGLE = re.compile(r"\bm\s*(?=\\angle(?![a-zA-Z]))")  # m\\angle A is the angle A
 _ANGLE = re.compile(r"\\[lr]angle(?![a-zA-Z])|[⟨⟩]")
 # A remark in parentheses after a number, "32 (pet fish)", "5 (five)", "8 (km/hour)": words about the answer.
 REMARK = re.compile(r"(?<=\d)\s+\((?:[a-z]|[A-Za-z][A-Za-z' ./-]+)\)")
@@ -96,6 +100,7 @@ _WORDS_SHORT = frozenset(
 NEGATIONS = frozenset({"not", "never", "nor", "neither", "isn", "aren", "cannot"})
 """Words that deny the value after them: "not 5" states no answer."""
 _LETTERS = re.compile(r"[a-zA-Z]{2}|[a-zA-Z]\.")
+_NUMBER_THEN_WORDS = re.compile(r"[-+]?\d[\d,.]*\s+[A-Za-z][A-Za-z ]*")
 _CHOICE = re.compile(r"\(?\s*([A-J])\s*\)?\.?")
 
 
@@ -116,14 +121,20 @@ def normalise(text: str) -> str:
     s = _DOLLAR.sub("", s)
     s = _RATE_UNIT.sub(" ", s)
     s = _FRAC.sub(r"\\frac", s)
+    if "**" in s:
+        s = PYTHON_POWER.sub("^", s)
     if not s.isascii():
         s = _UNICODE_MATH.sub(lambda m: _UNICODE_SPELLED[m.group()], s)
     s = _BINOM.sub(r"\\binom", s)
     s = _REALS.sub(r"(-\\infty,\\infty)", s)
+    if "angle" in s:
+        s = _MEASURE_OF_ANGLE.sub("", s)
     s = _ANGLE.sub(lambda m: "(" if m.group() in ("\\langle", "⟨") else ")", s)  # the vector <1, 2> is (1, 2)
     s = _MATH_WRAP.sub("", s)
     s = REMARK.sub("", s)
-    return s.strip().rstrip(".").strip()
+    s = s.strip().rstrip(".").strip()
+    quoted = _QUOTED.fullmatch(s)
+    return next(g for g in quoted.groups() if g).strip() if quoted else s
 
 
 BRACE_TOKENS = re.compile(r"\\.|[{}]", re.DOTALL)
@@ -224,7 +235,8 @@ def _text_tokens(content: str, offset: int, out: list[Tok]) -> None:
         return
     if c.lower() in SEPARATORS:
         out.append(Tok("sep", c.lower(), offset, offset + len(content)))
-    elif _LETTERS.search(c) or (len(c) == 1 and c.islower() and c not in "ei"):  # \\text{m} is a unit
+    elif (_LETTERS.search(c) and not _NUMBER_THEN_WORDS.fullmatch(c)) or (
+            len(c) == 1 and c.islower() and c not in "ei"):  # \\text{m} is a unit; \\text{3 apples} a number
         out.append(Tok("word", " ".join(c.lower().split()), offset, offset + len(content)))
     else:
         out.extend(tokenize(content, text_mode=True, offset=offset))

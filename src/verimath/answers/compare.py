@@ -309,6 +309,7 @@ _NEG_INF = Expr(Node("neg", (Node("const", ("inf",)),)))
 
 
 _FUNCTION_NAMES = frozenset("fghpqrFGHPQR")
+_MINUS_ONE = Node("neg", (Node("num", (Fraction(1),)),))
 
 
 def _lone_symbol(v: Value) -> str | None:
@@ -318,18 +319,28 @@ def _lone_symbol(v: Value) -> str | None:
     n = v.node
     if n.op == "sym":
         return n.args[0]  # type: ignore[return-value]
-    if (n.op == "mul" and len(n.args) == 2 and n.args[0].op == "sym"  # type: ignore[union-attr]
-            and n.args[0].args[0] in _FUNCTION_NAMES and n.args[1].op == "sym"):  # type: ignore[union-attr]
-        return n.args[0].args[0]  # type: ignore[union-attr,return-value]
+    if n.op == "mul" and len(n.args) == 2 and n.args[1].op == "sym":  # type: ignore[union-attr]
+        function = n.args[0]
+        if function.op == "pow" and function.args[1] == _MINUS_ONE:  # type: ignore[union-attr]
+            function = function.args[0]  # the inverse f^{-1}(x)  # type: ignore[union-attr]
+        if function.op == "sym" and function.args[0] in _FUNCTION_NAMES:  # type: ignore[union-attr]
+            return function.args[0]  # type: ignore[union-attr,return-value]
     return None
 
 
 def _as_set(v: Value) -> Interval | Union | None:
     """The set a one-variable inequality describes (``x > 3``, ``-1 <= x < 2``, ``1 \\le |z| \\le 2``) or
     None."""
-    if not isinstance(v, Relation) or any(op in ("=", "!=") for op in v.ops):
+    if not isinstance(v, Relation) or "=" in v.ops:
         return None
     sides, ops = list(v.sides), list(v.ops)
+    if "!=" in ops:  # x != 0 is the reals without 0
+        if ops != ["!="]:
+            return None
+        named, value = (sides[0], sides[1]) if _lone_symbol(sides[0]) else (sides[1], sides[0])
+        if not _lone_symbol(named) or _has_symbols(value):
+            return None
+        return Union((Interval(_NEG_INF, value, False, False), Interval(value, _INF, False, False)))
     if ops[0] in (">", ">="):
         sides.reverse()
         ops = [_FLIP[o] for o in reversed(ops)]

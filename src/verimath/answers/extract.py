@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 
 from verimath.answers._budget import MAX_ANSWER_CHARS
-from verimath.answers._lexer import BRACE_TOKENS, CONTROL, NEGATIONS, REMARK, balanced
+from verimath.answers._lexer import BRACE_TOKENS, CONTROL, NEGATIONS, PYTHON_POWER, REMARK, balanced
 from verimath.answers.parse import parse
 from verimath.answers.values import Text
 from verimath.errors import InputError
@@ -100,7 +100,7 @@ _VALUE_HINT = re.compile(r"\d|\\[a-zA-Z]")
 _MAX_PROSE_CANDIDATES = 8
 _MAX_BARE_WORDS = 3
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
-_RESPONSE_MARKS = ("\\boxed", "\\fbox", "####", "</think>", "answer", "Answer", "ANSWER", "**")
+_RESPONSE_MARKS = ("\\boxed", "\\fbox", "####", "</think>", "answer", "Answer", "ANSWER")
 
 
 def extract(response: str) -> str | None:
@@ -132,6 +132,8 @@ def looks_bare(text: str) -> bool:
     """Whether ``text`` looks like an answer by itself: short, no box or answer phrase, not sentences of
     prose. Cheap: nothing is parsed."""
     if len(text) > MAX_ANSWER_CHARS or any(mark in text for mark in _RESPONSE_MARKS):
+        return False
+    if "**" in text and "**" in PYTHON_POWER.sub("^", text):  # markdown bold, not x**2
         return False
     if _SENTENCE_BREAK.search(text) or ("\n" in text.strip() and "\\begin" not in text):  # lines of working
         return False

@@ -194,6 +194,8 @@ class _Parser:
                 numerator = _number(self.next().text)
                 self.next()
                 factors = [_mixed(factors[0], Node("div", (numerator, _number(self.next().text))))]
+            elif t.kind == "num" and self.number_is_factor(t, factors[-1]):  # 2!3!, 2^6 3^5
+                factors.append(self.power())
             elif self.starts_factor(t):
                 prev = self.toks[self.i - 1]
                 f = self.power()
@@ -206,6 +208,12 @@ class _Parser:
             else:
                 break
         return _mul(factors)
+
+    def number_is_factor(self, t: Tok, last: Node) -> bool:
+        """Whether the number ``t`` multiplies the factor before it: after a factorial (``2!3!``) or, past a
+        space, after a power (``2^6 3^5``); elsewhere two numbers side by side are an error."""
+        prev = self.toks[self.i - 1]
+        return (prev.kind == "op" and prev.text == "!") or (last.op == "pow" and t.pos > prev.end)
 
     def at_plain_fraction(self) -> bool:
         """Whether the next tokens are ``p/q`` with integer literals (the fraction of a mixed number)."""
@@ -364,6 +372,12 @@ class _Parser:
                     self.next()
                 t = self.next()
                 text += t.text
+        if ("." in text and "e" not in text.lower() and self.at("op", "(") and self.peek().pos == t.end
+                and self.peek(1).kind == "num" and self.peek(1).text.isdigit() and self.peek(2).text == ")"):
+            self.next()  # 0.1(6): the digits in parentheses repeat
+            rep = self.next()
+            self.next()
+            return _num(_repeating(text, rep.text))
         if ("." in text and "e" not in text.lower() and self.at("cmd", "\\overline")
                 and self.peek().pos == t.end):
             self.next()
@@ -441,6 +455,10 @@ class _Parser:
             return Node("func", ("floor" if c == "\\lfloor" else "ceil", inner))
         if c in ("\\vert", "\\lvert"):
             return self.absolute("\\rvert" if c == "\\lvert" else "\\vert")
+        if c == "\\angle":  # \\angle ABC names an angle
+            if not self.at("id"):
+                raise _err("\\angle without a name")
+            return Node("sym", ("∠" + self.next().text,))
         if c == "\\overline":  # a segment such as \\overline{CD}
             raise _TextAnswer
         if c[1:] in _GREEK:
