@@ -34,12 +34,14 @@ _REMOVE = re.compile(
 _THIN_THOUSANDS = re.compile(r",\s*\\!\s*(?=\d{3}(?!\d))")
 _SPACE = re.compile(r"\\q?quad|(?<!\\)\\ |~")  # also the glued ``\\quadx`` of careless writers
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
+_TRIG = re.compile(r"(?:\\|\b)(?:arc)?(?:sin|cos|tan|sec|csc|cot)(?![a-zA-Z])")
 _PERCENT = re.compile(r"\\%|%|\\percent(?![a-zA-Z])")
 # ``\\ldots`` in a list is part of the answer (``1, 2, 3, \\ldots`` is not ``1, 2, 3``): one token for every
 # spelling.
 _DOTS = re.compile(r"\\[lc]?dots[bciom]?(?![a-zA-Z])|\.\.\.|…")
 _GROUP_COMMA = re.compile(r"\{\s*,\s*\}")
 # ``\\\\frac`` (a doubled backslash, from code that escaped LaTeX twice) means ``\\frac`` outside matrices.
+_BACKSLASHES = re.compile(r"\\+")
 _DOUBLED_BACKSLASH = re.compile(r"\\\\(?=[a-zA-Z])")
 _DOLLAR = re.compile(r"\\\$|\$|\\textdollar|[€£¥₹]|\\(?:euro|pounds|textsterling)(?![a-zA-Z])"
                      r"|\b(?:USD|EUR|GBP|JPY|INR|CNY|RMB)\b")
@@ -74,12 +76,13 @@ _TOKEN = re.compile(
     r"|(?P<cmd>\\[a-zA-Z]+|\\[{}|])"
     r"|(?P<word>[a-zA-Z]+)"
     r"|(?P<op><=|>=|!=|==|\\\\|[+\-*/^_()\[\]{},;|!=<>&:'%])"
-    r"|(?P<uni>[≈≤≥≠±∓∞π√·×÷−–∪])"
+    r"|(?P<uni>[≈≤≥≠±∓∞π√·×÷−–∪°])"
 )
 
 _UNI = {"≈": "\\approx",
         "≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "±": "\\pm", "∓": "\\mp", "∞": "\\infty", "π": "\\pi",
-        "√": "\\sqrt", "·": "\\cdot", "×": "\\times", "÷": "\\div", "−": "-", "–": "-", "∪": "\\cup"}
+        "√": "\\sqrt", "·": "\\cdot", "×": "\\times", "÷": "\\div", "−": "-", "–": "-", "∪": "\\cup",
+        "°": "°"}
 
 FUNCTIONS = frozenset(
     ["sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "arcsec", "arccsc", "arccot",
@@ -108,15 +111,19 @@ _CHOICE = re.compile(r"\(?\s*([A-J])\s*\)?\.?")
 def normalise(text: str) -> str:
     """Remove what never changes an answer's value: math delimiters, sizing, spacing, currency, degrees."""
     s = text.strip()
-    if "\\\\" in s and "\\begin" not in s:
-        s = _DOUBLED_BACKSLASH.sub(r"\\", s)
+    if "\\\\" in s:
+        if "\\begin" not in s:
+            s = _DOUBLED_BACKSLASH.sub(r"\\", s)
+        elif all(len(run) % 2 == 0 for run in _BACKSLASHES.findall(s)):  # a matrix escaped twice
+            s = s.replace("\\\\", "\\")
     for a, b in (("\\(", "\\)"), ("\\[", "\\]")):
         if s.startswith(a) and s.endswith(b):
             s = s[2:-2]
     s = _THIN_THOUSANDS.sub(",", s)  # 11,\! 111 is one number: spaces are insignificant in TeX math
     s = _SPACE.sub(" ", _REMOVE.sub("", s))
     s = _DOTS.sub(r" \\ldots ", _GROUP_COMMA.sub("", s))
-    s = _DEGREES.sub("", s)
+    # degrees are dropped (90° is 90), but inside a trigonometric function they are an angle: \\sin 30° is 1/2
+    s = _DEGREES.sub(" ° " if _TRIG.search(s) else "", s)
     s = _PERCENT.sub(" % ", s)
     s = _DOLLAR.sub("", s)
     s = _RATE_UNIT.sub(" ", s)

@@ -58,6 +58,7 @@ class Match:
 _DPS = 50
 _DPS_RECHECK = 110
 _MIN_DECIMAL_DIGITS = 3
+_EXACT_DECIMAL_TOLERANCE = Fraction(1, 10**40)
 _POINT_DPS = 30
 _POINTS_WANTED = 4
 _MAX_ITEMS = 200
@@ -441,6 +442,9 @@ def _relations(a: Relation, b: Relation, budget: Budget) -> Match:
             return _equiv(ia, ib, budget)
         return _no("relation", "relations of different shapes")
     if a.ops == ("=",):
+        defined = _definitions(a, b)
+        if defined is not None:  # f(x) = 2x + 3 against y = 2x + 3: the same function
+            return _equiv(*defined, budget)
         # x = 5 against 5 = x, y = 2x+3 against 2x - y + 3 = 0: proportional differences
         return _proportional(_difference(*a.sides), _difference(*b.sides), budget, positive=False)
     bo, bs = b.ops, b.sides
@@ -454,6 +458,19 @@ def _relations(a: Relation, b: Relation, budget: Budget) -> Match:
         if not m.equal:
             return m
     return _yes("relation")
+
+
+def _definitions(a: Relation, b: Relation) -> tuple[Value, Value] | None:
+    """The right sides of two function definitions under different names, one of them a function value
+    (``f(x) = 2x + 3``, ``y = 2x + 3``): each defines the same function of the variables on its right.
+    ``x = 2`` and ``y = 2`` are not definitions (their right sides are constants)."""
+    names = [_lone_symbol(r.sides[0]) for r in (a, b)]
+    rights = [r.sides[1] for r in (a, b)]
+    if (None in names or names[0] == names[1]
+            or not any(isinstance(r.sides[0], Expr) and r.sides[0].node.op == "mul" for r in (a, b))
+            or not all(isinstance(v, Expr) and v.symbols and not v.symbols & set(names) for v in rights)):
+        return None
+    return rights[0], rights[1]
 
 
 # ------------------------------------------------------------------------------------------- scalars
@@ -530,6 +547,8 @@ def _decimal_vs_expr(d: Number, e: Expr, budget: Budget) -> Match:
     if abs(exp) > MAX_EXACT_BITS:
         return _no("decimal", "the value is astronomically far from the decimal")
     exact_v = Fraction((-1) ** sign * man) * (Fraction(2) ** exp)
+    if abs(exact_v - d.value) <= abs(d.value) * _EXACT_DECIMAL_TOLERANCE:  # \\cos 60° is 0.5 exactly
+        return _yes("decimal", "equals the decimal to 50 digits")
     return _decimal_rule(d, exact_v)
 
 

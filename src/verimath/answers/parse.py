@@ -137,10 +137,13 @@ class _Parser:
             if self.toks[self.i - 1].kind == "word" and self.at("op", ","):
                 self.next()
         node = self.relation()
-        while self.at("word"):  # trailing units, squared or cubed ("cm^2")
+        while self.at("word"):  # trailing units, squared or cubed ("cm^2", "cm^{2}")
             self.next()
             if self.at("op", "^") and self.peek(1).kind == "num":
                 self.i += 2
+            elif self.at("op", "^") and [t.text for t in self.toks[self.i + 1:self.i + 4]] in (
+                    ["{", "2", "}"], ["{", "3", "}"]):
+                self.i += 4
         return node
 
     def relation(self) -> Node:
@@ -275,6 +278,9 @@ class _Parser:
             elif self.at("op", "%"):
                 self.next()
                 node = Node("pct", (node,))
+            elif self.at("op", "°"):  # kept only inside trigonometric functions: an angle in radians
+                self.next()
+                node = Node("mul", (node, Node("div", (Node("const", ("pi",)), _num(180)))))
             elif self.at("op", "_"):
                 self.next()
                 node = self.subscript(node, tok)
