@@ -75,9 +75,13 @@ _TOKEN = re.compile(
     r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+(?![a-zA-Z]))?)"
     r"|(?P<cmd>\\[a-zA-Z]+|\\[{}|])"
     r"|(?P<word>[a-zA-Z]+)"
+    r"|(?P<cjk>[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+)"
     r"|(?P<op><=|>=|!=|==|\\\\|[+\-*/^_()\[\]{},;|!=<>&:'%])"
     r"|(?P<uni>[≈≤≥≠±∓∞π√·×÷−–∪°])"
 )
+
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+")
+"""A run of Chinese, Japanese or Korean letters: words (units such as 页 after a number, or prose)."""
 
 _UNI = {"≈": "\\approx",
         "≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "±": "\\pm", "∓": "\\mp", "∞": "\\infty", "π": "\\pi",
@@ -223,6 +227,8 @@ def tokenize(s: str, *, text_mode: bool = False, offset: int = 0) -> list[Tok]:
             _word_tokens(m.group(7), p, False, out)
         elif kind == "word":
             _word_tokens(m.group(), p, text_mode, out)
+        elif kind == "cjk":  # 3页, 858颗: a unit word, never a name
+            out.append(Tok("word", m.group(), p, offset + j))
         elif kind == "uni":
             t = _UNI[m.group()]
             out.append(Tok("cmd" if t.startswith("\\") else "op", t, p, offset + j))

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 
 from verimath.answers._budget import MAX_ANSWER_CHARS
-from verimath.answers._lexer import BRACE_TOKENS, CONTROL, NEGATIONS, PYTHON_POWER, REMARK, balanced
+from verimath.answers._lexer import BRACE_TOKENS, CJK, CONTROL, NEGATIONS, PYTHON_POWER, REMARK, balanced
 from verimath.answers.parse import parse
 from verimath.answers.values import Text
 from verimath.errors import InputError
@@ -43,7 +43,8 @@ __all__ = ["extract", "has_prose", "is_bare_answer", "looks_bare"]
 
 # A stated answer: the phrase, then an optional colon/"is", then the rest of the line.
 _PHRASE = (r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\banswer\s*:|^[ \t]*####"
-           r"|^[ \t]*A[ \t]*:|^[ \t#*]*(?:final\s+)?answer[ \t*:]*\n\s*)[ \t:]*")  # a heading line, then X
+           r"|^[ \t]*A[ \t]*:|^[ \t#*]*(?:final\s+)?answer[ \t*:]*\n\s*"  # a heading line, then X
+           r"|(?:最终)?答案\s*(?:是|为|[:：]))[ \t:：]*")
 _STATED = re.compile(_PHRASE + r"(?P<answer>[^\n]*)", re.IGNORECASE | re.MULTILINE)
 _STATED_PHRASE = re.compile(_PHRASE, re.IGNORECASE | re.MULTILINE)
 _LETTER = r"\(?([A-J])\)?(?![\w])"
@@ -88,7 +89,8 @@ _CALCULATOR = re.compile(r"<<[^<>\n]{0,200}>>")
 _DELIMITER = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 # A word of prose: two or more letters (or letters then digits, AZYUK2A) not part of a command.
-_PROSE_WORD = re.compile(r"(?<![\\a-zA-Z0-9])[A-Za-z]+\d[A-Za-z0-9]*|(?<![\\a-zA-Z])[A-Za-z]{2,}(?![a-zA-Z])")
+_PROSE_WORD = re.compile(r"(?<![\\a-zA-Z0-9])[A-Za-z]+\d[A-Za-z0-9]*|(?<![\\a-zA-Z])[A-Za-z]{2,}(?![a-zA-Z])"
+                         f"|{CJK.pattern}[，。：；！？、]?")  # Chinese, Japanese, Korean: words of prose
 _PROSE_SPLIT = re.compile(f"({_PROSE_WORD.pattern})")
 # What may stand between math spans that list one answer: commas, "and", "or" ("$x = 3$ or $x = -2$").
 _LIST_GAP = re.compile(r"\s*,?\s*(?:\b(?:and|or)\b)?\s*", re.IGNORECASE)
