@@ -190,6 +190,8 @@ def _word_tokens(word: str, pos: int, text_mode: bool, out: list[Tok]) -> None:
         out.append(Tok("word", low, pos, end))
     elif low in FUNCTIONS and not text_mode:
         out.append(Tok("cmd", "\\" + low, pos, end))
+    elif low == "mod" and not text_mode:
+        out.append(Tok("cmd", "\\bmod", pos, end))
     elif low == "pi":
         out.append(Tok("cmd", "\\pi", pos, end))
     elif low in ("inf", "infty", "infinity"):

@@ -188,6 +188,9 @@ class _Parser:
             if (t.kind == "op" and t.text == "*") or (t.kind == "cmd" and t.text in ("\\cdot", "\\times")):
                 self.next()
                 factors.append(self.unary())
+            elif t.kind == "cmd" and t.text in ("\\bmod", "\\mod"):  # 17 \\bmod 5, 17 mod 5
+                self.next()
+                factors = [Node("func", ("mod", _mul(factors), self.unary()))]
             elif (t.kind == "op" and t.text in ("/", ":")) or (t.kind == "cmd" and t.text == "\\div"):
                 self.next()
                 d = self.unary()
