@@ -48,6 +48,9 @@ _DOLLAR = re.compile(r"\\\$|\$|\\textdollar|[€£¥₹]|\\(?:euro|pounds|textst
 # A rate unit after a number (5 m/s, 60 km/h, 9.8 m/s^2): a unit, not a division of variables.
 _RATE_UNIT = re.compile(r"(?<=\d)\s*(?:k?m|cm|mm|ft|mi)\s*/\s*(?:s|sec|h|hr|hour|min)"
                         r"(?:\^\{?2\}?|²)?(?![A-Za-z])")
+# An implication arrow: what follows the last one is the answer (2x = 4 \\implies x = 2).
+_IMPLIES = re.compile(r"=>|⇒|→|⟹|\\(?:Rightarrow|Longrightarrow|implies|rightarrow|longrightarrow)"
+                      r"(?![a-zA-Z])")
 PYTHON_POWER = re.compile(r"(?<=[\w)\]}])\s*\*\*\s*(?=[\w(\[{+-])")
 """Python's power operator between operands (``x**2``), never markdown's ``**bold**``."""
 _QUOTED = re.compile(r"`([^`]+)`|\"([^\"]+)\"|'([^']+)'")  # `3`, "3", '3': code or a quotation
@@ -132,6 +135,7 @@ def normalise(text: str) -> str:
     s = _DOLLAR.sub("", s)
     s = _RATE_UNIT.sub(" ", s)
     s = _FRAC.sub(r"\\frac", s)
+    s = _IMPLIES.sub(r" \\implies ", s)
     if "**" in s:
         s = PYTHON_POWER.sub("^", s)
     if not s.isascii():

@@ -133,7 +133,7 @@ class _Parser:
         # a negation: "not 5" states no value
         while self.at("word") or self.at("op", "=") or self.at("cmd", "\\approx"):
             if self.next().text in NEGATIONS:
-                raise _TextAnswer
+                raise _err("a negated value states no answer")
             if self.toks[self.i - 1].kind == "word" and self.at("op", ","):
                 self.next()
         node = self.relation()
@@ -634,6 +634,9 @@ def parse(text: str) -> Value:
         return SolutionList((Number(Fraction(int(whole))), Number(Fraction(int(frac)))),
                             Number(*decimal.args))  # type: ignore[arg-type]
     toks = tokenize(s)
+    implied = [k for k, t in enumerate(toks) if t.kind == "cmd" and t.text == "\\implies"]
+    if implied:  # 2x = 4 \\implies x = 2, => 14: what is implied last is the answer
+        toks = toks[implied[-1] + 1:]
     if toks and all(t.kind in ("word", "sep", "id") for t in toks) and any(
             t.kind == "word" or len(t.text) > 1 for t in toks):  # "Friday", "NO", "AB": text
         return _text_value(s)
