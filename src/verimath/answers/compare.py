@@ -58,7 +58,6 @@ class Match:
 _DPS = 50
 _DPS_RECHECK = 110
 _MIN_DECIMAL_DIGITS = 3
-_EXACT_DECIMAL_TOLERANCE = Fraction(1, 10**40)
 _POINT_DPS = 30
 _POINTS_WANTED = 4
 _MAX_ITEMS = 200
@@ -547,9 +546,20 @@ def _decimal_vs_expr(d: Number, e: Expr, budget: Budget) -> Match:
     if abs(exp) > MAX_EXACT_BITS:
         return _no("decimal", "the value is astronomically far from the decimal")
     exact_v = Fraction((-1) ** sign * man) * (Fraction(2) ** exp)
-    if abs(exact_v - d.value) <= abs(d.value) * _EXACT_DECIMAL_TOLERANCE:  # \\cos 60° is 0.5 exactly
-        return _yes("decimal", "equals the decimal to 50 digits")
+    if _equals_decimal_exactly(d, e):  # \\cos 60° is 0.5 however few digits 0.5 states
+        return _yes("decimal", f"equals {_decimal_text(d)} to {_DPS_RECHECK} digits")
     return _decimal_rule(d, exact_v)
+
+
+def _equals_decimal_exactly(d: Number, e: Expr) -> bool:
+    """Whether the constant ``e`` equals the decimal ``d`` to 110 digits (a residue below 1e-100 of it)."""
+    ctx = context(_DPS_RECHECK)
+    try:
+        v = numeric(e.node, {}, ctx)
+    except (ZeroDivisionError, ValueError, Huge, OverflowError):
+        return False
+    exact_d = ctx.mpf(d.value.numerator) / d.value.denominator
+    return bool(abs(v - exact_d) <= abs(exact_d) * ctx.mpf(10) ** -100)
 
 
 class _OneSideHuge(Exception):

@@ -112,7 +112,7 @@ def extract(response: str) -> str | None:
     text = _strip_reasoning(response)[-_TAIL_CHARS:]
     tagged = _tagged(text)
     if tagged is not None:  # <answer>...</answer> holds the answer, bare or stated
-        return tagged if looks_bare(tagged) else extract(tagged)
+        return (tagged if looks_bare(tagged) else extract(tagged)) or None
     boxes = _last_boxes(text)
     if boxes is not None and not boxes[1]:
         return None
@@ -241,13 +241,13 @@ def _last_boxes(text: str) -> tuple[int, str] | None:
 
 
 def _tagged(text: str) -> str | None:
-    """The content of the last ``<answer>`` tag (to the end when it never closes), or None."""
+    """The content of the last ``<answer>`` tag (to the end when it never closes), or None without one."""
     start = text.rfind(_ANSWER_OPEN)
     if start < 0:
         return None
     start += len(_ANSWER_OPEN)
     close = text.find(_ANSWER_CLOSE, start)
-    return text[start:close if close >= 0 else len(text)].strip() or None
+    return text[start:close if close >= 0 else len(text)].strip()  # empty: an answer left blank
 
 
 def _leading_yes_no(text: str) -> str | None:
