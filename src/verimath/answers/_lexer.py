@@ -53,6 +53,7 @@ _IMPLIES = re.compile(r"=>|⇒|→|⟹|\\(?:Rightarrow|Longrightarrow|implies|ri
                       r"(?![a-zA-Z])")
 PYTHON_POWER = re.compile(r"(?<=[\w)\]}])\s*\*\*\s*(?=[\w(\[{+-])")
 """Python's power operator between operands (``x**2``), never markdown's ``**bold**``."""
+_HEADING = re.compile(r"^#{1,6}\s+")  # a markdown heading "# 42"
 _QUOTED = re.compile(r"`([^`]+)`|\"([^\"]+)\"|'([^']+)'")  # `3`, "3", '3': code or a quotation
 _FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
@@ -147,7 +148,7 @@ def normalise(text: str) -> str:
     s = _ANGLE.sub(lambda m: "(" if m.group() in ("\\langle", "⟨") else ")", s)  # the vector <1, 2> is (1, 2)
     s = _MATH_WRAP.sub("", s)
     s = REMARK.sub("", s)
-    s = s.strip().rstrip(".").strip()
+    s = _HEADING.sub("", s.strip()).rstrip(".").strip()
     quoted = _QUOTED.fullmatch(s)
     return next(g for g in quoted.groups() if g).strip() if quoted else s
 
