@@ -56,6 +56,7 @@ _ATOM_CMDS = frozenset({"\\frac", "\\sqrt", "\\binom", "\\pi", "\\infty", "\\lfl
                         "\\emptyset", "\\varnothing", "\\vert", "\\lvert"})
 _CONSTS = {"\\pi": "pi", "\\infty": "inf"}
 _VARIADIC = frozenset({"gcd", "lcm", "max", "min"})
+_MAX_DETERMINANT_ROWS = 4
 _MAX_EXACT_EXPONENT = 10_000
 """Largest power of ten in a literal (``1.5e3``) that is built as an exact rational."""
 ONE, ZERO = Node("num", (Fraction(1),)), Node("num", (Fraction(0),))
@@ -464,7 +465,13 @@ class _Parser:
             return Node("func", ("floor" if c == "\\lfloor" else "ceil", inner))
         if c in ("\\vert", "\\lvert"):
             return self.absolute("\\rvert" if c == "\\lvert" else "\\vert")
-        if c == "\\angle":  # \\angle ABC names an angle
+        if c == "\\det":  # \det\begin{pmatrix}...: the determinant
+            begin = self.next()
+            if begin.kind != "begin":
+                raise _err("\\det without a matrix")
+            matrix = self.matrix(begin.text)
+            return matrix if begin.text == "vmatrix" else _determinant(matrix.args)  # type: ignore[arg-type]
+        if c == "\\angle":  # \angle ABC names an angle
             if not self.at("id"):
                 raise _err("\\angle without a name")
             return Node("sym", ("∠" + self.next().text,))
@@ -539,11 +546,26 @@ class _Parser:
         self.depth -= 1
         if not rows or len({len(r) for r in rows}) != 1:
             raise _err("matrix rows of different lengths")
-        return Node("matrix", tuple(rows))
+        return _determinant(rows) if env == "vmatrix" else Node("matrix", tuple(rows))
 
 
 class _TextAnswer(Exception):
     """Raised where a word stands in for a value: the whole answer is text."""
+
+
+def _determinant(rows: tuple[tuple[Node, ...], ...] | list[tuple[Node, ...]]) -> Node:
+    """The determinant of a square matrix of at most 4 rows, as a tree (expansion along the first row)."""
+    n = len(rows)
+    if any(len(row) != n for row in rows) or n > _MAX_DETERMINANT_ROWS:
+        raise _err(f"a determinant of a {n}x{len(rows[0])} matrix")
+    if n == 1:
+        return rows[0][0]
+    terms = []
+    for j, entry in enumerate(rows[0]):
+        minor = _determinant([row[:j] + row[j + 1:] for row in rows[1:]])
+        term = Node("mul", (entry, minor))
+        terms.append(term if j % 2 == 0 else Node("neg", (term,)))
+    return Node("add", tuple(terms))
 
 
 def _mul(factors: list[Node]) -> Node:
@@ -593,6 +615,7 @@ def _repeating(text: str, rep: str) -> Fraction:
 
 
 _LABELLED_CHOICE = re.compile(r"\(?([A-J])\)(?:\s+[^\s,;].*)?", re.DOTALL)  # "(B) 12", "B)"
+_NAMED_CHOICE = re.compile(r"(?i:option|choice)\s*\(?([A-Ja-j])\)?")  # "Option A", "choice (b)"
 _DECIMAL_COMMA = re.compile(r"(\d+),(\d+)")
 _TEXT_CMD = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|hbox)(?![a-zA-Z])")
 
@@ -624,9 +647,9 @@ def parse(text: str) -> Value:
     s = normalise(text)
     if not s:
         raise _err("empty answer")
-    labelled = _LABELLED_CHOICE.fullmatch(s)
+    labelled = _LABELLED_CHOICE.fullmatch(s) or _NAMED_CHOICE.fullmatch(s)
     if labelled is not None:  # "(B) 12", "B)": the letter is the answer
-        return Choice(labelled.group(1))
+        return Choice(labelled.group(1).upper())
     comma = _DECIMAL_COMMA.fullmatch(s)
     if comma is not None and _is_decimal_comma(comma.group(1), comma.group(2)):
         whole, frac = comma.group(1), comma.group(2)  # the numbers 2 and 74, or (against one number) 2.74
