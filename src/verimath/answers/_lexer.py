@@ -1,7 +1,9 @@
 """Normalisation and tokenisation of answer text (LaTeX and plain math).
 
-Owns the string clean-up before parsing (``$``, ``\\left``, spacing, ``\\dfrac``, degrees, percent, currency),
-the classification of words (functions, units, separators, text) and the token list the parser reads.
+Owns the string clean-up before parsing (``$``, ``\\left``, spacing, ``\\dfrac``, degrees — kept as an angle
+only inside trigonometric functions —, percent, currency, quotes and code spans, Python's ``**``, implication
+arrows), the classification of words (functions, units, separators, prose, negations, CJK words, text) and
+the token list the parser reads.
 Imports nothing from verimath.
 """
 

@@ -85,8 +85,9 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
     - **Exact numbers** (integers, fractions, mixed numbers ``2\\frac12`` and ``2 1/2``, repeating decimals,
       ratios ``7:32`` = ``7/32``) compare as exact rationals. ``1/2004!`` ≠ ``1/2006!``; no fixed absolute or
       relative tolerance (``10001`` ≠ ``10000``). Units, currency signs and degree marks are dropped by
-      ``parse`` (``\\$18`` = ``18 dollars`` = ``18``; ``35 cm`` = ``35``; ``90^\\circ`` = ``90``, not
-      ``\\pi/2``).
+      ``parse`` (``\\$18`` = ``18 dollars`` = ``18``; ``35 cm`` = ``35 cm^{2}`` = ``35页`` = ``35``;
+      ``90^\\circ`` = ``90``, not ``\\pi/2``) — except inside a trigonometric function, where a degree
+      mark makes an angle: ``\\sin 30^\\circ`` = ``1/2``, ``\\sin(90^\\circ - x)`` = ``\\cos x``.
     - **Percent**: a number with a percent sign (``28\\%``, ``28 pct``, ``28 percent``) equals the bare
       number and its fraction reading: ``28\\%`` = ``28`` = ``0.28``; ``50\\%`` = ``0.5``. Two bare numbers
       still compare as numbers (``28`` ≠ ``0.28``).
@@ -94,7 +95,9 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       numbers) is the two numbers 2 and 74, and also the decimal 2.74 against a single number.
     - **Stated decimals** match an exact value when they agree to within half a unit of their last stated
       digit and state at least 3 significant digits: ``0.866`` = ``\\sqrt3/2``, ``0.3`` ≠ ``1/3``, ``1e-7`` ≠
-      ``0``. Two decimals compare by the coarser one's rule (``2.50`` = ``2.5``).
+      ``0``. Two decimals compare by the coarser one's rule (``2.50`` = ``2.5``). A decimal that equals a
+      constant to 110 digits matches it however few digits it states (``0.5`` = ``\\cos 60^\\circ``;
+      ``0.5`` ≠ ``\\sin(\\pi/6 + 10^{-45})``).
     - A number with a **base subscript** is a numeral in that base: ``1011_2`` = ``11``; the reason says what
       was compared (``1011_2 is 11 in base ten``). (``grade`` also accepts ``1011`` for a gold ``1011_2``.)
     - **Constant expressions** (``\\sqrt{3}/2``, ``2\\pi``, ``3+4i``) compare numerically at 50 digits with a
@@ -112,7 +115,10 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       side. A bare value equals ``name = value``, where the name is a variable or a label made of names only
       (``5`` = ``x = 5``; ``1`` = ``|AB| = 1``; ``7:32`` = ``S_{ABC}:S = 7:32``; ``0`` ≠ ``a + 3z = 0``).
       A one-variable inequality equals the interval it describes (``x > 3`` = ``(3, \\infty)``), an ``or`` of
-      them the union, one with an absolute value its union (``1 \\le |z| \\le 2`` = ``[-2,-1] \\cup [1,2]``).
+      them the union, one with an absolute value its union (``1 \\le |z| \\le 2`` = ``[-2,-1] \\cup [1,2]``),
+      ``x \\ne a`` the reals without ``a``. Two definitions of a function under different names, one a
+      function value, are equal when their right sides are (``f(x) = 2x + 3`` = ``y = 2x + 3``; ``x = 2`` ≠
+      ``y = 2``).
       Assignments repeated over the same names are solutions: ``p=5, q=2; p=7, q=2`` = ``(5, 2), (7, 2)``;
       assignments to distinct names are a point (``x=1, y=2`` = ``(1, 2)``, names in alphabetical order) and
       against a bare list compare in the order written (``AB=4, CD=5`` = ``4, 5`` ≠ ``5, 4``).
@@ -121,13 +127,18 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       (``x=1 or x=2``, ``1, 2``, ``1 \\pm \\sqrt2``) compare as sets; a set or list equals a single value when
       every element equals it (``\\{5\\}`` = ``5``; ``1, 2`` ≠ ``2``).
     - **Matrices** compare elementwise (sums, products and multiples of matrices are computed first); a
-      one-row or one-column matrix also equals the tuple of its entries.
+      one-row or one-column matrix also equals the tuple of its entries. ``\\begin{vmatrix}`` and ``\\det``
+      are determinants (``ad - bc``), never the matrix.
     - An **ellipsis** in a list is part of the answer: ``1, 2, 3, \\ldots`` ≠ ``1, 2, 3``.
     - A real power of a negative number takes the real root: ``\\sqrt[3]{x}^2`` = ``x^{2/3}``.
+    - Notation read as arithmetic: Python's ``x**2`` is ``x^2``; ``2!3!`` and ``2^6 3^5`` are products;
+      ``17 \\bmod 5`` (``17 mod 5``) is the remainder 2; ``0.1(6)`` repeats the 6 (as ``0.1\\overline{6}``).
     - ``\\log`` is the natural logarithm (``\\log_b`` for other bases); ``i`` is the imaginary unit and ``e``
       Euler's number wherever they appear.
     - **Text** compares case- and space-insensitively (``\\text{yes}`` = ``Yes``); **choices** by letter
-      (``(C)`` = ``\\text{(C)}`` = ``C``).
+      (``(C)`` = ``\\text{(C)}`` = ``C`` = ``C)`` = ``Option C``).
+    - A value after a negation states nothing (``parse`` refuses ``not 5``); words before a value are prose
+      (``So x = 3 or x = -2`` is the list ``x = 3, x = -2``; ``28 percent`` is ``28\\%``).
     """
     from verimath.answers.parse import parse
 

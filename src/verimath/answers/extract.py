@@ -10,19 +10,25 @@ Rules, in order — the first that finds something wins, and within a rule the *
 models restate and correct themselves:
 
 1. Reasoning inside ``<think>…</think>`` is ignored (and with only a closing ``</think>``, what precedes it).
-2. ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces; also ``\\boxed 5``). Boxes joined only by commas, "and",
-   "or", ``\\quad``, ``\\text{and}``, ``\\) and \\(`` or a label (``y_2 =``) are one answer listed in parts
-   and are joined with ", ".
-3. A stated answer: "final answer is …", "the answer is …", "Answer: …", ``#### …``, a line starting ``A: …``
-   (Minerva's "Final Answer: The final answer is $X$. I hope it is correct." reads ``X``); or a stated choice:
-   "The correct answer is D.", "The correct option is (D).", "Option D is correct.", "I choose (B)." —
+   The content of the last ``<answer>…</answer>`` is the answer (read by these rules unless it is bare; an
+   empty tag states none).
+2. ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces; also ``\\boxed 5``; a box inside a box is one). Boxes joined
+   only by commas, "and", "or", ``\\quad``, ``\\text{and}``, ``\\) and \\(`` or a label (``y_2 =``) are one
+   answer listed in parts and are joined with ", ".
+3. A stated answer: "final answer is …", "the answer is …", "Answer: …", "答案：…", ``#### …``, a line
+   starting ``A: …``, a heading line "**Final Answer**" with the answer on the next line (Minerva's "Final
+   Answer: The final answer is $X$. I hope it is correct." reads ``X``; "The answer is 42!" reads 42); or a
+   stated choice: "The correct answer is D.", "The correct option is (D).", "Option D is correct.", "I choose (B)." —
    whichever stands later. A stated answer that is prose ("The largest $n$ is 34.") yields the value it ends
    with.
 4. Markdown bold on the last line that has it (``**42**``), when it is not a heading such as ``**Step 1:**``.
 5. Choice letters: a last line that is only ``(C)`` / ``C)`` / ``C.``.
 6. Only when nothing else is there: the last value in the prose — the last math span (``$…$``, ``\\(…\\)``,
    ``\\[…\\]``, ``$$…$$``) or run of math between words ("the probability is \\frac{3}{4}.") that holds a
-   digit or a command, else the last number. A digit inside a word (``AZYUK2A``) is not a number.
+   digit or a command, else the last number. A digit inside a word (``AZYUK2A``) is not a number. Values
+   joined only by "and", "or" or commas are one list ("$x = 3$ or $x = -2$", "x = 3 or x = -2"); a value
+   right after a negation ("not 5") is not stated, so an earlier one is sought ("6, not 5" reads 6).
+7. A response with no value at all that opens with "Yes" or "No" ("Yes, it is.") answers that.
 
 Only the last 32 KiB of a response are read: final answers stand at the end, and this bounds the work on
 adversarial input. Pure and thread-safe; imports only ``verimath.answers`` internals (``parse`` tells prose
