@@ -133,7 +133,8 @@ def normalise(text: str) -> str:
     s = _SPACE.sub(" ", _REMOVE.sub("", s))
     s = _DOTS.sub(r" \\ldots ", _GROUP_COMMA.sub("", s))
     # degrees are dropped (90° is 90), but inside a trigonometric function they are an angle: \\sin 30° is 1/2
-    s = _DEGREES.sub(" ° " if _TRIG.search(s) else "", s)
+    if _DEGREES.search(s):
+        s = _DEGREES.sub(" ° " if _TRIG.search(s) else "", s)
     s = _PERCENT.sub(" % ", s)
     s = _DOLLAR.sub("", s)
     s = _RATE_UNIT.sub(" ", s)

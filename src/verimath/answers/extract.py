@@ -18,9 +18,9 @@ models restate and correct themselves:
 3. A stated answer: "final answer is …", "the answer is …", "Answer: …", "答案：…", ``#### …``, a line
    starting ``A: …``, a heading line "**Final Answer**" with the answer on the next line (Minerva's "Final
    Answer: The final answer is $X$. I hope it is correct." reads ``X``; "The answer is 42!" reads 42); or a
-   stated choice: "The correct answer is D.", "The correct option is (D).", "Option D is correct.", "I choose (B)." —
-   whichever stands later. A stated answer that is prose ("The largest $n$ is 34.") yields the value it ends
-   with.
+   stated choice: "The correct answer is D.", "The correct option is (D).", "Option D is correct.", "I choose
+   (B)." — whichever stands later. A stated answer that is prose ("The largest $n$ is 34.") yields the value
+   it ends with.
 4. Markdown bold on the last line that has it (``**42**``), when it is not a heading such as ``**Step 1:**``.
 5. Choice letters: a last line that is only ``(C)`` / ``C)`` / ``C.``.
 6. Only when nothing else is there: the last value in the prose — the last math span (``$…$``, ``\\(…\\)``,
@@ -49,10 +49,17 @@ __all__ = ["extract", "has_prose", "is_bare_answer", "looks_bare"]
 
 # A stated answer: the phrase, then an optional colon/"is", then the rest of the line.
 _PHRASE = (r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\banswer\s*:|^[ \t]*####"
-           r"|^[ \t]*A[ \t]*:|^[ \t#*]*(?:final\s+)?answer[ \t*:]*\n\s*"  # a heading line, then X
-           r"|(?:最终)?答案\s*(?:是|为|[:：]))[ \t:：]*")
+           r"|^[ \t]*A[ \t]*:)[ \t:]*")
 _STATED = re.compile(_PHRASE + r"(?P<answer>[^\n]*)", re.IGNORECASE | re.MULTILINE)
 _STATED_PHRASE = re.compile(_PHRASE, re.IGNORECASE | re.MULTILINE)
+# More ways to state an answer, each searched only in text that holds its hint (as alternatives of _STATED
+# they would cost every response a fifth more time): a heading line "**Final Answer**" with the answer on the
+# next line; "答案：5", "最终答案是 5".
+_MORE_STATEMENTS = (
+    (("nswer", "NSWER"), re.compile(r"^[ \t#*]*(?:final\s+)?answer[ \t*:]*\n\s*(?P<answer>[^\n]*)",
+                                    re.IGNORECASE | re.MULTILINE)),
+    (("答案",), re.compile(r"答案\s*[是为:：][ \t:：]*(?P<answer>[^\n]*)")),
+)
 _LETTER = r"\(?([A-J])\)?(?![\w])"
 _STATED_CHOICE = re.compile(
     r"(?i:\b(?:correct|right|best|final)\s+(?:answer|option|choice)\s*(?:is|:|=|would\s+be)?\s*"
@@ -290,7 +297,11 @@ def _clean(answer: str) -> str:
 
 def _stated(text: str) -> tuple[int, str] | None:
     """The last stated answer and where it stands; "Final Answer: The final answer is X" reads X."""
-    for match in reversed(list(_STATED.finditer(text))):
+    matches = list(_STATED.finditer(text))
+    for hints, pattern in _MORE_STATEMENTS:
+        if any(hint in text for hint in hints):
+            matches = sorted(matches + list(pattern.finditer(text)), key=lambda m: m.start())
+    for match in reversed(matches):
         start = match.start()
         answer = match.group("answer")
         # a statement inside a statement ("Final Answer: The final answer is X"): the last one is the answer
