@@ -35,7 +35,9 @@ _REMOVE = re.compile(
 )
 _THIN_THOUSANDS = re.compile(r",\s*\\!\s*(?=\d{3}(?!\d))")
 _SPACE = re.compile(r"\\q?quad|(?<!\\)\\ |~")  # also the glued ``\\quadx`` of careless writers
-_DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
+# A degree mark, with the scale it may name (4°C, 40^\\circ F).
+_DEGREES = re.compile(r"(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree"
+                      r"|\^\s*\{\s*\\text\{\s*o\s*\}\s*\})(?:\s*(?:\\(?:mathrm|text)\s*\{\s*[CF]\s*\}|[CF](?![a-zA-Z])))?")
 _TRIG = re.compile(r"(?:\\|\b)(?:arc)?(?:sin|cos|tan|sec|csc|cot)(?![a-zA-Z])")
 _PERCENT = re.compile(r"\\%|%|\\percent(?![a-zA-Z])")
 # ``\\ldots`` in a list is part of the answer (``1, 2, 3, \\ldots`` is not ``1, 2, 3``): one token for every

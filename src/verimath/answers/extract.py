@@ -68,7 +68,10 @@ _STATED_CHOICE = re.compile(
     + r"|(?i:\bI\s+(?:choose|pick|select|go\s+with)\s+(?:option\s+|choice\s+)?)" + _LETTER
 )
 _BOX_START = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
-_FINAL_AFTER_BOX = re.compile(r"final\s+answer\s*(?:is|:)", re.IGNORECASE)
+# A statement after the last box wins over it: Minerva's "Final Answer: ...", "\\boxed{5} is wrong, the answer
+# is 4", a line "Answer: 4" ("we may check our answer: ..." is not one).
+_FINAL_AFTER_BOX = re.compile(r"(?:final\s+answer|the\s+answer)\s*(?:is|:)|^[ \t*#]*answer\s*:",
+                              re.IGNORECASE | re.MULTILINE)
 _BOLD = re.compile(r"\*\*(?P<answer>[^*\n]{1,200})\*\*")
 _CHOICE_LINE = re.compile(r"^\s*\(?(?P<letter>[A-J])\)?[.:]?\s*$")
 _NUMBER = re.compile(r"(?<![A-Za-z\d.])-?(?:\d[\d,]*(?:\.\d+)?(?:/\d+)?|\.\d+)(?!\d)")
@@ -113,6 +116,10 @@ _TEXT_GROUPS = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|operatorname|begin|end)\
 _MATH_SIGN = re.compile(r"[\\+\-*/^=()\[\]{}:]")  # in prose, "1,000.99m²" is a number with a unit
 _VALUE_HINT = re.compile(r"\d|\\[a-zA-Z]")
 _MAX_PROSE_CANDIDATES = 8
+# A sentence that checks the answer just found ("Check: 2*4 = 8.", "Let me verify: ..."): its numbers are not
+# the answer.
+_CHECK = re.compile(r"(?:(?<=[.!?])[ \t]+|^[ \t]*)(?:let(?:'s|[ \t]+us|[ \t]+me)[ \t]+)?(?:double[- ])?"
+                    r"(?:check(?:ing)?|verify(?:ing)?|verification)\b", re.IGNORECASE | re.MULTILINE)
 _MAX_BARE_WORDS = 3
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
 _RESPONSE_MARKS = ("\\boxed", "\\fbox", "####", "</think>", "answer", "Answer", "ANSWER")
@@ -130,7 +137,7 @@ def extract(response: str) -> str | None:
     if boxes is not None and not boxes[1]:
         return None
     if boxes is not None:
-        final = _FINAL_AFTER_BOX.search(text, boxes[0])  # Minerva's "Final Answer: ..." after a box wins
+        final = _FINAL_AFTER_BOX.search(text, boxes[0])
         statement = _stated(text[final.start():]) if final is not None else None
         return statement[1] if statement is not None and _VALUE_HINT.search(statement[1]) else boxes[1]
     statement = _last_statement(text)
@@ -239,6 +246,8 @@ def _last_boxes(text: str) -> tuple[int, str] | None:
         span = _box_content(text, start + 1, braces)
         if span is not None and span[0].strip():
             good.append((start, span[1], _unboxed(span[0].strip())))
+    while good and _denies(text[max(0, good[-1][0] - 40):good[-1][0]]):
+        good.pop()  # "\\boxed{4}, not \\boxed{5}": a denied box is not the answer
     if not good:  # a box that never closes is a cut-off answer: no answer, not the number before it
         return (starts[-1], "") if any(_box_content(text, k + 1, braces) is None for k in starts) else None
     # Boxes joined only by connectors (``\\boxed{1}, \\boxed{2}``, "and", "or") are one answer in parts.
@@ -373,6 +382,16 @@ def _segments(text: str) -> list[tuple[bool, str]]:
 
 
 def _last_value(text: str) -> str | None:
+    """The last value in prose before a closing check ("x = 4. Check: 2*4 = 8."): see ``_value_before``."""
+    check = next(reversed(list(_CHECK.finditer(text, max(0, len(text) - _PROSE_TAIL_CHARS)))), None)
+    if check is not None:
+        checked = _value_before(text[:check.start()])
+        if checked is not None:
+            return checked
+    return _value_before(text)
+
+
+def _value_before(text: str) -> str | None:
     """The last value in prose: a math span or a run of math between words, else the last number. Values
     joined only by "and", "or" or commas are one list ("$x = 3$ or $x = -2$"); a value after a negation
     ("not 5") is not stated, so an earlier one is sought."""
