@@ -7,7 +7,8 @@ nested and repeated boxes, ``####``, ``<answer>`` tags, code output, trailing pr
 (quotes and code spans, Python's ``**``, ``2!3!``, ``0.1(6)``, angles, inverse functions, ``x \\ne a``,
 units in ``\\text``); angles in trigonometric functions and function definitions; modulo; prose endings with
 alternatives and negations; pairs that must never be confused; approximations, units, choices and
-determinants. (Lead-in words such as "So x = 3 or x = -2." are in ``test_round2.py``.)
+determinants; responses as models write them (checks after the answer, denied boxes, corrections). (Lead-in
+words such as "So x = 3 or x = -2." are in ``test_round2.py``.)
 """
 
 from __future__ import annotations
@@ -235,10 +236,42 @@ APPROXIMATIONS_UNITS_AND_CHOICES = [
  ('\\det\\begin{bmatrix} 2 & 0 & 0 \\\\ 0 & 3 & 0 \\\\ 0 & 0 & 4 \\end{bmatrix}', '24', True),
 ]
 
+RESPONSES_AS_MODELS_WRITE_THEM = [
+ ("Let's compute. 3 + 4 = 7. Then 7 * 2 = 14.\n\nSo, the answer is 14.", '14', True),
+ ('First, 3+4=7.\nNext, 7*2=14.\nTherefore, Tom has 14 marbles.', '14', True),
+ ('We need x such that 2x = 8, so x = 4.', '4', True), ('Solving, we find $x = 4$.', '4', True),
+ ('Solving, we find $x = 4$. Checking: $2(4) = 8$. ✓', '4', True),
+ ('Solving, we find $x = 4$. Check: 2*4 = 8.', '4', True),
+ ('The answer is $\\boxed{4}$.\n\nWait, let me recheck... yes, 4 is right.', '4', True),
+ ('**Step 1:** compute 2+2.\n**Step 2:** The result is 4.\n\n**Answer: 4**', '4', True),
+ ('## Solution\n\n2 + 2 = 4\n\n## Answer\n\n4', '4', True),
+ ('## Final Answer\nThe final answer is 4.', '4', True), ('Final Answer: 4', '4', True),
+ ('FINAL ANSWER: 4', '4', True), ('final answer = 4', '4', True), ('Answer:\n4', '4', True),
+ ('Answer:\n\n$$4$$', '4', True), ('The answer is:\n\\[\n\\boxed{4}\n\\]', '4', True),
+ ('\\[\\boxed{4}\\]', '4', True), ('$\\boxed{4}$', '4', True), ('\\boxed{4}.', '4', True),
+ ('Thus, \\(\\boxed{4}\\) apples remain.', '4', True), ('```\n4\n```', '4', True),
+ ('```python\nx = 2 + 2\nprint(x)\n```\nOutput: 4\n\nThe answer is 4.', '4', True),
+ ('The answer is 4 apples and 3 oranges.', '4', False),
+ ('There are 4 apples. There are 3 oranges.', '4', False), ("I don't know.", '4', False),
+ ('The answer cannot be determined.', '4', False), ('The answer is unknown, maybe 3', '4', False),
+ ('x = 4 is not a solution; x = 5 is.', '4', False), ('The answer is \\boxed{4}, not \\boxed{5}.', '4', True),
+ ('\\boxed{5} is wrong, the answer is 4', '4', True), ("It's 4.", '4', True), ('4 apples.', '4', True),
+ ('Four apples (4).', '4', True), ('$4$ apples', '4', True), ('4.0 apples', '4', True), ('4.5', '4', False),
+ ('-4', '4', False), ('4%', '4', True), ('4°C', '4', True), ('4 \\text{cm}^3', '4', True),
+ ('\\frac{8}{2}', '4', True), ('\\sqrt{16}', '4', True), ('2^2', '4', True), ('2 \\times 2', '4', True),
+ ('2*2', '4', True), ('2+2=4', '4', True), ('4=4', '4', True), ('40/10', '4', True), ('4/1', '4', True),
+ ('04', '4', True), ('4.', '4', True), ('4,', '4', True), ('(4)', '4', True), ('[4]', '4', True),
+ ('{4}', '4', True), ('\\{4\\}', '4', True), ('x=4', 'x = 4', True), ('y=4', 'x = 4', False),
+ ('4', 'x = 4', True), ('4', '4 \\text{ apples}', True), ('4', '\\$4', True), ('4', '4\\%', True),
+ ('0.04', '4\\%', True), ('0.4', '4\\%', False), ('4', '\\boxed{4}', True), ('4', 'The answer is 4.', True),
+ ('4', '#### 4', True), ('4', 'Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n#### 4', True),
+]
+
 
 @pytest.mark.parametrize(("prediction", "gold", "correct"),
                          BARE_NOTATION + RESPONSE_ENDINGS + MORE_NOTATION + ANGLES_AND_DEFINITIONS + MODULO
-                         + PROSE_ENDINGS + NEVER_CONFUSED + APPROXIMATIONS_UNITS_AND_CHOICES)
+                         + PROSE_ENDINGS + NEVER_CONFUSED + APPROXIMATIONS_UNITS_AND_CHOICES
+                         + RESPONSES_AS_MODELS_WRITE_THEM)
 def test_a_strangers_answers_and_responses(prediction: str, gold: str, correct: bool) -> None:
     verdict = grade(prediction, gold)
     assert verdict.correct is correct, verdict
