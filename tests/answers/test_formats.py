@@ -7,8 +7,9 @@ nested and repeated boxes, ``####``, ``<answer>`` tags, code output, trailing pr
 (quotes and code spans, Python's ``**``, ``2!3!``, ``0.1(6)``, angles, inverse functions, ``x \\ne a``,
 units in ``\\text``); angles in trigonometric functions and function definitions; modulo; prose endings with
 alternatives and negations; pairs that must never be confused; approximations, units, choices and
-determinants; responses as models write them (checks after the answer, denied boxes, corrections). (Lead-in
-words such as "So x = 3 or x = -2." are in ``test_round2.py``.)
+determinants; responses as models write them (checks after the answer, denied boxes, corrections);
+Unicode and plain-text math (``10⁻³``, ``6.02x10^23``, ``sqrt(2)``, ``log10(100)``). (Lead-in words such as
+"So x = 3 or x = -2." are in ``test_round2.py``.)
 """
 
 from __future__ import annotations
@@ -267,11 +268,28 @@ RESPONSES_AS_MODELS_WRITE_THEM = [
  ('4', '#### 4', True), ('4', 'Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n#### 4', True),
 ]
 
+UNICODE_AND_PLAIN_MATH = [
+ ('6.02 × 10²³', '6.02e23', True), ('6.02x10^23', '6.02e23', True), ('6.02 x 10^23', '6.02e23', True),
+ ('6.02X10^{23}', '6.02e23', True), ('1.5·10^3', '1500', True), ('10⁻³', '0.001', True), ('x²', 'x^2', True),
+ ('2³', '8', True), ('x³+1', 'x^3+1', True), ('5 × 3', '15', True), ('15 ÷ 3', '5', True),
+ ('1/2 + 1/3', '5/6', True), ('½ + ⅓', '5/6', True), ('3½', '3.5', True), ('√2', '\\sqrt{2}', True),
+ ('2√3', '2\\sqrt3', True), ('√(2)', '\\sqrt2', True), ('∛8', '2', True), ('π/4', '\\frac{\\pi}{4}', True),
+ ('2π', '2\\pi', True), ('−3', '-3', True), ('≥ 3', 'x \\ge 3', False), ('x ≥ 3', '[3, \\infty)', True),
+ ('∞', '\\infty', True), ('{1, 2}', '\\{1,2\\}', True), ('(1,2]', '(1, 2]', True),
+ ('sqrt(2)/2', '\\frac{\\sqrt2}{2}', True), ('sqrt 2', '\\sqrt2', True), ('pi/2', '\\pi/2', True),
+ ('exp(2)', 'e^2', True), ('ln(2)', '\\ln 2', True), ('log(100)', '2', False), ('log10(100)', '2', True),
+ ('abs(-3)', '3', True), ('3^(1/2)', '\\sqrt3', True), ('2^(10)', '1024', True), ('(1+2)*3', '9', True),
+ ('1e6', '1000000', True), ('1,000,000.5', '1000000.5', True), ('5e-1', '0.5', True),
+ ('inf', '\\infty', True), ('-inf', '-\\infty', True), ('oo', '\\infty', True),
+ ('True', '\\text{True}', True), ('\\text{yes}', 'Yes', True), ('\\textbf{Yes}', 'yes', True),
+ ('\\mathrm{no}', 'No', True),
+]
+
 
 @pytest.mark.parametrize(("prediction", "gold", "correct"),
                          BARE_NOTATION + RESPONSE_ENDINGS + MORE_NOTATION + ANGLES_AND_DEFINITIONS + MODULO
                          + PROSE_ENDINGS + NEVER_CONFUSED + APPROXIMATIONS_UNITS_AND_CHOICES
-                         + RESPONSES_AS_MODELS_WRITE_THEM)
+                         + RESPONSES_AS_MODELS_WRITE_THEM + UNICODE_AND_PLAIN_MATH)
 def test_a_strangers_answers_and_responses(prediction: str, gold: str, correct: bool) -> None:
     verdict = grade(prediction, gold)
     assert verdict.correct is correct, verdict

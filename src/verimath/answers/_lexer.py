@@ -62,11 +62,17 @@ _QUOTED = re.compile(r"`([^`]+)`|\"([^\"]+)\"|'([^']+)'")  # `3`, "3", '3': code
 _FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
 # Unicode spellings that are not single tokens (vulgar fractions, squares, the reals, the empty set).
-_UNICODE_SPELLED = {"²": "^{2}", "³": "^{3}", "½": "\\frac{1}{2}", "⅓": "\\frac{1}{3}", "⅔": "\\frac{2}{3}",
+_UNICODE_SPELLED = {"½": "\\frac{1}{2}", "⅓": "\\frac{1}{3}", "⅔": "\\frac{2}{3}",
                     "¼": "\\frac{1}{4}", "¾": "\\frac{3}{4}", "⅛": "\\frac{1}{8}", "ℝ": "(-\\infty,\\infty)",
                     "∅": "\\emptyset", "∈": "\\in",
                     "⋅": "\\cdot", "∗": "*"}
+_UNICODE_SPELLED.update({"∛": "\\sqrt[3]", "∜": "\\sqrt[4]"})
 _UNICODE_MATH = re.compile("|".join(_UNICODE_SPELLED))
+_SUPERSCRIPTS = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")  # 10⁻³, x²: one exponent
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+# "6.02x10^23": a letter x between a number and a power of ten is a times sign; log10(x) is \\log_{10}(x).
+_TIMES_TEN = re.compile(r"(?<=\d)\s*[xX]\s*(?=10\s*\^)")
+_LOG_BASE = re.compile(r"(?<![\\a-zA-Z])log(10|2)(?=\s*\()")
 _MEASURE_OF_ANGLE = re.compile(r"\bm\s*(?=\\angle(?![a-zA-Z]))")  # m\\angle A is the angle A
 _ANGLE = re.compile(r"\\[lr]angle(?![a-zA-Z])|[⟨⟩]")
 # A remark in parentheses after a number, "32 (pet fish)", "5 (five)", "8 (km/hour)": words about the answer.
@@ -142,10 +148,15 @@ def normalise(text: str) -> str:
     s = _RATE_UNIT.sub(" ", s)
     s = _FRAC.sub(r"\\frac", s)
     s = _IMPLIES.sub(r" \\implies ", s)
+    if "10" in s:
+        s = _LOG_BASE.sub(r"\\log_{\1}", _TIMES_TEN.sub(r" \\times ", s))
+    elif "log2" in s:
+        s = _LOG_BASE.sub(r"\\log_{\1}", s)
     if "**" in s:
         s = PYTHON_POWER.sub("^", s)
     if not s.isascii():
         s = _UNICODE_MATH.sub(lambda m: _UNICODE_SPELLED[m.group()], s)
+        s = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_DIGITS) + "}", s)
     s = _BINOM.sub(r"\\binom", s)
     s = _REALS.sub(r"(-\\infty,\\infty)", s)
     if "angle" in s:
