@@ -8,7 +8,8 @@ nested and repeated boxes, ``####``, ``<answer>`` tags, code output, trailing pr
 units in ``\\text``); angles in trigonometric functions and function definitions; modulo; prose endings with
 alternatives and negations; pairs that must never be confused; approximations, units, choices and
 determinants; responses as models write them (checks after the answer, denied boxes, corrections);
-Unicode and plain-text math (``10⁻³``, ``6.02x10^23``, ``sqrt(2)``, ``log10(100)``). (Lead-in words such as
+Unicode and plain-text math (``10⁻³``, ``6.02x10^23``, ``sqrt(2)``, ``log10(100)``); sets by their rule
+(``\\{x \\mid x > 2\\}``), equations and derivatives (``f'(x)``, ``\\frac{dy}{dx}``). (Lead-in words such as
 "So x = 3 or x = -2." are in ``test_round2.py``.)
 """
 
@@ -285,11 +286,36 @@ UNICODE_AND_PLAIN_MATH = [
  ('\\mathrm{no}', 'No', True),
 ]
 
+SETS_EQUATIONS_AND_DERIVATIVES = [
+ ('x \\in (-\\infty, 2) \\cup (3, \\infty)', '(-\\infty,2)\\cup(3,\\infty)', True),
+ ('x < 2 \\text{ or } x > 3', '(-\\infty,2)\\cup(3,\\infty)', True),
+ ('x<2 or x>3', '(-\\infty,2)\\cup(3,\\infty)', True),
+ ('x \\le 2 or x > 3', '(-\\infty,2)\\cup(3,\\infty)', False), ('2 < x < 3', '(2, 3)', True),
+ ('(2, 3)', '2 < x < 3', True), ('\\{x \\mid x > 2\\}', '(2, \\infty)', True),
+ ('\\{x : x > 2\\}', '(2, \\infty)', True), ('x > 2', '\\{x | x > 2\\}', True),
+ ('[-1, 1]', '-1 \\le x \\le 1', True), ('[-1,1]', '|x| \\le 1', True),
+ ('\\mathbb{R}', '(-\\infty,\\infty)', True), ('all real numbers', '\\mathbb{R}', True),
+ ('\\{1, 2, 3\\}', '\\{1, 2, 3, 4\\}', False), ('\\{1, 1, 2\\}', '\\{1, 2\\}', True),
+ ('(1, 2), (3, 4)', '(3, 4), (1, 2)', True), ('\\{(1, 2), (3, 4)\\}', '(1,2),(3,4)', True),
+ ('(1, 2)', '(2, 1)', False), ('(1, 2, 3)', '\\begin{pmatrix}1\\\\2\\\\3\\end{pmatrix}', True),
+ ('y = 2x + 1', '2x - y + 1 = 0', True), ('y = 2x + 1', 'y - 2x = 1', True), ('y=2x+1', 'y=2x-1', False),
+ ('x^2 + y^2 = 4', 'x^2+y^2-4=0', True), ('(x-1)^2 + (y+2)^2 = 9', 'x^2-2x+y^2+4y-4=0', True),
+ ('x = 2, y = 3', '(2, 3)', True), ('x=2,y=3', 'y=3, x=2', True), ('x = 3, y = 2', '(2, 3)', False),
+ ('a = 1, b = -2, c = 3', '(1, -2, 3)', True),
+ ('\\frac{x^2}{4} + \\frac{y^2}{9} = 1', '9x^2 + 4y^2 = 36', True), ('f(x) = 3x^2', '3x^2', True),
+ ("f'(x) = 6x", '6x', True), ('\\frac{dy}{dx} = 6x', '6x', True), ("y' = 6x", '6x', True),
+ ('6x + C', '6x', False), ('\\int x dx = \\frac{x^2}{2} + C', '\\frac{x^2}{2} + C', True), ('n!', 'n!', True),
+ ('(n+1)!', '(n+1)n!', True), ('\\binom{n}{2}', '\\frac{n(n-1)}{2}', True),
+ ('2^{n+1} - 1', '2 \\cdot 2^n - 1', True), ('\\log_2 n', '\\frac{\\ln n}{\\ln 2}', True),
+ ('e^{x}', '\\exp(x)', True), ('\\sqrt{x^2}', '|x|', True), ('\\sqrt{x^2}', 'x', False),
+]
+
 
 @pytest.mark.parametrize(("prediction", "gold", "correct"),
                          BARE_NOTATION + RESPONSE_ENDINGS + MORE_NOTATION + ANGLES_AND_DEFINITIONS + MODULO
                          + PROSE_ENDINGS + NEVER_CONFUSED + APPROXIMATIONS_UNITS_AND_CHOICES
-                         + RESPONSES_AS_MODELS_WRITE_THEM + UNICODE_AND_PLAIN_MATH)
+                         + RESPONSES_AS_MODELS_WRITE_THEM + UNICODE_AND_PLAIN_MATH
+                         + SETS_EQUATIONS_AND_DERIVATIVES)
 def test_a_strangers_answers_and_responses(prediction: str, gold: str, correct: bool) -> None:
     verdict = grade(prediction, gold)
     assert verdict.correct is correct, verdict

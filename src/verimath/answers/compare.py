@@ -334,7 +334,7 @@ def _lone_symbol(v: Value) -> str | None:
         function = n.args[0]
         if function.op == "pow" and function.args[1] == _MINUS_ONE:  # type: ignore[union-attr]
             function = function.args[0]  # the inverse f^{-1}(x)  # type: ignore[union-attr]
-        if function.op == "sym" and function.args[0] in _FUNCTION_NAMES:  # type: ignore[union-attr]
+        if function.op == "sym" and function.args[0].rstrip("'") in _FUNCTION_NAMES:  # type: ignore[union-attr]
             return function.args[0]  # type: ignore[union-attr,return-value]
     return None
 

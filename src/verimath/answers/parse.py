@@ -288,6 +288,10 @@ class _Parser:
             elif self.at("op", "_"):
                 self.next()
                 node = self.subscript(node, tok)
+            elif self.at("op", "'") and node.op == "sym" and not (
+                    self.peek(1).kind in ("id", "word") and self.peek(1).pos == self.peek().end):
+                self.next()  # f'(x), y'': a derivative's name (I'm is a contraction)
+                node = Node("sym", (f"{node.args[0]}'",))
             else:
                 return node
 
@@ -452,6 +456,13 @@ class _Parser:
         if c == "\\{":
             self.enter()
             self.brackets += 1
+            if self.peek().kind == "id" and self.peek(1).text in ("|", ":", "\\mid"):
+                self.i += 2  # {x | x > 2}: the set its rule describes
+                items = self.items(("\\}",))
+                self.expect("cmd", "\\}")
+                self.depth -= 1
+                self.brackets -= 1
+                return items[0] if len(items) == 1 else Node("list", tuple(items))
             items = [] if self.at("cmd", "\\}") else self.items(("\\}",))
             self.expect("cmd", "\\}")
             self.depth -= 1
