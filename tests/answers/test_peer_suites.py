@@ -2,8 +2,9 @@
 
 ``peer_suites.json`` holds (gold, prediction, expected) cases read from the grader tests of hendrycks/math
 (``math_equivalence_test.py``), MARIO_EVAL (``test_is_equiv.py``), AReaL (``test_math_verify_reward.py``),
-lighteval (``test_extractive_match.py``, only cases not already in ``math_verify_suite.json``) and slime
-(``test_rm_math*.py``), each suite with its repository, commit and path. A case whose expectation rests on a
+lighteval (``test_extractive_match.py``, only cases not already in ``math_verify_suite.json``), slime
+(``test_rm_math*.py``) and Trinity-RFT (``eval_utils_test.py``), each suite with its repository, commit and
+path. A case whose expectation rests on a
 peer's own policy that contradicts verimath's documented one (``equivalent``'s docstring) is in
 ``PEER_POLICY`` with the reason, and is not counted; every other disagreement is in ``KNOWN_GAPS``.
 """
@@ -36,6 +37,10 @@ PEER_POLICY = {
     177: "slime: an answer counts only in a box; verimath grades 'plain 42' as the answer 42",
     180: "slime: an answer counts only after 'Answer:'; verimath reads the last value of prose",
     183: "slime: only the last 300 characters are read; verimath reads the last 32 KiB",
+    189: "Trinity-RFT: an answer counts only in a box; verimath reads 'The answer is 42, but ...' as 42",
+    190: "Trinity-RFT: an answer counts only in a box; verimath reads 'The answer is 42, but ...' as 42",
+    192: "Trinity-RFT: an empty box equals an empty gold; verimath never grades an empty or unparseable "
+         "answer correct",
 }
 
 KNOWN_GAPS = {
@@ -62,7 +67,7 @@ def test_agreement_with_peers_is_at_least_99_percent_with_no_false_positive_outs
 def test_every_suite_names_its_source_and_every_exclusion_names_an_option() -> None:
     ids = [case["id"] for suite in SUITES for case in suite["cases"] + suite["excluded"]]
     assert len(ids) == len(set(ids))
-    assert len(SUITES) == 5
+    assert len(SUITES) == 6
     for suite in SUITES:
         assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", suite["repository"])
         assert re.fullmatch(r"[0-9a-f]{40}", suite["commit"])
