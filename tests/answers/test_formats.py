@@ -4,7 +4,7 @@ Each case is (prediction, gold, correct) through ``grade``. The classes: bare no
 numbers, scientific notation, separators, units, percent, degrees, intervals, sets, tuples, matrices, complex
 numbers, wrappers, choices, yes/no); response endings ("The answer is: ...", "Final answer", bold headings,
 nested and repeated boxes, ``####``, ``<answer>`` tags, code output, trailing prose); further notation
-(quotes and code spans, Python's ``**``, ``2!3!``, ``0.1(6)``, angles, inverse functions, ``x \\ne a``,
+(quotes and code spans, Python's ``**``, ``2!3!``, ``0.(3)``, angles, inverse functions, ``x \\ne a``,
 units in ``\\text``); angles in trigonometric functions and function definitions; modulo; prose endings with
 alternatives and negations; pairs that must never be confused; approximations, units, choices and
 determinants; responses as models write them (checks after the answer, denied boxes, corrections);
@@ -180,7 +180,8 @@ NEVER_CONFUSED = [
  ('y = x^2', 'x = y^2', False), ('0.5', '\\sin(\\pi/6 + 10^{-45})', False),
  ('0.5', '\\frac{1}{2} + 10^{-45}', False), ('0.5', '\\cos(1)', False), ('2^6 3^5', '2^{63}', False),
  ('2^6 3', '192', True), ('2!3!', '12', True), ('2!3!', '23', False), ('0.(3)', '0', False),
- ('0.(3)', '0.3', False), ('`3`', '4', False), ('"yes"', 'no', False), ('x**2', '2x', False),
+ ('0.(3)', '0.3', False), ('2.5(3)', '7.5', True), ('`3`', '4', False), ('"yes"', 'no', False),
+ ('x**2', '2x', False),
  ('x**2', 'x^2', True), ('**2**', '2', True), ('\\angle A = 30', '60', False), ('\\angle ABC', '30', False),
  ('x \\neq 0', '(-\\infty, 0)', False), ('x \\ne 1', '(-\\infty,1)\\cup(1,\\infty)', True),
  ('x \\neq 1', '(-\\infty,0)\\cup(0,\\infty)', False), ('\\text{3 apples}', '4', False), ('3页', '4', False),

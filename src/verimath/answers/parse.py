@@ -386,9 +386,9 @@ class _Parser:
                     self.next()
                 t = self.next()
                 text += t.text
-        if ("." in text and "e" not in text.lower() and self.at("op", "(") and self.peek().pos == t.end
+        if (text.endswith(".") and self.at("op", "(") and self.peek().pos == t.end
                 and self.peek(1).kind == "num" and self.peek(1).text.isdigit() and self.peek(2).text == ")"):
-            self.next()  # 0.1(6): the digits in parentheses repeat
+            self.next()  # 0.(3): the digits in parentheses repeat (2.5(3) is a product)
             rep = self.next()
             self.next()
             return _num(_repeating(text, rep.text))
