@@ -137,6 +137,8 @@ ANGLES_AND_DEFINITIONS = [
 ]
 
 MODULO = [
+ ('x \\equiv 3 \\pmod{7}', '3', True), ('3 (mod 7)', '3', True), ('3 \\pmod 7', '3', True),
+ ('4 \\pmod{7}', '3', False),
  ('$17 \\bmod 5 = 2$', '2', True), ('17 \\bmod 5', '2', True), ('17 mod 5', '2', True),
  ('17 \\bmod 5', '3', False), ('x \\bmod 5', 'x \\bmod 5', True), ('2^{100} \\bmod 7', '2', True),
 ]

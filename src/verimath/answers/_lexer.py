@@ -55,6 +55,8 @@ _RATE_UNIT = re.compile(r"(?<=\d)\s*(?:k?m|cm|mm|ft|mi)\s*/\s*(?:s|sec|h|hr|hour
 # An implication arrow: what follows the last one is the answer (2x = 4 \\implies x = 2).
 _IMPLIES = re.compile(r"=>|⇒|→|⟹|\\(?:Rightarrow|Longrightarrow|implies|rightarrow|longrightarrow)"
                       r"(?![a-zA-Z])")
+# "3 \\pmod{7}", "3 (mod 7)": the modulus a congruence is taken in, not part of the value.
+_MODULUS = re.compile(r"\\pmod\s*(?:\{[^{}]*\}|\d+)|\(\s*(?:\\bmod|\\mod|mod)\s*\d+\s*\)")
 _LEIBNIZ = re.compile(r"\\frac\s*\{\s*d\s*([a-zA-Z])\s*\}\s*\{\s*d\s*[a-zA-Z]\s*\}")  # dy/dx is y'
 PYTHON_POWER = re.compile(r"(?<=[\w)\]}])\s*\*\*\s*(?=[\w(\[{+-])")
 """Python's power operator between operands (``x**2``), never markdown's ``**bold**``."""
@@ -151,6 +153,8 @@ def normalise(text: str) -> str:
     if "frac" in s:
         s = _LEIBNIZ.sub(r"\1'", s)
     s = _IMPLIES.sub(r" \\implies ", s)
+    if "mod" in s:
+        s = _MODULUS.sub(" ", s)
     if "10" in s:
         s = _LOG_BASE.sub(r"\\log_{\1}", _TIMES_TEN.sub(r" \\times ", s))
     elif "log2" in s:

@@ -132,7 +132,8 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
     - An **ellipsis** in a list is part of the answer: ``1, 2, 3, \\ldots`` ≠ ``1, 2, 3``.
     - A real power of a negative number takes the real root: ``\\sqrt[3]{x}^2`` = ``x^{2/3}``.
     - Notation read as arithmetic: Python's ``x**2`` is ``x^2``; ``2!3!`` and ``2^6 3^5`` are products;
-      ``17 \\bmod 5`` (``17 mod 5``) is the remainder 2; ``0.(3)`` repeats the 3 (``2.5(3)`` is 7.5).
+      ``17 \\bmod 5`` (``17 mod 5``) is the remainder 2, and a modulus after a congruence is dropped
+      (``x \\equiv 3 \\pmod{7}`` = ``3``); ``0.(3)`` repeats the 3 (``2.5(3)`` is 7.5).
     - ``\\log`` is the natural logarithm (``\\log_b`` for other bases); ``i`` is the imaginary unit and ``e``
       Euler's number wherever they appear.
     - **Text** compares case- and space-insensitively (``\\text{yes}`` = ``Yes``); **choices** by letter
