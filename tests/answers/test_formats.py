@@ -9,8 +9,8 @@ units in ``\\text``); angles in trigonometric functions and function definitions
 alternatives and negations; pairs that must never be confused; approximations, units, choices and
 determinants; responses as models write them (checks after the answer, denied boxes, corrections);
 Unicode and plain-text math (``10⁻³``, ``6.02x10^23``, ``sqrt(2)``, ``log10(100)``); sets by their rule
-(``\\{x \\mid x > 2\\}``), equations and derivatives (``f'(x)``, ``\\frac{dy}{dx}``). (Lead-in words such as
-"So x = 3 or x = -2." are in ``test_round2.py``.)
+(``\\{x \\mid x > 2\\}``), equations and derivatives (``f'(x)``, ``\\frac{dy}{dx}``); models' output formats (JSON, special
+tokens, "Ans:", labelled choices). (Lead-in words such as "So x = 3 or x = -2." are in ``test_round2.py``.)
 """
 
 from __future__ import annotations
@@ -313,12 +313,30 @@ SETS_EQUATIONS_AND_DERIVATIVES = [
  ('e^{x}', '\\exp(x)', True), ('\\sqrt{x^2}', '|x|', True), ('\\sqrt{x^2}', 'x', False),
 ]
 
+OUTPUT_FORMATS_OF_MODELS = [
+ ('{"answer": 42}', '42', True), ('{"answer": "42"}', '42', True), ('{"final_answer": "3/4"}', '0.75', True),
+ ('```json\n{"answer": "B"}\n```', 'B', True), ('{"reasoning": "2+2=4", "answer": 4}', '4', True),
+ ('{"answer": 41}', '42', False), ('Answer: **42**', '42', True),
+ ('Therefore, the answer is **42**.', '42', True), ('The answer is **$42**.', '42', True),
+ ('**Final answer:** 42 apples', '42', True),
+ ('<think>\nI need 6*7.\n</think>\n\n**Final Answer**\n\\[\n\\boxed{42}\n\\]', '42', True),
+ ('The final answer is: $\\boxed{42}$', '42', True), ('Final answer: x = 5', '5', True),
+ ('answer = 42', '42', True), ('A: 42', '42', True), ('Ans: 42', '42', True), ('Ans. 42', '42', True),
+ ('Solution: 42', '42', True), ('Result: 42', '42', True), ('Output: 42', '42', True), ('= 42', '42', True),
+ ('The answer is 42\n\nHuman: next question', '42', True), ('42<|endoftext|>', '42', True),
+ ('42</s>', '42', True), ('The answer is 42.<|im_end|>', '42', True),
+ ('The answer is \\( 42 \\).', '42', True), ('The answer is \\[42\\]', '42', True),
+ ('Hence $\\boxed{x=42}$', '42', True), ('$\\boxed{42\\text{ apples}}$', '42', True),
+ ('\\boxed{\\$42}', '42', True), ('\\boxed{42\\%}', '0.42', True), ('\\boxed{42^\\circ}', '42', True),
+ ('\\boxed{\\textbf{(B)}}', 'B', True), ('\\boxed{B. 12}', 'B', True), ('\\boxed{(B)\\ 12}', 'B', True),
+]
+
 
 @pytest.mark.parametrize(("prediction", "gold", "correct"),
                          BARE_NOTATION + RESPONSE_ENDINGS + MORE_NOTATION + ANGLES_AND_DEFINITIONS + MODULO
                          + PROSE_ENDINGS + NEVER_CONFUSED + APPROXIMATIONS_UNITS_AND_CHOICES
                          + RESPONSES_AS_MODELS_WRITE_THEM + UNICODE_AND_PLAIN_MATH
-                         + SETS_EQUATIONS_AND_DERIVATIVES)
+                         + SETS_EQUATIONS_AND_DERIVATIVES + OUTPUT_FORMATS_OF_MODELS)
 def test_a_strangers_answers_and_responses(prediction: str, gold: str, correct: bool) -> None:
     verdict = grade(prediction, gold)
     assert verdict.correct is correct, verdict

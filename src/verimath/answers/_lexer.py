@@ -27,6 +27,8 @@ class Tok:
     end: int
 
 
+SPECIAL_TOKENS = re.compile(r"<\|[A-Za-z0-9_]{1,40}\|>|</?s>|<eos>|<pad>")
+"""A model's special tokens left in its text (``<|im_end|>``, ``</s>``): never part of an answer."""
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 """Control characters never belong to an answer (tab, newline and carriage return are spacing)."""
 _REMOVE = re.compile(
@@ -132,6 +134,8 @@ _CHOICE = re.compile(r"\(?\s*([A-J])\s*\)?\.?")
 def normalise(text: str) -> str:
     """Remove what never changes an answer's value: math delimiters, sizing, spacing, currency, degrees."""
     s = text.strip()
+    if "<" in s:
+        s = SPECIAL_TOKENS.sub(" ", s).strip()
     if "\\\\" in s:
         if "\\begin" not in s:
             s = _DOUBLED_BACKSLASH.sub(r"\\", s)

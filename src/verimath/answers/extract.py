@@ -40,7 +40,16 @@ from __future__ import annotations
 import re
 
 from verimath.answers._budget import MAX_ANSWER_CHARS
-from verimath.answers._lexer import BRACE_TOKENS, CJK, CONTROL, NEGATIONS, PYTHON_POWER, REMARK, balanced
+from verimath.answers._lexer import (
+    BRACE_TOKENS,
+    CJK,
+    CONTROL,
+    NEGATIONS,
+    PYTHON_POWER,
+    REMARK,
+    SPECIAL_TOKENS,
+    balanced,
+)
 from verimath.answers.parse import parse
 from verimath.answers.values import Text
 from verimath.errors import InputError
@@ -48,7 +57,7 @@ from verimath.errors import InputError
 __all__ = ["extract", "has_prose", "is_bare_answer", "looks_bare"]
 
 # A stated answer: the phrase, then an optional colon/"is", then the rest of the line.
-_PHRASE = (r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\banswer\s*:|^[ \t]*####"
+_PHRASE = (r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\bans(?:wer)?\s*:|^[ \t]*####"
            r"|^[ \t]*A[ \t]*:)[ \t:]*")
 _STATED = re.compile(_PHRASE + r"(?P<answer>[^\n]*)", re.IGNORECASE | re.MULTILINE)
 _STATED_PHRASE = re.compile(_PHRASE, re.IGNORECASE | re.MULTILINE)
@@ -59,6 +68,9 @@ _MORE_STATEMENTS = (
     (("nswer", "NSWER"), re.compile(r"^[ \t#*]*(?:final\s+)?answer[ \t*:]*\n\s*(?P<answer>[^\n]*)",
                                     re.IGNORECASE | re.MULTILINE)),
     (("答案",), re.compile(r"答案\s*[是为:：][ \t:：]*(?P<answer>[^\n]*)")),
+    # JSON: {"answer": 42}, {"final_answer": "3/4"}
+    (('answer"',), re.compile(r'"(?:final_?)?answer"\s*:\s*"?(?P<answer>(?<=")[^"\n]*|[^"\n,}]*)',
+                              re.IGNORECASE)),
 )
 _LETTER = r"\(?([A-J])\)?(?![\w])"
 _STATED_CHOICE = re.compile(
@@ -122,6 +134,7 @@ _CHECK = re.compile(r"(?:(?<=[.!?])[ \t]+|^[ \t]*)(?:let(?:'s|[ \t]+us|[ \t]+me)
                     r"(?:check(?:ing)?|verify(?:ing)?|verification)\b", re.IGNORECASE | re.MULTILINE)
 _MAX_BARE_WORDS = 3
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
+_LABEL = re.compile(r"\s*(?:A|Ans)\s*:")
 _RESPONSE_MARKS = ("\\boxed", "\\fbox", "####", "</think>", "answer", "Answer", "ANSWER")
 
 
@@ -156,6 +169,8 @@ def looks_bare(text: str) -> bool:
     if len(text) > MAX_ANSWER_CHARS or any(mark in text for mark in _RESPONSE_MARKS):
         return False
     if "**" in text and "**" in PYTHON_POWER.sub("^", text):  # markdown bold, not x**2
+        return False
+    if _LABEL.match(text):  # "A: 42", "Ans: 42": a stated answer
         return False
     if _SENTENCE_BREAK.search(text) or ("\n" in text.strip() and "\\begin" not in text):  # lines of working
         return False
@@ -195,6 +210,8 @@ def _strip_reasoning(text: str) -> str:
     if close >= 0:
         text = text[close + len(_THINK_CLOSE):]
     text = text.replace(_THINK_OPEN, "")
+    if "<" in text:
+        text = SPECIAL_TOKENS.sub(" ", text)
     if "<<" in text:
         text = _CALCULATOR.sub("", text)
     return text

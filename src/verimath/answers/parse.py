@@ -625,7 +625,8 @@ def _repeating(text: str, rep: str) -> Fraction:
     return base + Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(frac))
 
 
-_LABELLED_CHOICE = re.compile(r"\(?([A-J])\)(?:\s+[^\s,;].*)?", re.DOTALL)  # "(B) 12", "B)"
+# "(B) 12", "B)", "B. 12": the letter is the answer
+_LABELLED_CHOICE = re.compile(r"\(?([A-J])\)(?:\s+[^\s,;].*)?|([A-J])\.\s+[^\s,;].*", re.DOTALL)
 _NAMED_CHOICE = re.compile(r"(?i:option|choice)\s*\(?([A-Ja-j])\)?")  # "Option A", "choice (b)"
 _DECIMAL_COMMA = re.compile(r"(\d+),(\d+)")
 _TEXT_CMD = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|hbox)(?![a-zA-Z])")
@@ -660,7 +661,7 @@ def parse(text: str) -> Value:
         raise _err("empty answer")
     labelled = _LABELLED_CHOICE.fullmatch(s) or _NAMED_CHOICE.fullmatch(s)
     if labelled is not None:  # "(B) 12", "B)": the letter is the answer
-        return Choice(labelled.group(1).upper())
+        return Choice(next(g for g in labelled.groups() if g).upper())
     comma = _DECIMAL_COMMA.fullmatch(s)
     if comma is not None and _is_decimal_comma(comma.group(1), comma.group(2)):
         whole, frac = comma.group(1), comma.group(2)  # the numbers 2 and 74, or (against one number) 2.74
