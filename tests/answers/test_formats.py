@@ -9,8 +9,9 @@ units in ``\\text``); angles in trigonometric functions and function definitions
 alternatives and negations; pairs that must never be confused; approximations, units, choices and
 determinants; responses as models write them (checks after the answer, denied boxes, corrections);
 Unicode and plain-text math (``10⁻³``, ``6.02x10^23``, ``sqrt(2)``, ``log10(100)``); sets by their rule
-(``\\{x \\mid x > 2\\}``), equations and derivatives (``f'(x)``, ``\\frac{dy}{dx}``); models' output formats (JSON, special
-tokens, "Ans:", labelled choices). (Lead-in words such as "So x = 3 or x = -2." are in ``test_round2.py``.)
+(``\\{x \\mid x > 2\\}``), equations and derivatives (``f'(x)``, ``\\frac{dy}{dx}``); models' output
+formats (JSON, special tokens, "Ans:", labelled choices). (Lead-in words such as "So x = 3 or x = -2." are in
+``test_round2.py``.)
 """
 
 from __future__ import annotations
