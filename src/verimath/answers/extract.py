@@ -68,9 +68,9 @@ _MORE_STATEMENTS = (
     (("nswer", "NSWER"), re.compile(r"^[ \t#*]*(?:final\s+)?answer[ \t*:]*\n\s*(?P<answer>[^\n]*)",
                                     re.IGNORECASE | re.MULTILINE)),
     (("答案",), re.compile(r"答案\s*[是为:：][ \t:：]*(?P<answer>[^\n]*)")),
-    # JSON: {"answer": 42}, {"final_answer": "3/4"}
-    (('answer"',), re.compile(r'"(?:final_?)?answer"\s*:\s*"?(?P<answer>(?<=")[^"\n]*|[^"\n,}]*)',
-                              re.IGNORECASE)),
+    # JSON: {"answer": 42}, {"final_answer": "3/4"}, {"answer": [1, 2]} (a list); never a part of an object
+    (('answer"',), re.compile(r'"(?:final_?)?answer"\s*:\s*["\[]?'
+                              r'(?P<answer>(?<=")[^"\n]*|(?<=\[)[^\[\]\n]*|[^"\n,}\[\]{]+)', re.IGNORECASE)),
 )
 _LETTER = r"\(?([A-J])\)?(?![\w])"
 _STATED_CHOICE = re.compile(
