@@ -315,7 +315,8 @@ SETS_EQUATIONS_AND_DERIVATIVES = [
 ]
 
 OUTPUT_FORMATS_OF_MODELS = [
- ('{"answer": [1, 2]}', '1', False), ('{"answer": [1, 2]}', '2, 1', True), ('{"answer": {"x": 1}}', '1', False),
+ ('{"answer": [1, 2]}', '1', False), ('{"answer": [1, 2]}', '2, 1', True),
+ ('{"answer": {"x": 1}}', '1', False),
  ('<s>42</s>', '42', True), ('B. 12', '12', False), ("I'm sure it's 5", '5', True), ('log2(8)', '3', True),
  ('{"answer": 42}', '42', True), ('{"answer": "42"}', '42', True), ('{"final_answer": "3/4"}', '0.75', True),
  ('```json\n{"answer": "B"}\n```', 'B', True), ('{"reasoning": "2+2=4", "answer": 4}', '4', True),
