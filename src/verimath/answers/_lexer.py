@@ -63,6 +63,7 @@ _LEIBNIZ = re.compile(r"\\frac\s*\{\s*d\s*([a-zA-Z])\s*\}\s*\{\s*d\s*[a-zA-Z]\s*
 PYTHON_POWER = re.compile(r"(?<=[\w)\]}])\s*\*\*\s*(?=[\w(\[{+-])")
 """Python's power operator between operands (``x**2``), never markdown's ``**bold**``."""
 _HEADING = re.compile(r"^#{1,6}\s+")  # a markdown heading "# 42"
+_QUOTES = "`\"'"
 _QUOTED = re.compile(r"`([^`]+)`|\"([^\"]+)\"|'([^']+)'")  # `3`, "3", '3': code or a quotation
 _FRAC = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM = re.compile(r"\\[dt]binom(?![a-zA-Z])")
@@ -154,14 +155,15 @@ def normalise(text: str) -> str:
     s = _DOLLAR.sub("", s)
     s = _RATE_UNIT.sub(" ", s)
     s = _FRAC.sub(r"\\frac", s)
-    if "frac" in s:
+    if "{d" in s:
         s = _LEIBNIZ.sub(r"\1'", s)
-    s = _IMPLIES.sub(r" \\implies ", s)
+    if "=>" in s or "\\implies" in s or "arrow" in s or not s.isascii():
+        s = _IMPLIES.sub(r" \\implies ", s)
     if "mod" in s:
         s = _MODULUS.sub(" ", s)
-    if "10" in s:
-        s = _LOG_BASE.sub(r"\\log_{\1}", _TIMES_TEN.sub(r" \\times ", s))
-    elif "log2" in s:
+    if "10" in s and ("x" in s or "X" in s):
+        s = _TIMES_TEN.sub(r" \\times ", s)
+    if "log" in s:
         s = _LOG_BASE.sub(r"\\log_{\1}", s)
     if "**" in s:
         s = PYTHON_POWER.sub("^", s)
@@ -175,8 +177,11 @@ def normalise(text: str) -> str:
     s = _ANGLE.sub(lambda m: "(" if m.group() in ("\\langle", "⟨") else ")", s)  # the vector <1, 2> is (1, 2)
     s = _MATH_WRAP.sub("", s)
     s = REMARK.sub("", s)
-    s = _HEADING.sub("", s.strip()).rstrip(".").strip()
-    quoted = _QUOTED.fullmatch(s)
+    s = s.strip()
+    if s.startswith("#"):
+        s = _HEADING.sub("", s)
+    s = s.rstrip(".").strip()
+    quoted = _QUOTED.fullmatch(s) if s[:1] in _QUOTES else None
     return next(g for g in quoted.groups() if g).strip() if quoted else s
 
 

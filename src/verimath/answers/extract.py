@@ -150,7 +150,7 @@ def extract(response: str) -> str | None:
     if boxes is not None and not boxes[1]:
         return None
     if boxes is not None:
-        final = _FINAL_AFTER_BOX.search(text, boxes[0])
+        final = _FINAL_AFTER_BOX.search(text, boxes[0]) if "nswer" in text[boxes[0]:].lower() else None
         statement = _stated(text[final.start():]) if final is not None else None
         return statement[1] if statement is not None and _VALUE_HINT.search(statement[1]) else boxes[1]
     statement = _last_statement(text)
@@ -476,6 +476,6 @@ def _joins(prose: str) -> bool:
 
 
 def _denies(prose: str) -> bool:
-    """Whether ``prose`` ends in a negation ("is not"), denying the value after it."""
-    words = _PROSE_WORD.findall(prose[-40:])
-    return bool(words) and words[-1].lower() in NEGATIONS
+    """Whether ``prose`` ends in a negation ("is not", "isn't"), denying the value after it."""
+    words = prose[-40:].rstrip(" \t\n,;:$(").rsplit(None, 1)
+    return bool(words) and words[-1].lower().split("'")[0].strip("*_") in NEGATIONS
