@@ -38,6 +38,7 @@ from an answer) and ``verimath.errors``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from verimath.answers._budget import MAX_ANSWER_CHARS
 from verimath.answers._lexer import (
@@ -120,6 +121,7 @@ _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _PROSE_WORD = re.compile(r"(?<![\\a-zA-Z0-9])[A-Za-z]+\d[A-Za-z0-9]*|(?<![\\a-zA-Z])[A-Za-z]{2,}(?![a-zA-Z])"
                          f"|{CJK.pattern}[，。：；！？、]?")  # Chinese, Japanese, Korean: words of prose
 _PROSE_SPLIT = re.compile(f"({_PROSE_WORD.pattern})")
+_PROSE_SPLIT_ASCII = re.compile(f"({_PROSE_WORD.pattern.rsplit('|', 1)[0]})")  # the same without CJK, faster
 # What may stand between math spans that list one answer: commas, "and", "or" ("$x = 3$ or $x = -2$").
 _LIST_GAP = re.compile(r"\s*,?\s*(?:\b(?:and|or)\b)?\s*", re.IGNORECASE)
 _LETTERS = re.compile(r"[A-Za-z]")
@@ -210,7 +212,7 @@ def _strip_reasoning(text: str) -> str:
     if close >= 0:
         text = text[close + len(_THINK_CLOSE):]
     text = text.replace(_THINK_OPEN, "")
-    if "<" in text:
+    if "<|" in text or "s>" in text or "<pad>" in text:
         text = SPECIAL_TOKENS.sub(" ", text)
     if "<<" in text:
         text = _CALCULATOR.sub("", text)
@@ -400,7 +402,9 @@ def _segments(text: str) -> list[tuple[bool, str]]:
 
 def _last_value(text: str) -> str | None:
     """The last value in prose before a closing check ("x = 4. Check: 2*4 = 8."): see ``_value_before``."""
-    check = next(reversed(list(_CHECK.finditer(text, max(0, len(text) - _PROSE_TAIL_CHARS)))), None)
+    tail = max(0, len(text) - _PROSE_TAIL_CHARS)
+    checks = _CHECK.finditer(text, tail) if "heck" in text[tail:] or "erif" in text[tail:] else ()
+    check = next(reversed(list(checks)), None)
     if check is not None:
         checked = _value_before(text[:check.start()])
         if checked is not None:
@@ -452,22 +456,19 @@ def _value_candidate(run: str) -> str | None:
     return candidate
 
 
-def _prose_runs(piece: str) -> list[tuple[str, str]]:
+def _prose_runs(piece: str) -> Iterator[tuple[str, str]]:
     """The runs of math between the words of prose, last first, each with the word before it; runs joined
     only by "and"/"or" are one list ("x = 3 or x = -2")."""
-    parts = _PROSE_SPLIT.split(piece)  # run, word, run, word, ..., run
-    runs, words = parts[0::2], parts[1::2]
-    out = []
-    k = len(runs) - 1
+    parts = (_PROSE_SPLIT_ASCII if piece.isascii() else _PROSE_SPLIT).split(piece)  # run, word, ..., run
+    k = len(parts) - 1  # runs stand at even indices, words at odd ones
     while k >= 0:
-        text = runs[k]
-        while (k > 0 and words[k - 1].lower() in ("and", "or") and _VALUE_HINT.search(runs[k - 1])
+        text = parts[k]
+        while (k > 1 and parts[k - 1].lower() in ("and", "or") and _VALUE_HINT.search(parts[k - 2])
                and _VALUE_HINT.search(text)):
-            k -= 1
-            text = f"{runs[k].rstrip(' ,')} {words[k]} {text.lstrip()}"
-        out.append((text, words[k - 1] if k > 0 else ""))
-        k -= 1
-    return out
+            text = f"{parts[k - 2].rstrip(' ,')} {parts[k - 1]} {text.lstrip()}"
+            k -= 2
+        yield text, parts[k - 1] if k > 0 else ""
+        k -= 2
 
 
 def _joins(prose: str) -> bool:
