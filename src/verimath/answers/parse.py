@@ -659,7 +659,7 @@ def parse(text: str) -> Value:
     s = normalise(text)
     if not s:
         raise _err("empty answer")
-    labelled = _LABELLED_CHOICE.fullmatch(s) or _NAMED_CHOICE.fullmatch(s)
+    labelled = _LABELLED_CHOICE.fullmatch(s) or (_NAMED_CHOICE.fullmatch(s) if s[:1] in "oOcC" else None)
     if labelled is not None:  # "(B) 12", "B)": the letter is the answer
         return Choice(next(g for g in labelled.groups() if g).upper())
     comma = _DECIMAL_COMMA.fullmatch(s)
@@ -669,9 +669,9 @@ def parse(text: str) -> Value:
         return SolutionList((Number(Fraction(int(whole))), Number(Fraction(int(frac)))),
                             Number(*decimal.args))  # type: ignore[arg-type]
     toks = tokenize(s)
-    implied = [k for k, t in enumerate(toks) if t.kind == "cmd" and t.text == "\\implies"]
-    if implied:  # 2x = 4 \\implies x = 2, => 14: what is implied last is the answer
-        toks = toks[implied[-1] + 1:]
+    if "\\implies" in s:  # 2x = 4 \\implies x = 2, => 14: what is implied last is the answer
+        last = max(k for k, t in enumerate(toks) if t.kind == "cmd" and t.text == "\\implies")
+        toks = toks[last + 1:]
     if toks and all(t.kind in ("word", "sep", "id") for t in toks) and any(
             t.kind == "word" or len(t.text) > 1 for t in toks):  # "Friday", "NO", "AB": text
         return _text_value(s)
