@@ -135,7 +135,7 @@ _CHOICE = re.compile(r"\(?\s*([A-J])\s*\)?\.?")
 def normalise(text: str) -> str:
     """Remove what never changes an answer's value: math delimiters, sizing, spacing, currency, degrees."""
     s = text.strip()
-    if "<" in s:
+    if "<" in s and SPECIAL_TOKENS.search(s):
         s = SPECIAL_TOKENS.sub(" ", s).strip()
     if "\\\\" in s:
         if "\\begin" not in s:

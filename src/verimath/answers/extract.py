@@ -212,7 +212,7 @@ def _strip_reasoning(text: str) -> str:
     if close >= 0:
         text = text[close + len(_THINK_CLOSE):]
     text = text.replace(_THINK_OPEN, "")
-    if "<|" in text or "s>" in text or "<pad>" in text:
+    if SPECIAL_TOKENS.search(text):
         text = SPECIAL_TOKENS.sub(" ", text)
     if "<<" in text:
         text = _CALCULATOR.sub("", text)
