@@ -291,6 +291,13 @@ UNICODE_AND_PLAIN_MATH = [
 ]
 
 SETS_EQUATIONS_AND_DERIVATIVES = [
+ ('\\begin{cases} x = 1 \\\\ y = 2 \\end{cases}', '(1, 2)', True),
+ ('\\begin{cases} x = 1 \\\\ y = 2 \\end{cases}', '(2, 1)', False),
+ ('\\begin{cases} x = 1 \\\\ x = 2 \\end{cases}', '1', False),
+ ('\\begin{aligned} x &= 1 \\\\ y &= 2 \\end{aligned}', 'x=1, y=2', True),
+ ('\\begin{cases} a+b=\\frac12 \\\\ a-b=\\sqrt3 \\end{cases}',
+  '\\begin{cases} a-b=\\sqrt{3} \\\\ a+b=0.5 \\end{cases}', True),
+ ('\\begin{cases} x & x > 0 \\\\ -x & x \\le 0 \\end{cases}', '|x|', False),
  ('x \\in (-\\infty, 2) \\cup (3, \\infty)', '(-\\infty,2)\\cup(3,\\infty)', True),
  ('x < 2 \\text{ or } x > 3', '(-\\infty,2)\\cup(3,\\infty)', True),
  ('x<2 or x>3', '(-\\infty,2)\\cup(3,\\infty)', True),

@@ -118,7 +118,8 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       them the union, one with an absolute value its union (``1 \\le |z| \\le 2`` = ``[-2,-1] \\cup [1,2]``),
       ``x \\ne a`` the reals without ``a``. Two definitions of a function under different names, one a
       function value, are equal when their right sides are (``f(x) = 2x + 3`` = ``y = 2x + 3``; ``x = 2`` ≠
-      ``y = 2``).
+      ``y = 2``). A system (``\\begin{cases}``, ``\\begin{aligned}``) is the list of its equations
+      (``\\begin{cases} x = 1 \\\\ y = 2 \\end{cases}`` = ``(1, 2)``).
       Assignments repeated over the same names are solutions: ``p=5, q=2; p=7, q=2`` = ``(5, 2), (7, 2)``;
       assignments to distinct names are a point (``x=1, y=2`` = ``(1, 2)``, names in alphabetical order) and
       against a bare list compare in the order written (``AB=4, CD=5`` = ``4, 5`` ≠ ``5, 4``).

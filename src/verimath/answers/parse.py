@@ -50,6 +50,7 @@ _GREEK = frozenset(
 )
 _TRIG_INVERSE = {"sin": "arcsin", "cos": "arccos", "tan": "arctan", "sec": "arcsec", "csc": "arccsc",
                  "cot": "arccot"}
+_SYSTEM_ENVS = frozenset({"cases", "aligned", "align", "align*", "gathered"})
 _MATRIX_ENVS = frozenset({"pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "matrix", "smallmatrix",
                           "array"})
 _ATOM_CMDS = frozenset({"\\frac", "\\sqrt", "\\binom", "\\pi", "\\infty", "\\lfloor", "\\lceil", "\\begin",
@@ -366,7 +367,7 @@ class _Parser:
         if k == "cmd":
             return self.command(t)
         if k == "begin":
-            return self.matrix(t.text)
+            return self.system(t.text) if t.text in _SYSTEM_ENVS else self.matrix(t.text)
         if k == "word":
             raise _TextAnswer
         raise _err(f"unexpected {t.text or 'end of input'!r}")
@@ -531,6 +532,29 @@ class _Parser:
             args = [*args, base]
         node = Node("func", (name, *args))
         return node if power is None else Node("pow", (node, power))
+
+    def system(self, env: str) -> Node:
+        """``\\begin{cases} x = 1 \\\\ y = 2 \\end{cases}``: the equations of a system, one per row, as a list
+        (in ``cases`` what follows ``&`` is a row's condition; in ``aligned`` ``&`` only aligns)."""
+        self.enter()
+        if env != "cases":  # drop the alignment marks up to the next environment
+            toks = self.toks
+            stop = next((k for k in range(self.i, len(toks)) if toks[k].kind in ("begin", "end")), len(toks))
+            toks[self.i:stop] = [t for t in toks[self.i:stop] if not (t.kind == "op" and t.text == "&")]
+        rows: list[Node] = []
+        while not self.at("end"):
+            rows.append(self.relation())
+            while not (self.at("end") or self.at("op", "\\\\")):
+                if self.at("eof"):
+                    raise _err("a system that never ends")
+                self.next()
+            if self.at("op", "\\\\"):
+                self.next()
+        self.next()
+        self.depth -= 1
+        if not rows:
+            raise _err("an empty system")
+        return rows[0] if len(rows) == 1 else Node("list", tuple(rows))
 
     def matrix(self, env: str) -> Node:
         if env not in _MATRIX_ENVS:
