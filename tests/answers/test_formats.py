@@ -10,8 +10,8 @@ alternatives and negations; pairs that must never be confused; approximations, u
 determinants; responses as models write them (checks after the answer, denied boxes, corrections);
 Unicode and plain-text math (``10⁻³``, ``6.02x10^23``, ``sqrt(2)``, ``log10(100)``); sets by their rule
 (``\\{x \\mid x > 2\\}``), equations and derivatives (``f'(x)``, ``\\frac{dy}{dx}``); models' output
-formats (JSON, special tokens, "Ans:", labelled choices). (Lead-in words such as "So x = 3 or x = -2." are in
-``test_round2.py``.)
+formats (JSON, special tokens, "Ans:", labelled choices); golds as datasets write them. (Lead-in words such
+as "So x = 3 or x = -2." are in ``test_round2.py``.)
 """
 
 from __future__ import annotations
@@ -342,12 +342,29 @@ OUTPUT_FORMATS_OF_MODELS = [
  ('\\boxed{\\textbf{(B)}}', 'B', True), ('\\boxed{B. 12}', 'B', True), ('\\boxed{(B)\\ 12}', 'B', True),
 ]
 
+GOLDS_AS_DATASETS_WRITE_THEM = [
+ ('18', '\\$18.00', True), ('18.0', '18 dollars', True), ('30', '30 minutes', True),
+ ('0.5', '1/2 hour', True), ('1/2', '\\frac{1}{2} \\text{ hour}', True), ('5', '5 \\text{ ways}', True),
+ ('5', '\\text{5 ways}', True), ('\\frac{\\sqrt{3}}{3}', '\\frac{1}{\\sqrt{3}}', True),
+ ('2', '\\boxed{2}', True), ('(3, -1)', '(3,-1)', True), ('3, -1', '(3,-1)', False), ('-1, 3', '3,-1', True),
+ ('x^2 - 4x + 4', '(x-2)^2', True), ('4\\sqrt{2}', '\\sqrt{32}', True), ('\\sqrt{32}', '5.657', True),
+ ('\\text{Devon}', 'Devon', True), ('Devon', '\\text{Alice}', False), ('\\text{(E)}', 'E', True),
+ ('12\\pi', '37.7', True), ('12\\pi', '37.6', False), ('12\\pi', '37.699', True),
+ ('\\frac{1}{6}', '0.1667', True), ('\\frac{1}{6}', '0.17', False), ('0', '\\emptyset', False),
+ ('\\infty', '\\text{infinity}', True), ('1,2,3', '\\{1,2,3\\}', True), ('\\{1,2,3\\}', '[1,3]', False),
+ ('\\dfrac{5}{2}', '2\\frac{1}{2}', True), ('2.5', '2\\tfrac12', True), ('5/2', '2 1/2', True),
+ ('x = 5', '5', True), ('x=5', 'x = 6', False), ('y = 5', 'x = 5', False), ('10%', '10', True),
+ ('10', '10%', True), ('0.1', '10%', True), ('0.1', '10', False), ('10%', '0.1', True),
+ ('10^\\circ', '10', True), ('\\text{10 degrees}', '10', True), ('10 degrees', '\\frac{\\pi}{18}', False),
+]
+
 
 @pytest.mark.parametrize(("prediction", "gold", "correct"),
                          BARE_NOTATION + RESPONSE_ENDINGS + MORE_NOTATION + ANGLES_AND_DEFINITIONS + MODULO
                          + PROSE_ENDINGS + NEVER_CONFUSED + APPROXIMATIONS_UNITS_AND_CHOICES
                          + RESPONSES_AS_MODELS_WRITE_THEM + UNICODE_AND_PLAIN_MATH
-                         + SETS_EQUATIONS_AND_DERIVATIVES + OUTPUT_FORMATS_OF_MODELS)
+                         + SETS_EQUATIONS_AND_DERIVATIVES + OUTPUT_FORMATS_OF_MODELS
+                         + GOLDS_AS_DATASETS_WRITE_THEM)
 def test_a_strangers_answers_and_responses(prediction: str, gold: str, correct: bool) -> None:
     verdict = grade(prediction, gold)
     assert verdict.correct is correct, verdict

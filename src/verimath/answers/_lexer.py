@@ -127,6 +127,7 @@ _WORDS_SHORT = frozenset(
 NEGATIONS = frozenset({"not", "never", "nor", "neither", "isn", "aren", "cannot"})
 """Words that deny the value after them: "not 5" states no answer."""
 _LETTERS = re.compile(r"[a-zA-Z]{2}|[a-zA-Z]\.")
+_INFINITY_WORDS = frozenset({"inf", "infty", "infinity"})
 _NUMBER_THEN_WORDS = re.compile(r"[-+]?\d[\d,.]*\s+[A-Za-z][A-Za-z ]*")
 _CHOICE = re.compile(r"\(?\s*([A-J])\s*\)?\.?")
 
@@ -231,7 +232,7 @@ def _word_tokens(word: str, pos: int, text_mode: bool, out: list[Tok]) -> None:
         out.append(Tok("cmd", "\\bmod", pos, end))
     elif low == "pi":
         out.append(Tok("cmd", "\\pi", pos, end))
-    elif low in ("inf", "infty", "infinity"):
+    elif low in _INFINITY_WORDS:
         out.append(Tok("cmd", "\\infty", pos, end))
     elif len(word) == 1 or (word.isupper() and len(word) <= 3):  # x, or a name such as AB, NO
         out.append(Tok("id", word, pos, end))
@@ -287,6 +288,8 @@ def _text_tokens(content: str, offset: int, out: list[Tok]) -> None:
         return
     if c.lower() in SEPARATORS:
         out.append(Tok("sep", c.lower(), offset, offset + len(content)))
+    elif c.lower() in _INFINITY_WORDS:  # \\text{infinity}
+        out.append(Tok("cmd", "\\infty", offset, offset + len(content)))
     elif (_LETTERS.search(c) and not _NUMBER_THEN_WORDS.fullmatch(c)) or (
             len(c) == 1 and c.islower() and c not in "ei"):  # \\text{m} is a unit; \\text{3 apples} a number
         out.append(Tok("word", " ".join(c.lower().split()), offset, offset + len(content)))
