@@ -29,9 +29,10 @@ from multiprocessing.connection import Connection
 
 from verimath.answers import Verdict
 from verimath.errors import BudgetExceeded, VerimathError
-from verimath.serve._worker import PROGRESS
+from verimath.serve._worker import PROGRESS, STARTING
 
 _POLL_S = 0.02
+_START_S = 60.0
 """How often a driver checks its worker's progress against the deadline while waiting for a chunk."""
 
 
@@ -80,6 +81,7 @@ class _Worker:
         parent_sock, child_sock = socket.socketpair()
         progress_fd = os.memfd_create("verimath-grade-progress")
         os.ftruncate(progress_fd, PROGRESS.size)
+        os.pwrite(progress_fd, PROGRESS.pack(STARTING), 0)
         code = f"from verimath.serve._worker import main; main({child_sock.fileno()}, {progress_fd})"
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         self.proc = subprocess.Popen(
@@ -95,28 +97,42 @@ class _Worker:
         self.conn = Connection(parent_sock.detach())
 
     def send(self, chunk: list[tuple[str, str, bool, float]]) -> None:
-        PROGRESS.pack_into(self.progress, 0, 0)
+        if self._progress() != STARTING:  # a worker still starting sets 0 itself once it is up
+            PROGRESS.pack_into(self.progress, 0, 0)
         self.conn.send(chunk)
 
     def wait(self, hard_deadlines: list[float]) -> tuple[str, int, list[dict] | None]:
         """``("done", -1, verdict dicts)``, or ``("overran", i, None)`` / ``("died", i, None)`` naming the
-        item the worker held."""
-        current, since = 0, time.monotonic()
+        item the worker held. A fresh worker's start-up (slow on a loaded machine) does not count against
+        the first item's deadline; one that is not up after ``_START_S`` is taken for dead."""
+        current, since = self._progress(), time.monotonic()
         while True:
             if self.conn.poll(_POLL_S):
                 try:
                     return "done", -1, self.conn.recv()
                 except (EOFError, OSError):
                     return "died", self.held(), None
-            index = self.held()
+            index = self._progress()
             now = time.monotonic()
             if index != current:
                 current, since = index, now
-            if now - since > hard_deadlines[current]:
+            if current == STARTING:
+                if now - since > _START_S:
+                    return "died", 0, None
+            elif now - since > hard_deadlines[current]:
                 return "overran", current, None
 
-    def held(self) -> int:
+    def wait_up(self, until: float) -> None:
+        """Return once the worker is up (or dead, or at ``until`` on the monotonic clock)."""
+        while self._progress() == STARTING and self.proc.poll() is None and time.monotonic() < until:
+            time.sleep(_POLL_S)
+
+    def _progress(self) -> int:
         return PROGRESS.unpack_from(self.progress, 0)[0]
+
+    def held(self) -> int:
+        """The item the worker is on (the first one while it is starting)."""
+        return max(self._progress(), 0)
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -144,6 +160,9 @@ class GradePool:
         self.timeouts = 0
         self.worker_restarts = 0
         self._workers: list[_Worker | None] = [_Worker() for _ in range(workers)]
+        up_by = time.monotonic() + _START_S
+        for worker in self._workers:  # a pool is ready when its workers are: their start-up is not graded
+            worker.wait_up(up_by)
         self._drivers = [
             threading.Thread(target=self._drive, args=(slot,), name=f"verimath-grade-{slot}", daemon=True)
             for slot in range(workers)
