@@ -170,7 +170,8 @@ def executors(problems: int, work: Path) -> dict[str, Any]:
 def grading_rows(count: int, path: Path, first: int = 1) -> Path:
     """``count`` distinct JSONL rows of a prediction and a gold, equal in value but not in text: fractions
     against their quotient, squares against their expansion, roots against integers (about 0.2 ms of CPU
-    each to grade, 30 times the driver's part). Distinct, so no worker's parse cache answers for another's rows."""
+    each to grade, 30 times the driver's part). Distinct, so no worker's parse cache answers for another's
+    rows."""
 
     def row(i: int) -> tuple[str, str]:
         if i % 3 == 0:

@@ -1,9 +1,9 @@
 """``RayExecutor``: the eval runner's ``Executor`` on a Ray cluster.
 
 Attempts run on Ray actors, each with its own model client and sandbox built once from the run's ``Recipe``
-(so a worker holds warm cells and an open connection pool), sized with fractional ``num_cpus``. Jobs travel in
-chunks; each chunk's records come back to the driver as soon as it finishes, and the driver's runner stores
-them in its one run store. An actor that dies (its process killed, its node lost) is replaced and the chunks
+(so a worker holds warm cells and an open connection pool), one per CPU by default. Jobs travel in chunks;
+each chunk's records come back to the driver as soon as it finishes, and the driver's runner stores them in
+its one run store. An actor that dies (its process killed, its node lost) is replaced and the chunks
 it held are sent again, so every (problem, sample) is stored exactly once: the driver alone stores, and only
 what came back.
 """
