@@ -52,15 +52,19 @@ TICK_S = 1 / os.sysconf("SC_CLK_TCK")
 
 class TreeCPU:
     """CPU-seconds used by this process and all its descendants while in the block, sampled from /proc every
-    ``interval_s`` (a process that lives shorter than that is missed, in either executor alike)."""
+    ``interval_s`` (a process that lives shorter than that is missed, in either executor alike). Also the
+    seconds Ray's worker processes (``ray::…``) were running or runnable (waiting in the kernel's run queue
+    for a core): a worker that always has work is runnable all the time, whether or not it gets a core."""
 
     def __init__(self, interval_s: float = 0.1) -> None:
         self.interval_s = interval_s
         self.seconds = 0.0
+        self.ray_workers_runnable_s = 0.0
         self._stop = threading.Event()
 
     @staticmethod
-    def _sample() -> dict[int, float]:
+    def _sample() -> dict[int, tuple[float, float]]:
+        """{pid: (CPU seconds, running-or-runnable seconds if a Ray worker else 0)} over this tree."""
         parents: dict[int, int] = {}
         cpu: dict[int, float] = {}
         for entry in os.scandir("/proc"):
@@ -77,7 +81,19 @@ class TreeCPU:
         while frontier:
             mine |= frontier
             frontier = {pid for pid, parent in parents.items() if parent in frontier} - mine
-        return {pid: cpu[pid] for pid in mine if pid in cpu}
+        out = {}
+        for pid in mine & cpu.keys():
+            runnable = 0.0
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if f.read(5) == b"ray::":
+                        with open(f"/proc/{pid}/schedstat") as g:
+                            running_ns, waiting_ns = map(int, g.read().split()[:2])
+                        runnable = (running_ns + waiting_ns) / 1e9
+            except OSError:
+                pass
+            out[pid] = (cpu[pid], runnable)
+        return out
 
     def __enter__(self) -> TreeCPU:
         self._start = self._sample()
@@ -94,7 +110,9 @@ class TreeCPU:
         self._stop.set()
         self._thread.join()
         self._last.update(self._sample())
-        self.seconds = sum(t - self._start.get(pid, 0.0) for pid, t in self._last.items())
+        before = {pid: self._start.get(pid, (0.0, 0.0)) for pid in self._last}
+        self.seconds = sum(t - before[pid][0] for pid, (t, _) in self._last.items())
+        self.ray_workers_runnable_s = sum(r - before[pid][1] for pid, (_, r) in self._last.items())
 
 
 def answers(run_dir: Path) -> list[tuple[Any, ...]]:
@@ -207,6 +225,8 @@ def grade_on(nodes: int, rows: Path, warm_up: Path) -> dict[str, Any]:
     return {"nodes": nodes, "rows": summary.rows, "seconds": summary.seconds,
             "rows_per_s": summary.rows_per_second, "correct": summary.correct,
             "driver_cpu_s": driver_cpu, "all_cpu_s": cpu.seconds,
+            # share of the run's wall time each node's worker was running or waiting for a core (not for work)
+            "workers_runnable_share": cpu.ray_workers_runnable_s / (nodes * summary.seconds),
             "driver_cpu_share": driver_cpu / cpu.seconds if cpu.seconds else None}
 
 
@@ -258,11 +278,12 @@ def main() -> None:
           f"(shared; noisy)")
     if evaluation:
         print_evaluation(evaluation)
-    print(f"{'grading (RayPool)':<20}{'rows':>8}{'seconds':>10}{'rows/s':>10}{'CPU s':>9}{'driver':>9}")
+    print(f"{'grading (RayPool)':<20}{'rows':>8}{'seconds':>10}{'rows/s':>10}{'CPU s':>9}{'driver':>9}"
+          f"{'runnable':>10}")
     for g in grading:
         label = f"{g['nodes']} node(s) x 1 CPU"
         print(f"{label:<20}{g['rows']:>8}{g['seconds']:>10.2f}{g['rows_per_s']:>10.0f}"
-              f"{g['all_cpu_s']:>9.1f}{g['driver_cpu_share']:>9.0%}")
+              f"{g['all_cpu_s']:>9.1f}{g['driver_cpu_share']:>9.0%}{g['workers_runnable_share']:>10.0%}")
     print(f"2 nodes / 1 node: {speedup:.2f}x (target >= 1.8x); grading costs "
           f"{cost['grading_ms_per_row']:.3f} ms CPU per row, the driver {cost['driver_ms_per_row']:.3f} ms")
 

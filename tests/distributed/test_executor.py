@@ -273,3 +273,13 @@ def test_a_driver_killed_mid_run_resumes_and_its_workers_go_away(ray_cluster: An
     rows = stored(tmp_path / "run")
     assert sorted((r[0], r[1]) for r in rows) == sorted((p.id, s) for p in problems for s in range(8))
     assert not any(r[4] for r in rows)
+
+
+def test_ray_pool_results_come_back_in_input_order_when_chunks_finish_out_of_order(ray_cluster: Any) -> None:
+    from math import factorial
+
+    from verimath.distributed import RayPool
+
+    sizes = [30_000 if i % 5 == 0 else i for i in range(60)]  # every fifth chunk far slower than the rest
+    with RayPool(window_per_cpu=2) as pool:
+        assert list(pool.map(factorial, sizes, chunksize=2)) == [factorial(n) for n in sizes]
