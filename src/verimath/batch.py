@@ -1,20 +1,23 @@
 """Grade files of model outputs: streaming, in input order, in parallel, one output line per input line.
 
-Owns ``grade_jsonl``, the library side of ``verimath grade``: it checks the named fields exist, reads JSONL
-of any size in bounded batches, grades each row with ``verimath.answers.grade`` (in worker processes when
-``jobs > 1``), and writes every line back in input order with ``correct``, ``extracted`` and ``reason``
-added. A line that cannot be graded (not JSON, not an object, a field missing) is written too, with
-``correct: null`` and an ``error`` naming the line and field, so line i of the output is line i of the
-input. Grading can be spread by any ``Pool`` (``concurrent.futures.Executor.map``'s shape; on a Ray cluster,
-``verimath.distributed.RayPool``). Uses ``verimath.answers``; must not import the CLI or print.
+Owns ``grade_jsonl``, the library side of ``verimath grade``: it checks the named fields exist, streams
+JSONL of any size through a bounded window, grades each row with ``verimath.answers.grade`` (in worker
+processes when ``jobs > 1``), and writes every line back in input order with ``correct``, ``extracted``
+and ``reason`` added. A line that cannot be graded (not JSON, not an object, a field missing) is written
+too, with ``correct: null`` and an ``error`` naming the line and field, so line i of the output is line i
+of the input. Grading can be spread by any ``Pool`` (``concurrent.futures.Executor.map``'s shape, reading
+lazily; on a Ray cluster, ``verimath.distributed.RayPool``). Uses ``verimath.answers``; must not import the
+CLI or print.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -24,10 +27,10 @@ from verimath.errors import InputError
 
 __all__ = ["GradeSummary", "Pool", "RowError", "grade_jsonl"]
 
-# Rows are graded in batches so memory stays flat however large the file is.
+# Rows go to the workers in chunks of this many over 4 x workers (progress is reported every this many lines)
 _BATCH_ROWS = 2048
-# ... or more with many workers, so each of the 4 chunks per worker holds at least this many rows (a Ray task
-# of a handful of rows would cost more to send than to grade).
+# ... but at least this many, however many workers (a Ray task of a handful of rows would cost more to send
+# than to grade).
 _CHUNK_ROWS = 128
 
 
@@ -148,15 +151,26 @@ def _lines(path: Path, prediction_field: str, gold_field: str) -> Iterator[_Line
             yield number, row, (_as_text(row[prediction_field]), _as_text(row[gold_field]))
 
 
-def _batches(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _apply(fn: Callable[[Any], Any], chunk: list[Any]) -> list[Any]:
+    return [fn(item) for item in chunk]
+
+
+class _Windowed:
+    """A process pool's ``map`` that reads its items lazily, at most ``window`` chunks ahead (``Executor.map``
+    would read them all at once), so a file of any size streams through it."""
+
+    def __init__(self, executor: ProcessPoolExecutor, window: int) -> None:
+        self._executor, self._window = executor, window
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], /, *, chunksize: int = 1) -> Iterator[Any]:
+        source = iter(items)
+        pending: deque[Future[list[Any]]] = deque()
+        while True:
+            while len(pending) < self._window and (chunk := list(itertools.islice(source, chunksize))):
+                pending.append(self._executor.submit(_apply, fn, chunk))
+            if not pending:
+                return
+            yield from pending.popleft().result()
 
 
 def grade_jsonl(
@@ -177,10 +191,12 @@ def grade_jsonl(
     ``output`` is a stream, or a function that opens one: it is called only once the fields are known to
     exist, so a bad command creates no file. With ``extracted``, the prediction field already holds the bare
     answer (no extraction). With ``label_field``, rows whose field holds a published verdict (true/false)
-    are also counted for agreement. ``on_progress(rows_done, correct_so_far)`` is called after each batch and
-    ``on_error`` for each line written back with an error. ``pool`` grades the rows instead of ``jobs``
-    worker processes (it is the caller's to close; ``jobs`` then sizes its chunks). Raises ``InputError`` when
-    the file cannot be read or a named field (the prediction, gold or label field) is in no row.
+    are also counted for agreement. ``on_progress(rows_done, correct_so_far)`` is called every 2,048 lines
+    and at the end, ``on_error`` for each line written back with an error. ``pool`` grades the rows instead
+    of ``jobs`` worker processes (it is the caller's to close; ``jobs`` then sizes its chunks); its ``map``
+    should read the items lazily, a window ahead (as ``RayPool``'s does), for memory to stay flat. Raises
+    ``InputError`` when the file cannot be read or a named field (the prediction, gold or label field) is in
+    no row.
     """
     if jobs < 1:
         raise InputError("must be at least 1", field="jobs")
@@ -192,23 +208,34 @@ def grade_jsonl(
     rows = correct = errors = labelled = agreed = 0
     start = time.perf_counter()
     own = ProcessPoolExecutor(max_workers=jobs) if pool is None and jobs > 1 else None
-    pool = pool or own
+    if own is not None:
+        pool = _Windowed(own, 4 * jobs)
+    # One stream from reading to writing: the pool reads jobs (and so lines) ahead of the writer, up to its
+    # own window, so its workers never wait for the writer to finish a batch; ``read`` holds the lines read
+    # but not yet written back.
+    read: deque[_Line] = deque()
+
+    def jobs_to_grade() -> Iterator[tuple[str, str, bool]]:
+        for line in _lines(path, prediction_field, gold_field):
+            read.append(line)
+            if line[2] is not None:
+                yield (*line[2], extracted)
+
+    chunk = max(_CHUNK_ROWS, _BATCH_ROWS // (4 * jobs))
+    verdicts = (map(_grade_pair, jobs_to_grade()) if pool is None
+                else pool.map(_grade_pair, jobs_to_grade(), chunksize=chunk))
     try:
-        batch_rows = max(_BATCH_ROWS, 4 * jobs * _CHUNK_ROWS)
-        for batch in _batches(_lines(path, prediction_field, gold_field), batch_rows):
-            jobs_ = [(*pair, extracted) for _, _, pair in batch if pair is not None]
-            if pool is None:
-                verdicts = iter([_grade_pair(job) for job in jobs_])
-            else:
-                verdicts = iter(pool.map(_grade_pair, jobs_, chunksize=max(1, len(jobs_) // (4 * jobs))))
-            for number, row, pair in batch:
+        for verdict in itertools.chain(verdicts, [None]):  # None: write back the lines after the last verdict
+            while read:  # the lines up to this verdict's: lines that could not be graded, then its own
+                number, row, pair = read.popleft()
                 if pair is None:
                     errors += 1
                     row["correct"] = None
                     if on_error is not None:
                         on_error(RowError(number, row["error"]))
                 else:
-                    is_correct, answer, reason = next(verdicts)
+                    assert verdict is not None
+                    is_correct, answer, reason = verdict
                     rows += 1
                     correct += is_correct
                     label = row.get(label_field) if label_field else None
@@ -218,8 +245,12 @@ def grade_jsonl(
                     row.update(correct=is_correct, extracted=answer, reason=reason)
                 if sink is not None:
                     sink.write(json.dumps(row, ensure_ascii=False) + "\n")
-            if on_progress is not None:
-                on_progress(rows, correct)
+                if on_progress is not None and (rows + errors) % _BATCH_ROWS == 0:
+                    on_progress(rows, correct)
+                if pair is not None:
+                    break
+        if on_progress is not None:
+            on_progress(rows, correct)
     finally:
         if own is not None:
             own.shutdown(cancel_futures=True)

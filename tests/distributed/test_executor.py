@@ -11,6 +11,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,7 @@ def test_bad_executor_options_are_usage_errors(tmp_path: Path) -> None:
 
 LOST_DRIVER = """
 import sys
+import time
 from verimath.distributed import RayExecutor
 from verimath.eval import EvalConfig, evaluate
 from verimath.errors import ClusterUnavailable
@@ -217,3 +219,67 @@ def test_workers_get_the_drivers_api_key(ray_cluster: Any, tmp_path: Path,
                             run_dir=tmp_path / "run", strategy="cot")
         assert evaluate(config, executor=RayExecutor(actors=1)).done == 2
     assert {r.headers["authorization"] for r in server.requests} == {"Bearer sk-from-the-driver"}
+
+
+def stored_count(run_dir: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{run_dir / 'run.sqlite'}?mode=ro", uri=True, timeout=1.0) as db:
+            return int(db.execute("SELECT count(*) FROM attempts").fetchone()[0])
+    except sqlite3.Error:  # not created yet, or mid-write
+        return 0
+
+
+def test_a_driver_killed_mid_run_resumes_and_its_workers_go_away(ray_cluster: Any, tmp_path: Path) -> None:
+    """``verimath eval --executor ray`` SIGKILLed once some attempts are stored: its workers (actors owned by
+    the dead driver) are stopped by the cluster, and the same command finishes the run, each sample stored
+    once."""
+    pytest.importorskip("torch")
+    from verimath.tinylab import held_out
+
+    problems = held_out(12)
+    dataset = tmp_path / "tiny.jsonl"
+    dataset.write_text("".join(json.dumps({"id": p.id, "question": p.question, "answer": p.answer}) + "\n"
+                               for p in problems))
+    total = 8 * len(problems)
+    command = [sys.executable, "-m", "verimath", "eval", "--dataset", str(dataset), "--model", "builtin:tiny",
+               "--strategy", "pal", "-n", "8", "--temperature", "0.7", "--run-dir", "run",
+               "--executor", "ray", "--ray-address", ray_cluster.address]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    before = set(actor_pids())
+    driver = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        stored_before_kill = 0
+        while driver.poll() is None and stored_before_kill == 0:
+            stored_before_kill = stored_count(tmp_path / "run")
+            time.sleep(0.05)
+        workers = set(actor_pids()) - before
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(timeout=10)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == -signal.SIGKILL, driver.stderr.read() if driver.stderr else ""
+    assert 0 < stored_count(tmp_path / "run") < total  # killed mid-run
+    assert workers, "the driver had started no workers on the cluster"
+    deadline = time.monotonic() + 30
+    while workers & set(actor_pids()) and time.monotonic() < deadline:  # the cluster stops them
+        time.sleep(0.2)
+    assert not workers & set(actor_pids()), "the dead driver's workers are still running"
+
+    again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert f"{total} attempts stored" in again.stdout
+    rows = stored(tmp_path / "run")
+    assert sorted((r[0], r[1]) for r in rows) == sorted((p.id, s) for p in problems for s in range(8))
+    assert not any(r[4] for r in rows)
+
+
+def test_ray_pool_results_come_back_in_input_order_when_chunks_finish_out_of_order(ray_cluster: Any) -> None:
+    from math import factorial
+
+    from verimath.distributed import RayPool
+
+    sizes = [30_000 if i % 5 == 0 else i for i in range(60)]  # every fifth chunk far slower than the rest
+    with RayPool(window_per_cpu=2) as pool:
+        assert list(pool.map(factorial, sizes, chunksize=2)) == [factorial(n) for n in sizes]

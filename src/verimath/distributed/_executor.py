@@ -1,9 +1,9 @@
 """``RayExecutor``: the eval runner's ``Executor`` on a Ray cluster.
 
 Attempts run on Ray actors, each with its own model client and sandbox built once from the run's ``Recipe``
-(so a worker holds warm cells and an open connection pool), sized with fractional ``num_cpus``. Jobs travel in
-chunks; each chunk's records come back to the driver as soon as it finishes, and the driver's runner stores
-them in its one run store. An actor that dies (its process killed, its node lost) is replaced and the chunks
+(so a worker holds warm cells and an open connection pool), one per CPU by default. Jobs travel in chunks;
+each chunk's records come back to the driver as soon as it finishes, and the driver's runner stores them in
+its one run store. An actor that dies (its process killed, its node lost) is replaced and the chunks
 it held are sent again, so every (problem, sample) is stored exactly once: the driver alone stores, and only
 what came back.
 """
@@ -50,18 +50,20 @@ class RayExecutor:
 
     ``address``: a running cluster (``HOST:PORT``, ``auto``, ``ray://…``); None starts a local Ray on
     127.0.0.1 for the run and stops it after (a connection this process already holds is used as it is).
-    ``actors``: workers to start (default: as many as the cluster's CPUs hold at ``num_cpus`` each).
+    ``actors``: workers to start (default: as many as the cluster's CPUs hold at ``num_cpus`` each, so one
+    per CPU: each worker starts by importing and loading the model and warming a sandbox, a fixed cost that
+    more workers than CPUs multiply without running more at once; ``num_cpus=0.5`` doubled that cost).
     ``chunk_size``: jobs sent to a worker at once; each worker holds at most two chunks, so one is running
-    while the next waits. ``cells``: sandbox cells per worker. A job whose worker died ``max_tries`` times is
-    stored as an error (retried by the next run), so a job that kills its worker cannot stall the run. While
-    no chunk comes back for ``head_check_s``, the driver checks that the cluster's head still answers; two
-    failed checks in a row end the run with ``ClusterUnavailable`` (Ray itself would end the process after
-    60 s with a log line of its own).
+    while the next waits, and its attempts overlap model calls with sandboxed cells. ``cells``: sandbox cells
+    per worker. A job whose worker died ``max_tries`` times is stored as an error (retried by the next run),
+    so a job that kills its worker cannot stall the run. While no chunk comes back for ``head_check_s``, the
+    driver checks that the cluster's head still answers; two failed checks in a row end the run with
+    ``ClusterUnavailable`` (Ray itself would end the process after 60 s with a log line of its own).
     """
 
     address: str | None = None
     actors: int | None = None
-    num_cpus: float = 0.5
+    num_cpus: float = 1.0
     chunk_size: int = 4
     cells: int = 1
     max_tries: int = 3

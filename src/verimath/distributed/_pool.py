@@ -1,6 +1,7 @@
 """``RayPool``: ``concurrent.futures.Executor.map``'s shape on a Ray cluster, for ``verimath grade --executor
 ray``. Chunks of items become Ray tasks (retried by Ray when their worker dies), results come back in order,
-and at most a few chunks per CPU are in flight, so memory stays flat however large the file."""
+and at most a few chunks per CPU are in flight (a new one as soon as any finishes), so memory stays flat
+however large the file."""
 
 from __future__ import annotations
 
@@ -44,23 +45,39 @@ class RayPool:
         return max(1, int(self._ray.cluster_resources().get("CPU", 1.0) / self._num_cpus))
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any], *, chunksize: int = 1) -> Iterator[Any]:
-        """``fn`` over ``items`` in order; ``fn`` must be importable by name on the workers."""
+        """``fn`` over ``items`` in order; ``fn`` must be importable by name on the workers.
+
+        A new chunk is sent as soon as any chunk finishes, not only the oldest: results wait (up to four
+        windows of them) for the slower chunks before them, so one slow worker does not leave the others
+        without work while results still come back in order."""
         ray = self._ray
         window = max(2, self.workers * self._window_per_cpu)
         source = iter(items)
-        pending: deque[Any] = deque()
+        pending: deque[Any] = deque()  # sent and not yet yielded, in input order
+        running: set[Any] = set()  # sent and not yet finished
         while True:
-            while len(pending) < window and (chunk := list(itertools.islice(source, max(1, chunksize)))):
-                pending.append(self._task.remote(fn, chunk))
+            while (len(running) < window and len(pending) < 4 * window
+                   and (chunk := list(itertools.islice(source, max(1, chunksize))))):
+                ref = self._task.remote(fn, chunk)
+                pending.append(ref)
+                running.add(ref)
             if not pending:
                 return
-            try:
-                results = ray.get(pending.popleft())
-            except ray.exceptions.RayTaskError as exc:
-                cause = exc.cause
-                raise cause if isinstance(cause, Exception) else VerimathError(str(exc)) from None
-            except Exception as exc:
-                if lost(ray, exc) or isinstance(exc, ray.exceptions.WorkerCrashedError):
-                    raise ClusterUnavailable(f"the Ray cluster was lost while grading: {exc}") from None
-                raise
-            yield from results
+            if pending[0] in running:
+                finished, _ = ray.wait(list(running), num_returns=1)
+                finished += ray.wait(list(running), num_returns=len(running), timeout=0)[0]
+                running.difference_update(finished)
+            while pending and pending[0] not in running:
+                yield from self._results(pending.popleft())
+
+    def _results(self, ref: Any) -> list[Any]:
+        ray = self._ray
+        try:
+            return ray.get(ref)  # type: ignore[no-any-return]
+        except ray.exceptions.RayTaskError as exc:
+            cause = exc.cause
+            raise cause if isinstance(cause, Exception) else VerimathError(str(exc)) from None
+        except Exception as exc:
+            if lost(ray, exc) or isinstance(exc, ray.exceptions.WorkerCrashedError):
+                raise ClusterUnavailable(f"the Ray cluster was lost while grading: {exc}") from None
+            raise
