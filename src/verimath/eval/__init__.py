@@ -13,6 +13,9 @@ runs.
 
 from __future__ import annotations
 
+# The report's charts are public, for other reports (``verimath precision``) to draw with.
+from verimath.eval._charts import CSS as CHART_CSS
+from verimath.eval._charts import Line, Point, Row, interval_chart, line_chart
 from verimath.eval._evaluate import EvalConfig, evaluate
 from verimath.eval._grading import Grader, Regrade, default_grader, regrade
 from verimath.eval._html import render_html
@@ -30,6 +33,7 @@ from verimath.eval._runs import (
 from verimath.eval._store import AttemptRecord, RunStore, StoredProblem
 
 __all__ = [
+    "CHART_CSS",
     "AttemptRecord",
     "CachingExecutor",
     "Comparison",
@@ -37,10 +41,13 @@ __all__ = [
     "Executor",
     "Grader",
     "Job",
+    "Line",
     "LocalExecutor",
+    "Point",
     "Progress",
     "Regrade",
     "Report",
+    "Row",
     "RunInfo",
     "RunStore",
     "StoredProblem",
@@ -50,6 +57,8 @@ __all__ = [
     "default_grader",
     "evaluate",
     "export_samples",
+    "interval_chart",
+    "line_chart",
     "list_runs",
     "regrade",
     "render_html",

@@ -16,6 +16,9 @@ from html import escape
 
 COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
 """The Okabe–Ito palette: distinguishable with the common colour-vision deficiencies."""
+CSS = ("svg.figure{display:block;margin:8px 0;max-width:100%;height:auto}svg text{font-size:12px;fill:#222}"
+       "svg .t{font-size:14px;font-weight:600}svg .tick{fill:#555}.ax{stroke:#333}.grid{stroke:#eee}")
+"""The style rules the charts' classes need, for any page that shows them."""
 _DASHES = ("", "7 4", "2 3", "9 3 2 3", "4 2")
 _MARKERS = ("circle", "square", "triangle", "diamond", "cross")
 

@@ -21,6 +21,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from verimath.eval._charts import CSS as CHART_CSS
 from verimath.eval._charts import Line, Point, Row, interval_chart, line_chart
 from verimath.eval._report import Report, compared_with
 from verimath.eval._store import AttemptRecord, RunStore
@@ -364,9 +365,8 @@ margin-top:28px}.headline .big{font-size:34px;font-weight:700}
 .errors.some{color:#b26b00;font-weight:600}table{border-collapse:collapse;margin:8px 0}
 td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 table.metrics td{text-align:right;white-space:nowrap}table.facts th{width:110px}
-table.facts td{word-break:break-all}svg.figure{display:block;margin:8px 0;max-width:100%;height:auto}
-svg text{font-size:12px;fill:#222}svg .t{font-size:14px;font-weight:600}svg .tick{fill:#555}.ax{stroke:#333}
-.grid{stroke:#eee}.bar{display:inline-block;width:90px;height:9px;background:#eee;vertical-align:middle}
+table.facts td{word-break:break-all}
+.bar{display:inline-block;width:90px;height:9px;background:#eee;vertical-align:middle}
 .bar span{display:block;height:100%;background:#0072b2}
 .ranked-view{display:flex;flex-wrap:wrap;column-gap:24px}.ranked-view>details{flex-basis:100%}
 .ranked-view h4{margin:6px 0 0}
@@ -376,7 +376,7 @@ details.problem{border:1px solid #ddd;padding:4px 8px;color:#222}details.problem
 details.problem.wrong>summary{color:#c62828}
 details.problem.error>summary{color:#b26b00}details.sample{margin-left:16px;color:#222}.q{margin:6px 0}
 .cell{margin-left:16px;border-left:3px solid #ccc;padding-left:6px}.cell.code{border-color:#0072b2}
-.lab{font-size:12px;color:#666}.err{color:#c62828}.st{font-weight:600}"""
+.lab{font-size:12px;color:#666}.err{color:#c62828}.st{font-weight:600}""" + CHART_CSS
 
 _JS = """window.__errors=[];window.addEventListener('error',e=>{window.__errors.push(String(e.message));
 document.body.dataset.errors=window.__errors.join('|')});
