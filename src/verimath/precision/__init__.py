@@ -39,8 +39,9 @@ __all__ = [
 # The model side — arms and the reversible module swap, ``precision eval``, ``precision repro`` — imports
 # torch, so its names load on first use (torch missing: a ``MissingExtra`` naming the extra).
 _MODEL_SIDE = {
-    "Arm": "_swap", "SCOPES": "_swap", "Swap": "_swap", "decoder_layers": "_swap", "parse_arm": "_swap",
-    "parse_arms": "_swap", "parse_scopes": "_swap", "swap": "_swap",
+    "Arm": "_swap", "SCOPES": "_swap", "Swap": "_swap", "decoder_layers": "_swap",
+    "emulated_attention": "_swap", "parse_arm": "_swap", "parse_arms": "_swap", "parse_scopes": "_swap",
+    "swap": "_swap",
     "LocalTorch": "_local", "local_torch": "_local",
     "ArmRun": "_eval", "EvalPlan": "_eval", "LayerRow": "_eval", "PrecisionEval": "_eval",
     "check_local": "_eval", "precision_eval": "_eval", "register": "_eval",
