@@ -68,7 +68,7 @@ def eval_html(result: PrecisionEval) -> str:
 def repro_html(result: Repro) -> str:
     """The page of one ``precision repro``: the divergence metrics per arm."""
     rows = [Row(f"{a.arm} · batch {b.batch_size}", b.accuracy, math.nan, math.nan,
-                f"{b.problems} problems") for a in result.arms for b in a.runs]
+                f"{a.problems} problems") for a in result.arms for b in a.runs]
     chart = interval_chart("repro-accuracy", "greedy accuracy per arm and batch size", rows)
     table = _table(["arm", "accuracy % per batch size", "Std@Acc (points)", "mean std of output length",
                     "divergent problems", "mean first divergent token", "std of top-1 probability"],
