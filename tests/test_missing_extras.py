@@ -66,6 +66,7 @@ CASES = [
     ("datasets", "hf", ["eval", "--dataset", "hf:openai/gsm8k", "--model", "builtin:tiny", "--run-dir", "r"]),
     ("fastapi", "serve", ["serve", "--port", "0"]),
     ("uvicorn", "serve", ["serve", "--port", "0"]),
+    ("ml_dtypes", "precision", ["precision", "ops", "--pairs", "10", "--dot-length", "2"]),
 ]
 
 

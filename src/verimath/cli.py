@@ -658,6 +658,54 @@ def _terminal_safe(text: str) -> str:
     return "".join(ascii(ch)[1:-1] if control(ch) else ch for ch in text)
 
 
+precision_app = typer.Typer(help="How arithmetic precision changes a model's math: number formats, L-Mul, "
+                                   "FP8, bf16.", no_args_is_help=True)
+app.add_typer(precision_app, name="precision")
+
+
+@precision_app.command("ops")
+def precision_ops_command(
+    arms: str | None = typer.Option(None, "--arms", help="Comma-separated arms: fp32, bf16, fp16, e4m3, "
+                                    "e5m2, e3m4, lmulM, or product:input:accumulator (default: the formats "
+                                    "both ways and lmul2-5, lmul7)."),
+    pairs: int = typer.Option(2_000_000, "--pairs", min=1, help="Input pairs per distribution."),
+    dot_length: int = typer.Option(1024, "--dot-length", min=1, help="Length of the dot products."),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the inputs."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for ops.html and ops.json."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Op-level error of every arm against exact products on N(0,1) and U(-1,1) inputs: mean and max relative
+    error, signed bias, normwise error of dot products; the L-Mul paper's claims marked reproduced or not."""
+    import_extra("numpy", "precision", "verimath precision ops")
+    import_extra("ml_dtypes", "precision", "verimath precision ops")
+    from verimath.precision import DEFAULT_ARMS, measure_ops, ops_tables, parse_mode, render_ops_html
+
+    names = [a.strip() for a in arms.split(",") if a.strip()] if arms is not None else list(DEFAULT_ARMS)
+    if not names:
+        raise InputError("no arms given", field="arms")
+    for name in names:  # one line naming the bad arm, before any work
+        try:
+            parse_mode(name)
+        except InputError as exc:
+            raise InputError(str(exc), field="arms") from None
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
+                  transient=True) as bar:
+        task = bar.add_task("measuring")
+        report = measure_ops(names, pairs=pairs, dot_length=dot_length, seed=seed,
+                             progress=lambda what: bar.update(task, description=f"measuring {what}"))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "ops.json").write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
+        (out / "ops.html").write_text(render_ops_html(report), encoding="utf-8")
+    if json_out:
+        print(json.dumps(report.to_dict(), indent=1))
+        return
+    for table in ops_tables(report):
+        console.print(table)
+    if out is not None:
+        console.print(f"HTML report: {out / 'ops.html'}", highlight=False)
+
+
 @app.command("serve")
 def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; any non-loopback one needs "
@@ -679,11 +727,7 @@ def serve_command(
                     access_log=access_log, **settings))
 
 
-# `verimath precision`: how arithmetic precision changes a model's math.
-precision_app = typer.Typer(help="How arithmetic precision changes a model's math: formats, L-Mul, emulated "
-                                 "matmuls, a model's accuracy per arithmetic, batch-size reproducibility.",
-                            no_args_is_help=True)
-app.add_typer(precision_app, name="precision")
+# `verimath precision eval` and `repro`: the model side of the precision lab (the sub-app is defined above).
 
 
 def _held_out_default(out: Path, problems: int) -> str:

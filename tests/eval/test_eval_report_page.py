@@ -22,8 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from report_page import Page, long_decimals, percent
 
+from verimath.charts import Row, interval_chart, nice_ticks, tick_label
 from verimath.eval import RunStore, StoredProblem, build_report, render_html
-from verimath.eval._charts import Row, interval_chart, nice_ticks, tick_label
 from verimath.eval._tex import answer_html, split_math
 from verimath.models import Usage, testing
 from verimath.strategies import Attempt, MessageStep

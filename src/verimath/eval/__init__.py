@@ -13,9 +13,6 @@ runs.
 
 from __future__ import annotations
 
-# The report's charts are public, for other reports (``verimath precision``) to draw with.
-from verimath.eval._charts import CSS as CHART_CSS
-from verimath.eval._charts import Line, Point, Row, interval_chart, line_chart
 from verimath.eval._evaluate import EvalConfig, evaluate
 from verimath.eval._grading import Grader, Regrade, default_grader, regrade
 from verimath.eval._html import render_html
@@ -33,7 +30,6 @@ from verimath.eval._runs import (
 from verimath.eval._store import AttemptRecord, RunStore, StoredProblem
 
 __all__ = [
-    "CHART_CSS",
     "AttemptRecord",
     "CachingExecutor",
     "Comparison",
@@ -41,13 +37,10 @@ __all__ = [
     "Executor",
     "Grader",
     "Job",
-    "Line",
     "LocalExecutor",
-    "Point",
     "Progress",
     "Regrade",
     "Report",
-    "Row",
     "RunInfo",
     "RunStore",
     "StoredProblem",
@@ -57,8 +50,6 @@ __all__ = [
     "default_grader",
     "evaluate",
     "export_samples",
-    "interval_chart",
-    "line_chart",
     "list_runs",
     "regrade",
     "render_html",

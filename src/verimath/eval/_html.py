@@ -21,8 +21,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from verimath.eval._charts import CSS as CHART_CSS
-from verimath.eval._charts import Line, Point, Row, interval_chart, line_chart
+from verimath.charts import CSS as CHART_CSS
+from verimath.charts import Line, Point, Row, interval_chart, line_chart
 from verimath.eval._report import Report, compared_with
 from verimath.eval._store import AttemptRecord, RunStore
 from verimath.eval._tex import answer_html, katex_assets, rich_text
@@ -376,7 +376,7 @@ details.problem{border:1px solid #ddd;padding:4px 8px;color:#222}details.problem
 details.problem.wrong>summary{color:#c62828}
 details.problem.error>summary{color:#b26b00}details.sample{margin-left:16px;color:#222}.q{margin:6px 0}
 .cell{margin-left:16px;border-left:3px solid #ccc;padding-left:6px}.cell.code{border-color:#0072b2}
-.lab{font-size:12px;color:#666}.err{color:#c62828}.st{font-weight:600}""" + CHART_CSS
+.lab{font-size:12px;color:#666}.err{color:#c62828}.st{font-weight:600}"""
 
 _JS = """window.__errors=[];window.addEventListener('error',e=>{window.__errors.push(String(e.message));
 document.body.dataset.errors=window.__errors.join('|')});
@@ -415,6 +415,6 @@ def render_html(report: Report, run_dir: str | Path, *, max_problems: int = 500)
     math_css, math_js = katex_assets() if 'class="tex"' in body else ("", "")
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{escape(_title(facts, s.headline))}</title><style>{_CSS}{math_css}</style>'
+            f'<title>{escape(_title(facts, s.headline))}</title><style>{_CSS}{CHART_CSS}{math_css}</style>'
             f'<script>{_JS}</script>{f"<script>{math_js}</script>" if math_js else ""}</head>'
             f'<body>{body}</body></html>')

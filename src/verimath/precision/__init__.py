@@ -5,8 +5,9 @@ their casts, L-Mul (arXiv 2410.00907) with its edge cases defined, emulated matr
 input format × accumulator format, chunked), and the op-level error report behind ``verimath precision ops``.
 Everything works on numpy arrays and torch tensors with identical bits.
 
-Imports nothing from verimath but ``errors``; numpy, ``ml_dtypes`` and torch are imported when first used,
-through ``errors.import_extra`` (extra ``precision``).
+Imports nothing from verimath but ``errors`` (and the standard-library leaf ``verimath.charts`` when it draws
+the report page); numpy, ``ml_dtypes`` and torch are imported when first used, through
+``errors.import_extra`` (extra ``precision``).
 """
 
 from __future__ import annotations
@@ -17,22 +18,40 @@ from typing import Any
 from verimath.errors import import_extra
 from verimath.precision._formats import FORMATS, Format, cast, format_named
 from verimath.precision._lmul import SEMANTICS, Semantics, lmul, offset_exponent
-from verimath.precision._matmul import ARMS, DEFAULT_CHUNK, MatmulMode, emulated_matmul, parse_mode
+from verimath.precision._matmul import (
+    ARMS,
+    DEFAULT_CHUNK,
+    MatmulMode,
+    emulated_matmul,
+    emulated_multiply,
+    parse_mode,
+)
+from verimath.precision._ops import DEFAULT_ARMS, DISTRIBUTIONS, Check, OpError, OpsReport, measure_ops
+from verimath.precision._page import ops_tables, render_ops_html
 
 __all__ = [
     "ARMS",
+    "DEFAULT_ARMS",
     "DEFAULT_CHUNK",
+    "DISTRIBUTIONS",
     "FORMATS",
     "SEMANTICS",
+    "Check",
     "Format",
     "MatmulMode",
+    "OpError",
+    "OpsReport",
     "Semantics",
     "cast",
     "emulated_matmul",
+    "emulated_multiply",
     "format_named",
     "lmul",
+    "measure_ops",
     "offset_exponent",
+    "ops_tables",
     "parse_mode",
+    "render_ops_html",
 ]
 
 

@@ -3,6 +3,7 @@ two give identical bits: float32 conversion, the float32 bit pattern as an int64
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from verimath.errors import InputError, import_extra
@@ -25,7 +26,8 @@ class Arrays:
         """``x`` as float32 (wider floats are rounded to nearest, ties to even)."""
         if self.torch is not None:
             return x.to(self.torch.float32)
-        return self.np.asarray(x, dtype=self.np.float32)
+        with self.np.errstate(over="ignore", invalid="ignore"):  # overflow to ±inf is the rounding's result
+            return self.np.asarray(x, dtype=self.np.float32)
 
     def bits(self, x32: Any) -> Any:
         """The float32 bit patterns of ``x32`` as non-negative int64 values (0 .. 2^32 - 1)."""
@@ -39,6 +41,51 @@ class Arrays:
             signed = bits - ((bits >> 31) << 32)
             return signed.to(self.torch.int32).view(self.torch.float32)
         return bits.astype(self.np.uint32).view(self.np.float32)
+
+    def int32(self, x: Any) -> Any:
+        """Integers known to fit in int32, as int32 (half the memory traffic of int64)."""
+        if self.torch is not None:
+            return x.to(self.torch.int32)
+        return x.astype(self.np.int32)
+
+    def int32_as_float32(self, bits: Any) -> Any:
+        """int32 bit patterns read as float32 (no copy)."""
+        return bits.view(self.torch.float32 if self.torch is not None else self.np.float32)
+
+    def zeros(self, shape: tuple[int, ...], like: Any) -> Any:
+        """float32 zeros, on ``like``'s device for torch."""
+        if self.torch is not None:
+            return self.torch.zeros(shape, dtype=self.torch.float32, device=like.device)
+        return self.np.zeros(shape, dtype=self.np.float32)
+
+    def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Any:
+        if self.torch is not None:
+            return x.expand(shape)
+        return self.np.broadcast_to(x, shape)
+
+    def any(self, x: Any) -> bool:
+        return bool(x.any())
+
+    def clamp_(self, x: Any, low: int, high: int) -> None:
+        """``x`` clamped to [low, high] in place."""
+        if self.torch is not None:
+            x.clamp_(low, high)
+        else:
+            self.np.clip(x, low, high, out=x)
+
+    def zero_below_(self, x: Any, limit: int) -> None:
+        """Entries of ``x`` below ``limit`` set to 0, in place."""
+        if self.torch is not None:
+            x.masked_fill_(x < limit, 0)
+        else:
+            x[x < limit] = 0
+
+    def ieee(self) -> AbstractContextManager[Any]:
+        """A context in which overflow and invalid operations give IEEE's ±inf and NaN without numpy's
+        warnings (they are defined results here, not accidents)."""
+        if self.torch is not None:
+            return nullcontext()
+        return self.np.errstate(over="ignore", invalid="ignore")
 
     def where(self, condition: Any, yes: Any, no: Any) -> Any:
         if self.torch is not None:

@@ -97,7 +97,8 @@ def cast(x: Any, fmt: Format, *, saturate: bool = False) -> Any:
     if fmt.name == "fp32":
         rounded = x32
     elif xp.torch is None:
-        rounded = x32.astype(numpy_dtype(fmt)).astype(xp.np.float32)
+        with xp.np.errstate(over="ignore", invalid="ignore"):  # overflow is defined above, not an accident
+            rounded = x32.astype(numpy_dtype(fmt)).astype(xp.np.float32)
     elif fmt.torch_dtype_name is None:
         host = cast(x32.detach().cpu().numpy(), fmt)
         rounded = xp.torch.from_numpy(host).to(x32.device)

@@ -4,9 +4,10 @@ exponent‖mantissa fields, on numpy arrays and torch tensors with identical bit
 The definition, for operands x = ±(1 + x_m)·2^x_e and y = ±(1 + y_m)·2^y_e with m-bit mantissas:
 ``L-Mul(x, y) = ±(1 + x_m + y_m + 2^-l(m))·2^(x_e + y_e)``, l(m) = m for m ≤ 3, 3 for m = 4, 4 for m > 4, the
 sign by XOR. ``semantics="integer-add"`` (the default; what the paper's hardware argument and its error
-figures rest on) adds the fields as integers, so when x_m + y_m + 2^-l(m) ≥ 1 the mantissa carry flows into
-the exponent: the result is (x_m + y_m + 2^-l(m))·2^(x_e + y_e + 1). ``semantics="formula"`` evaluates the
-expression literally: (1 + x_m + y_m + 2^-l(m))·2^(x_e + y_e), which can need one mantissa bit more than m.
+figures rest on) adds the fields as integers, so the whole part c of s = x_m + y_m + 2^-l(m) carries into the
+exponent: the result is (1 + s - c)·2^(x_e + y_e + c), c = 0, 1, or 2 (from m = 4 on, when both mantissas
+are near all ones: 1.9375 × 1.9375 = 4 for m = 4). ``semantics="formula"`` evaluates the expression
+literally: (1 + s)·2^(x_e + y_e), which can need one mantissa bit more than m.
 
 Choices (the paper leaves them open):
 - Operands are float32 values rounded to m mantissa bits with float32's 8-bit exponent (e8m<m>, nearest,

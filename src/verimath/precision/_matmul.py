@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from verimath.errors import InputError
 from verimath.precision._arrays import Arrays, arrays_for
 from verimath.precision._formats import FORMATS, Format, cast, format_named
-from verimath.precision._lmul import check_mantissa_bits, combine, prepare
+from verimath.precision._lmul import Operand, check_mantissa_bits, combine, offset_exponent, prepare
 
-DEFAULT_CHUNK = 1 << 22
-"""Products held at once by ``emulated_matmul`` (16 MiB of float32 products; the L-Mul path holds int64
-operand fields of the same count, a small multiple of that)."""
+DEFAULT_CHUNK = 1 << 20
+"""Output elements, and operand elements of a span of k-steps, that ``emulated_matmul`` works on at once: its
+temporaries take about 80 bytes per chunk element at most (L-Mul's prepared operands are the largest), so
+about 80 MiB by default (measured by ``benchmarks/precision.py``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,58 +97,135 @@ def emulated_matmul(a: Any, b: Any, mode: MatmulMode, *, chunk: int = DEFAULT_CH
     """``a @ b`` under ``mode`` for ``(..., n, k)`` by ``(..., k, p)`` (batch dimensions broadcast), numpy
     arrays or torch tensors (identical bits), as float32.
 
-    At most ``max(chunk, batch·n·p)`` products are held at once (the k-steps are taken in blocks), so peak
-    memory is the output plus a multiple of ``chunk`` whatever k is. The summation order is fixed (k
-    ascending), so the result does not depend on ``chunk``."""
+    Every output element is the sum, from +0 and in order k = 0, 1, …, of its products (``MatmulMode``
+    says how each is formed and rounded). The work goes by blocks of output elements, at most
+    ``max(chunk, p)`` at once, and within a block by spans of k-steps whose operands (cast and prepared) hold
+    at most about ``max(chunk, n, p)`` elements, one k-step at a time: beyond the caller's inputs, peak memory
+    is the output plus about 80 bytes per ``chunk`` element at most, whatever k is. The order of
+    each sum does not depend on the blocks, so neither does the result. NaN results are the quiet NaN
+    0x7FC00000."""
     xp = arrays_for(a, b)
-    if chunk < 1:
-        raise InputError(f"chunk must be at least 1, got {chunk}")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise InputError(f"chunk must be a positive integer, got {chunk!r}")
     a_shape, b_shape = tuple(a.shape), tuple(b.shape)
     if len(a_shape) < 2 or len(b_shape) < 2 or a_shape[-1] != b_shape[-2]:
         raise InputError(f"cannot multiply shapes {a_shape} and {b_shape}: need (..., n, k) @ (..., k, p)")
-    steps = a_shape[-1]
+    try:
+        batch_shape = tuple(xp.np.broadcast_shapes(a_shape[:-2], b_shape[:-2]))
+    except ValueError:
+        raise InputError(f"batch dimensions of {a_shape} and {b_shape} do not broadcast") from None
+    (n, k), p = a_shape[-2:], b_shape[-1]
+    batch = math.prod(batch_shape)
+    left = xp.broadcast_to(a, (*batch_shape, n, k)).reshape(batch, n, k)
+    right = xp.broadcast_to(b, (*batch_shape, k, p)).reshape(batch, k, p)
+    out = xp.zeros((batch, n, p), like=left)
+    with xp.ieee():
+        for block in _blocks(batch, n, p, chunk):
+            total = xp.zeros(out[block].shape, like=left)
+            matrices, rows = total.shape[:2]
+            span = max(1, chunk // (matrices * max(rows, p)))
+            for start in range(0, k, span):
+                steps = slice(start, min(start + span, k))
+                multiply = _multiplier(xp, cast(left[(*block, steps)], mode.input, saturate=True),
+                                       cast(right[block[0], steps, :], mode.input, saturate=True), mode)
+                for step in range(steps.stop - steps.start):
+                    term = multiply(step)
+                    if mode.accumulator.name == "fp32":
+                        total += term
+                    else:
+                        total = cast(total + term, mode.accumulator)
+            out[block] = total
+    return xp.canonical_nan(out).reshape(*batch_shape, n, p)
+
+
+Block = tuple[slice, slice]
+"""A block of output elements: a slice of the (flattened) batch and a slice of the rows."""
+
+
+def _blocks(batch: int, n: int, p: int, chunk: int) -> list[Block]:
+    if n * p <= chunk:
+        matrices = max(1, chunk // (n * p))
+        return [(slice(i, i + matrices), slice(0, n)) for i in range(0, batch, matrices)]
+    rows = max(1, chunk // p)
+    return [(slice(i, i + 1), slice(r, r + rows)) for i in range(batch) for r in range(0, n, rows)]
+
+
+Multiplier = Callable[[int], Any]
+"""The products of one output block at one k-step of a span: an array of the block's shape, float32."""
+
+
+def emulated_multiply(a: Any, b: Any, mode: MatmulMode) -> Any:
+    """The products ``emulated_matmul`` forms, elementwise (broadcasting): ``a`` and ``b`` cast to
+    ``mode.input``, multiplied as ``mode.product`` says; float32 of their kind (numpy or torch, identical
+    bits). What ``verimath precision ops`` measures."""
+    xp = arrays_for(a, b)
     left, right = cast(a, mode.input, saturate=True), cast(b, mode.input, saturate=True)
-    if mode.lmul_bits is not None:
-        left, right = prepare(xp, left, mode.lmul_bits), prepare(xp, right, mode.lmul_bits)
-    batch = _broadcast_size(a_shape[:-2], b_shape[:-2])
-    block = max(1, chunk // max(1, batch * a_shape[-2] * b_shape[-1]))
-    total: Any = None
-    for start in range(0, steps, block):
-        span = slice(start, min(start + block, steps))
-        products = _products(xp, left[..., :, span, None], right[..., None, span, :], mode)
-        for step in range(products.shape[-2]):
-            term = products[..., :, step, :]
-            total = _round_sum(term, mode) if total is None else _round_sum(total + term, mode)
-    if total is None:
-        return _zeros(xp, a_shape[:-2], b_shape[:-2], a_shape[-2], b_shape[-1], a)
-    return total
+    bits = mode.lmul_bits
+    if bits is not None:
+        return combine(xp, prepare(xp, left, bits), prepare(xp, right, bits), bits, "integer-add")
+    return _rounded_products(xp, left, right, mode)
 
 
-def _products(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> Any:
-    if mode.lmul_bits is not None:
-        return combine(xp, left, right, mode.lmul_bits, "integer-add")
-    exact = left * right
+def _rounded_products(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> Any:
+    """float32 products of operands already in ``mode.input``, rounded to the product format if any."""
+    with xp.ieee():
+        exact = left * right
     fmt = mode.product_format
     return exact if fmt is None else cast(exact, fmt, saturate=True)
 
 
-def _round_sum(value: Any, mode: MatmulMode) -> Any:
-    return value if mode.accumulator.name == "fp32" else cast(value, mode.accumulator)
+def _multiplier(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> Multiplier:
+    """Products for a span: ``left`` (matrices, rows, steps) and ``right`` (matrices, steps, p), in
+    ``mode.input`` already."""
+    bits = mode.lmul_bits
+    if bits is not None:
+        return _lmul_multiplier(xp, prepare(xp, left, bits), prepare(xp, right, bits), bits)
+
+    def multiply(step: int) -> Any:
+        return _rounded_products(xp, left[:, :, step, None], right[:, None, step, :], mode)
+
+    return multiply
 
 
-def _broadcast_size(left: tuple[int, ...], right: tuple[int, ...]) -> int:
-    size = 1
-    for x, y in zip(reversed(left), reversed(right), strict=False):
-        if x != y and 1 not in (x, y):
-            raise InputError(f"batch dimensions {left} and {right} do not broadcast")
-        size *= max(x, y)
-    longer = left if len(left) > len(right) else right
-    return size * math.prod(longer[:abs(len(left) - len(right))])
+def _lmul_multiplier(xp: Arrays, left: Operand, right: Operand, bits: int) -> Multiplier:
+    """L-Mul products. Without NaN or infinite operands (the usual case) each product is one int32 addition
+    of exponent‖mantissa fields (in units of the last mantissa bit; a zero operand stands for a field so
+    negative that every sum with it is below zero), a clamp to [0, inf's field] (zeros and overflow), the
+    flush of underflowing results (skipped when the operands' exponents rule underflow out) and the sign's
+    XOR: the bits of ``combine``, in a few in-place passes. With NaN or infinite operands, ``combine``."""
+    if xp.any(left.nan | left.inf) or xp.any(right.nan | right.inf):
+        def general(step: int) -> Any:
+            return combine(xp, left[:, :, step, None], right[:, None, step, :], bits, "integer-add")
+
+        return general
+    shift = 23 - bits
+    zero_field = -(1 << (bits + 10))
+    bias = (127 << bits) - (1 << (bits - offset_exponent(bits)))
+    smallest, infinite = 1 << bits, 255 << bits
+    left_fields = xp.int32(xp.where(left.zero, zero_field, left.magnitude >> shift))
+    right_fields = xp.int32(xp.where(right.zero, zero_field, (right.magnitude >> shift) - bias))
+    left_signs = xp.int32(xp.where(left.sign == 1, _INT32_SIGN, 0))
+    right_signs = xp.int32(xp.where(right.sign == 1, _INT32_SIGN, 0))
+    may_underflow = (_smallest_field(xp, left_fields, zero_field)
+                     + _smallest_field(xp, right_fields, zero_field) < smallest)
+
+    def fast(step: int) -> Any:
+        fields = left_fields[:, :, step, None] + right_fields[:, None, step, :]
+        if may_underflow:
+            xp.zero_below_(fields, smallest)
+        xp.clamp_(fields, 0, infinite)
+        fields <<= shift
+        fields ^= left_signs[:, :, step, None]
+        fields ^= right_signs[:, None, step, :]
+        return xp.int32_as_float32(fields)
+
+    return fast
 
 
-def _zeros(xp: Arrays, left: tuple[int, ...], right: tuple[int, ...], n: int, p: int, like: Any) -> Any:
-    """The empty sum (k = 0): zeros of the broadcast shape."""
-    shape = (*xp.np.broadcast_shapes(left, right), n, p)
-    if xp.torch is not None:
-        return xp.torch.zeros(shape, dtype=xp.torch.float32, device=like.device)
-    return xp.np.zeros(shape, dtype=xp.np.float32)
+def _smallest_field(xp: Arrays, fields: Any, zero_field: int) -> int:
+    """The smallest field of a nonzero operand (zero operands need no flush: their sums stay below zero)."""
+    flat = xp.where(fields == zero_field, 1 << 30, fields).reshape(-1)
+    return int(flat.min()) if len(flat) else 1 << 30
+
+
+_INT32_SIGN = -(1 << 31)

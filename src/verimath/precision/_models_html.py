@@ -7,7 +7,8 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from verimath.eval import CHART_CSS, Row, interval_chart
+from verimath.charts import CSS as CHART_CSS
+from verimath.charts import Row, interval_chart
 from verimath.precision._eval import PrecisionEval
 from verimath.precision._repro import Repro
 

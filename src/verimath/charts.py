@@ -1,5 +1,6 @@
-"""Inline SVG charts for the HTML report: accuracy against k (one line per metric, with 95% CI whiskers) and
-horizontal interval charts (one row per category: a bar or a dot with its CI and its value written beside it).
+"""Inline SVG charts for verimath's HTML pages (the eval report, the precision lab): accuracy against k (one
+line per metric, with 95% CI whiskers) and horizontal interval charts (one row per category: a bar or a dot
+with its CI and its value written beside it). Standard library only; ``CSS`` styles what the charts draw.
 
 Every chart writes its numbers as text (a legend with each line's last value, a label beside each row), not
 only in tooltips; ticks are round numbers (1–2–5 steps); bars start at zero; a chart of signed differences
@@ -14,11 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+CSS = """svg.figure{display:block;margin:8px 0;max-width:100%;height:auto}
+svg text{font-size:12px;fill:#222}svg .t{font-size:14px;font-weight:600}svg .tick{fill:#555}.ax{stroke:#333}
+.grid{stroke:#eee}"""
+"""The style rules the charts' classes need, for a page's ``<style>``."""
+
 COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
 """The Okabe–Ito palette: distinguishable with the common colour-vision deficiencies."""
-CSS = ("svg.figure{display:block;margin:8px 0;max-width:100%;height:auto}svg text{font-size:12px;fill:#222}"
-       "svg .t{font-size:14px;font-weight:600}svg .tick{fill:#555}.ax{stroke:#333}.grid{stroke:#eee}")
-"""The style rules the charts' classes need, for any page that shows them."""
 _DASHES = ("", "7 4", "2 3", "9 3 2 3", "4 2")
 _MARKERS = ("circle", "square", "triangle", "diamond", "cross")
 
@@ -73,11 +76,12 @@ def tick_label(value: float, ticks: Sequence[float]) -> str:
     return f"{value:.{decimals}f}"
 
 
-def _with_ci(value: float, low: float, high: float, unit: str, sign: str = "") -> str:
+def _with_ci(value: float, low: float, high: float, unit: str, sign: str = "", decimals: int = 1) -> str:
     if value != value:
         return "—"
-    ci = f" [{100 * low:{sign}.1f}, {100 * high:{sign}.1f}]" if low == low and high == high else ""
-    return f"{100 * value:{sign}.1f}{unit}{ci}"
+    places = f"{sign}.{decimals}f"
+    ci = f" [{100 * low:{places}}, {100 * high:{places}}]" if low == low and high == high else ""
+    return f"{100 * value:{places}}{unit}{ci}"
 
 
 def _polygon(points: Sequence[tuple[float, float]], color: str) -> str:
@@ -180,10 +184,12 @@ def line_chart(kind: str, title: str, lines: Sequence[Line], *, xlabel: str,
 
 
 def interval_chart(kind: str, title: str, rows: Sequence[Row], *, signed: bool = False,
-                   min_span: float = 0.1, unit: str = "%") -> str:
+                   min_span: float = 0.1, unit: str = "%", fit: bool = False, decimals: int = 1) -> str:
     """One horizontal row per category, labels on the left and the value with its 95% CI written on the right.
-    Fractions (``signed=False``) are bars from 0 on a 0–100 axis; signed differences are dots with whiskers
-    around a zero line on an axis spanning at least ``-min_span..min_span`` (drawn in points)."""
+    Fractions (``signed=False``) are bars from 0 on a 0–100 axis (with ``fit``, from 0 to just past the
+    largest value: small fractions such as error rates stay visible); signed differences are dots with
+    whiskers around a zero line on an axis spanning at least ``-min_span..min_span`` (drawn in points).
+    Values are written with ``decimals`` decimals."""
     width, label_w, value_w, top, row_h = 800.0, 170.0, 260.0, 40.0, 24.0
     left, right = label_w, width - value_w
     bottom = top + row_h * len(rows)
@@ -191,6 +197,8 @@ def interval_chart(kind: str, title: str, rows: Sequence[Row], *, signed: bool =
     if signed:
         bound = max([min_span, *(abs(v) for r in rows for v in (r.low, r.high, r.value) if v == v)])
         ticks = nice_ticks(-100 * bound, 100 * bound)
+    elif fit:
+        ticks = nice_ticks(0, 100 * max([min_span, *(v for r in rows for v in (r.high, r.value) if v == v)]))
     else:
         ticks = nice_ticks(0, 100)
     lo, hi = ticks[0] / 100, ticks[-1] / 100
@@ -222,7 +230,7 @@ def interval_chart(kind: str, title: str, rows: Sequence[Row], *, signed: bool =
             low, high = fx(r.low), fx(r.high)
             parts.append(f'<path d="M{low:.1f},{y:.1f}H{high:.1f}M{low:.1f},{y - 5:.1f}V{y + 5:.1f}'
                          f'M{high:.1f},{y - 5:.1f}V{y + 5:.1f}" stroke="#333" stroke-width="1.5"/>')
-        text = _with_ci(r.value, r.low, r.high, unit, "+" if signed else "")
+        text = _with_ci(r.value, r.low, r.high, unit, "+" if signed else "", decimals)
         parts.append(f'<text x="{right + 8}" y="{y + 4:.1f}" class="value">{escape(text)}'
                      f'{f" · {escape(r.note)}" if r.note else ""}</text>')
         body.append(f'<g class="row" data-label="{escape(r.label)}">{"".join(parts)}</g>')
