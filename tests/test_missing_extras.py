@@ -67,6 +67,9 @@ CASES = [
     ("fastapi", "serve", ["serve", "--port", "0"]),
     ("uvicorn", "serve", ["serve", "--port", "0"]),
     ("ml_dtypes", "precision", ["precision", "ops", "--pairs", "10", "--dot-length", "2"]),
+    ("torch", "precision", ["precision", "eval", "--model", "builtin:tiny", "--problems", "3"]),
+    ("ml_dtypes", "precision", ["precision", "eval", "--model", "builtin:tiny", "--problems", "3"]),
+    ("torch", "precision", ["precision", "repro", "--model", "builtin:tiny", "--problems", "3"]),
 ]
 
 

@@ -780,7 +780,8 @@ def precision_eval_command(
 ) -> None:
     """A model's math accuracy in each arithmetic, each arm × scope an ordinary `verimath eval` run; flips
     against fp32 and per-layer KL / top-1 agreement against fp32."""
-    import_extra("torch", "precision", "verimath precision eval")
+    for package in ("torch", "ml_dtypes"):
+        import_extra(package, "precision", "verimath precision eval")
     from verimath.precision import EvalPlan, check_local, eval_html, parse_arms, parse_scopes, precision_eval
 
     check_local(model)  # bad names: one line, before any work
