@@ -12,7 +12,9 @@ arithmetic alone moves the output. A last row, ``all``, applies the arm everywhe
 configuration the accuracy runs use). Compared on the first ``probe`` problems of the fp32 run: the first
 request the strategy sent (read from the stored messages) followed by fp32's greedy continuation, teacher
 forced; every position that predicts a continuation token or the end counts. KL is KL(fp32 ‖ arm) in nats,
-averaged over positions; top-1 agreement is the share of positions whose most likely token is fp32's.
+averaged over positions; top-1 agreement is the share of positions whose most likely token is fp32's. (In a
+Hugging Face model an attention swap runs the other layers' attention as eager fp32 — the same function as the
+model's own, to about 1e-7 — so that floor is in every attention row.)
 """
 
 from __future__ import annotations
