@@ -1,5 +1,6 @@
 """Emulated matmul speed and memory: L-Mul (and the other arms) on 512×512 by 512×512 on one core, beside
-plain float32 ``torch.matmul`` as the anchor; peak memory against the chunk size, for two inner sizes k
+plain float32 ``torch.matmul`` as the anchor, and on the small products a model makes (a decode step's linear
+layer, a few heads of attention scores); peak memory against the chunk size, for two inner sizes k
 (smaller chunks work too, slowly: each block and span costs a few dozen array operations).
 
 Speed: ``torch.set_num_threads(1)``, median of ``--repeats`` runs after a warm-up, torch tensors (and numpy
@@ -32,6 +33,11 @@ from verimath.precision import emulated_matmul, parse_mode
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZE = 512
 ARMS = ("fp32", "bf16", "e4m3", "lmul3", "lmul4")
+SMALL = {"decode linear (8, 128) @ (128, 384)": ((8, 128), (128, 384)),
+         "attention scores (4, 16, 32) @ (4, 32, 16)": ((4, 16, 32), (4, 32, 16))}
+SMALL_ARMS = ("fp32", "e4m3", "lmul3")
+CALLS = 50
+"""Small products timed per batch of this many calls."""
 CHUNKS = (1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 22)
 MIB = 1 << 20
 
@@ -61,6 +67,22 @@ def speed(repeats: int) -> list[dict[str, Any]]:
     anchor = rows[0]["seconds"]
     for row in rows:
         row["x_anchor"] = row["seconds"] / anchor
+    return rows
+
+
+def small_speed(repeats: int) -> list[dict[str, Any]]:
+    rows = []
+    generator = torch.Generator().manual_seed(1)
+    for name, (a_shape, b_shape) in SMALL.items():
+        a, b = torch.randn(a_shape, generator=generator), torch.randn(b_shape, generator=generator)
+        anchor = median_seconds(lambda a=a, b=b: [a @ b for _ in range(CALLS)], repeats) / CALLS
+        rows.append({"shape": name, "what": "torch.matmul float32", "seconds": anchor, "x_anchor": 1.0})
+        for arm in SMALL_ARMS:
+            mode = parse_mode(arm)
+            seconds = median_seconds(lambda a=a, b=b, mode=mode: [emulated_matmul(a, b, mode)
+                                                                  for _ in range(CALLS)], repeats) / CALLS
+            rows.append({"shape": name, "what": f"emulated {arm}", "seconds": seconds,
+                         "x_anchor": seconds / anchor})
     return rows
 
 
@@ -101,6 +123,10 @@ def main() -> None:
     timed = speed(args.repeats)
     for row in timed:
         print(f"  {row['what']:<44} {row['seconds'] * 1000:9.1f} ms  {row['x_anchor']:8.1f}× anchor")
+    small = small_speed(args.repeats)
+    for row in small:
+        print(f"  {row['shape'] + ': ' + row['what']:<66} {row['seconds'] * 1000:8.3f} ms "
+              f"{row['x_anchor']:8.1f}× anchor")
     print("peak memory of emulated lmul3 (numpy, tracemalloc) by chunk size:")
     print(f"  {'k':>5} {'chunk':>9} {'peak above inputs MiB':>22} {'output MiB':>11} {'chunk×4 B MiB':>14} "
           f"{'s':>6}")
@@ -110,7 +136,7 @@ def main() -> None:
               f"{row['output_mib']:>11.1f} {row['chunk_float32_mib']:>14.2f} {row['seconds']:>6.2f}")
     RESULTS.mkdir(exist_ok=True)
     out = {"size": SIZE, "threads": 1, "torch": torch.__version__, "numpy": np.__version__,
-           "repeats": args.repeats, "speed": timed, "memory": held}
+           "repeats": args.repeats, "speed": timed, "small": small, "memory": held}
     (RESULTS / "precision.json").write_text(json.dumps(out, indent=1) + "\n")
 
 

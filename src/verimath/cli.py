@@ -666,8 +666,9 @@ app.add_typer(precision_app, name="precision")
 @precision_app.command("ops")
 def precision_ops_command(
     arms: str | None = typer.Option(None, "--arms", help="Comma-separated arms: fp32, bf16, fp16, e4m3, "
-                                    "e5m2, e3m4, lmulM, or product:input:accumulator (default: the formats "
-                                    "both ways and lmul2-5, lmul7)."),
+                                    "e5m2, e3m4, lmulM, lmulMt (operands truncated), or "
+                                    "product:input:accumulator (default: the formats both ways, lmul2-5, "
+                                    "lmul7, lmul3t, lmul4t)."),
     pairs: int = typer.Option(2_000_000, "--pairs", min=1, help="Input pairs per distribution."),
     dot_length: int = typer.Option(1024, "--dot-length", min=1, help="Length of the dot products."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the inputs."),

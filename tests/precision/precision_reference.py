@@ -13,21 +13,22 @@ def offset_exponent(m: int) -> int:
     return m if m <= 3 else (3 if m == 4 else 4)
 
 
-def round_to_mantissa(x: np.ndarray, m: int) -> np.ndarray:
-    """``x`` (float64 holding float32 values) rounded to nearest-even on the grid of a format with float32's
-    exponent range (subnormals included) and m fraction bits; overflow to ±inf."""
+def round_to_mantissa(x: np.ndarray, m: int, operands: str = "nearest") -> np.ndarray:
+    """``x`` (float64 holding float32 values) rounded to nearest-even (or truncated toward zero) on the grid
+    of a format with float32's exponent range (subnormals included) and m fraction bits; overflow to ±inf."""
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
         exponent = np.frexp(np.where(np.isfinite(x) & (x != 0), x, 1.0))[1] - 1
         quantum = np.exp2(np.maximum(exponent - m, -126 - m))
-        rounded = np.round(x / quantum) * quantum
+        rounded = (np.round(x / quantum) if operands == "nearest" else np.trunc(x / quantum)) * quantum
     rounded = np.where(np.isfinite(x), rounded, x)
     return np.where(np.abs(rounded) >= OVERFLOW, np.copysign(np.inf, x), rounded)
 
 
-def lmul(x: np.ndarray, y: np.ndarray, m: int, semantics: str = "integer-add") -> np.ndarray:
+def lmul(x: np.ndarray, y: np.ndarray, m: int, semantics: str = "integer-add",
+         operands: str = "nearest") -> np.ndarray:
     """L-Mul by the paper's formula in float64, with the lab's documented edge cases."""
-    x, y = np.broadcast_arrays(round_to_mantissa(x, m), round_to_mantissa(y, m))
+    x, y = np.broadcast_arrays(round_to_mantissa(x, m, operands), round_to_mantissa(y, m, operands))
     sign = np.where(np.signbit(x) ^ np.signbit(y), -1.0, 1.0)
     zero_x = np.abs(x) < SMALLEST_NORMAL
     zero_y = np.abs(y) < SMALLEST_NORMAL
@@ -88,7 +89,8 @@ def matmul(a: np.ndarray, b: np.ndarray, *, product: str, input_dtype: object, i
     for step in range(a.shape[-1]):
         x, y = a[..., :, step, None], b[..., None, step, :]
         if product.startswith("lmul"):
-            term = lmul(x, y, int(product[4:])).astype(np.float32)
+            operands = "truncate" if product.endswith("t") else "nearest"
+            term = lmul(x, y, int(product[4:].rstrip("t")), operands=operands).astype(np.float32)
         else:
             with np.errstate(over="ignore", invalid="ignore"):
                 term = ml_cast((x * y).astype(np.float32), product_dtype, product_max)

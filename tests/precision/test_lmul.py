@@ -90,18 +90,19 @@ def _floats(bits: list[int]) -> np.ndarray:
     return np.array(bits, dtype=np.uint32).view(np.float32)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(patterns, patterns), min_size=1, max_size=64), st.integers(1, 22),
-       st.sampled_from(["integer-add", "formula"]))
+       st.sampled_from(["integer-add", "formula"]), st.sampled_from(["nearest", "truncate"]))
 def test_numpy_torch_and_the_reference_agree_bit_for_bit(pairs: list[tuple[int, int]], m: int,
-                                                         semantics: str) -> None:
+                                                         semantics: str, operands: str) -> None:
     x, y = _floats([p[0] for p in pairs]), _floats([p[1] for p in pairs])
-    on_numpy = lmul(x, y, mantissa_bits=m, semantics=semantics)
-    on_torch = lmul(torch.from_numpy(x), torch.from_numpy(y), mantissa_bits=m, semantics=semantics)
+    options = {"mantissa_bits": m, "semantics": semantics, "operands": operands}
+    on_numpy = lmul(x, y, **options)  # type: ignore[arg-type]
+    on_torch = lmul(torch.from_numpy(x), torch.from_numpy(y), **options)  # type: ignore[arg-type]
     assert exact_bits(on_numpy, on_torch.numpy())
     with np.errstate(invalid="ignore"):  # signalling NaNs widened to float64
         wide_x, wide_y = x.astype(np.float64), y.astype(np.float64)
-    expected = reference_lmul(wide_x, wide_y, m, semantics).astype(np.float32)
+    expected = reference_lmul(wide_x, wide_y, m, semantics, operands).astype(np.float32)
     assert exact_bits(on_numpy, expected)
 
 
@@ -119,8 +120,16 @@ def test_bad_mantissa_bits_are_an_input_error(m: object) -> None:
         lmul(np.float32(1), np.float32(1), mantissa_bits=m)  # type: ignore[arg-type]
 
 
-def test_bad_semantics_and_mixed_kinds_are_input_errors() -> None:
+def test_truncated_operands_drop_bits_where_rounded_ones_carry() -> None:
+    x, one = np.float32(1.99), np.float32(1.0)  # 1.111111…b: truncated 1.875 (m = 3), rounded 2
+    assert lmul(x, one, mantissa_bits=3, operands="truncate") == 2.0   # 0.875 + 0 + 1/8 carries: 1·2^1
+    assert lmul(x, one, mantissa_bits=3) == 2.25                       # (1 + 0 + 0 + 1/8)·2^1
+
+
+def test_bad_semantics_operands_and_mixed_kinds_are_input_errors() -> None:
     with pytest.raises(InputError, match="semantics"):
         lmul(np.float32(1), np.float32(1), mantissa_bits=3, semantics="exact")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="operands must be one of nearest, truncate"):
+        lmul(np.float32(1), np.float32(1), mantissa_bits=3, operands="up")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="mixes torch tensors and numpy arrays"):
         lmul(np.float32(1), torch.tensor(1.0), mantissa_bits=3)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import precision_reference as ref
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from precision_reference import exact_bits
 
 from verimath.errors import InputError
@@ -14,8 +16,8 @@ from verimath.precision import ARMS, MatmulMode, emulated_matmul, emulated_multi
 ml_dtypes = pytest.importorskip("ml_dtypes")
 torch = pytest.importorskip("torch")
 
-ARM_NAMES = [*ARMS, "lmul3", "lmul4", "lmul7", "exact:fp32:bf16", "lmul3:bf16:fp16", "exact:e4m3:fp32",
-             "e4m3:fp32:fp32", "exact:fp16:fp16"]
+ARM_NAMES = [*ARMS, "lmul3", "lmul4", "lmul7", "lmul4t", "exact:fp32:bf16", "lmul3:bf16:fp16",
+             "exact:e4m3:fp32", "e4m3:fp32:fp32", "exact:fp16:fp16"]
 
 
 def _dtype(name: str) -> object:
@@ -153,3 +155,27 @@ def test_emulated_multiply_gives_the_products_a_one_step_matmul_sums(arm: str) -
     if mode.accumulator.name == "fp32":  # a one-step sum is +0 + p: p itself but for the sign of a zero
         assert exact_bits(products + np.float32(0), emulated_matmul(a, b, mode))
     assert exact_bits(emulated_multiply(torch.from_numpy(a), torch.from_numpy(b), mode).numpy(), products)
+
+
+def test_tensors_that_require_grad_and_other_dtypes_are_accepted() -> None:
+    a = torch.randn(4, 6, dtype=torch.bfloat16, requires_grad=True)
+    b = torch.randn(6, 3, dtype=torch.float64)
+    for arm in ("lmul3", "e4m3", "e3m4", "fp32"):
+        got = emulated_matmul(a, b, parse_mode(arm))
+        assert got.dtype == torch.float32 and not got.requires_grad
+        expected = emulated_matmul(a.detach().float().numpy(), b.float().numpy(), parse_mode(arm))
+        assert exact_bits(got.numpy(), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["fp32", "e5m2", "lmul3", "lmul3t", "lmul5:bf16:bf16"]), st.integers(1, 4),
+       st.integers(1, 5), st.integers(0, 9), st.integers(1, 4), st.integers(1, 200),
+       st.integers(0, 2**32 - 1))
+def test_any_chunk_gives_the_bits_of_the_reference(arm: str, batch: int, n: int, k: int, p: int, chunk: int,
+                                                   seed: int) -> None:
+    mode = parse_mode(arm)
+    a, b = _inputs(seed, (batch, n, k), (1, k, p))
+    expected = _reference(a, b, mode)
+    assert exact_bits(emulated_matmul(a, b, mode, chunk=chunk), expected)
+    assert exact_bits(emulated_matmul(torch.from_numpy(a), torch.from_numpy(b), mode, chunk=chunk).numpy(),
+                      expected)

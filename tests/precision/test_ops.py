@@ -13,23 +13,28 @@ import numpy as np
 import pytest
 
 from verimath.errors import InputError
-from verimath.precision import lmul, measure_ops, parse_mode, render_ops_html
+from verimath.precision import DEFAULT_ARMS, lmul, measure_ops, parse_mode, render_ops_html
 
 pytest.importorskip("ml_dtypes")
 
 
 @pytest.mark.slow
 def test_the_issue_figures_and_the_paper_claims_at_two_million_pairs() -> None:
-    report = measure_ops(["lmul3", "lmul4", "e4m3", "e5m2", "exact:e4m3:fp32", "exact:e5m2:fp32"],
-                         pairs=2_000_000)
+    report = measure_ops(["lmul3", "lmul4", "lmul3t", "lmul4t", "e4m3", "e5m2", "exact:e4m3:fp32",
+                          "exact:e5m2:fp32"], pairs=2_000_000)
     assert [f.reproduced for f in report.figures] == [True] * 4
     measured = {f.claim.split()[0]: round(100 * f.measured, 1) for f in report.figures}
     assert measured == {"lmul3": 5.7, "lmul4": 5.3, "e4m3": 4.5, "e5m2": 7.2}
-    verdicts = {(c.claim, c.detail.split()[3], c.distribution): c.reproduced for c in report.claims}
-    assert verdicts[("L-Mul m=4 is as precise as float8 e4m3", "e4m3", "normal")] is False
-    assert verdicts[("L-Mul m=4 is as precise as float8 e4m3", "exact:e4m3:fp32", "normal")] is False
-    assert verdicts[("L-Mul m=3 is more precise than float8 e5m2", "e5m2", "normal")] is True
-    assert verdicts[("L-Mul m=3 is more precise than float8 e5m2", "exact:e5m2:fp32", "normal")] is True
+    verdicts = {(c.detail.split()[0], c.detail.split()[3], c.distribution): c.reproduced
+                for c in report.claims}
+    assert len(verdicts) == len(report.claims) == 16
+    assert verdicts[("lmul4", "e4m3", "normal")] is False
+    assert verdicts[("lmul4", "exact:e4m3:fp32", "normal")] is False
+    assert verdicts[("lmul3", "e5m2", "normal")] is True
+    assert verdicts[("lmul3", "exact:e5m2:fp32", "normal")] is True
+    assert verdicts[("lmul4t", "e4m3", "normal")] is True        # truncating the operands cancels the bias
+    assert verdicts[("lmul4t", "exact:e4m3:fp32", "normal")] is True
+    assert verdicts[("lmul3t", "e5m2", "normal")] is True
 
 
 def test_a_row_is_what_its_definition_measures() -> None:
@@ -81,7 +86,8 @@ def test_the_cli_prints_json_and_writes_the_page(tmp_path: Path) -> None:
     printed = json.loads(done.stdout)
     assert printed == json.loads((tmp_path / "lab" / "ops.json").read_text())
     rows = {(r["arm"], r["semantics"], r["distribution"]): r for r in printed["rows"]}
-    assert len(rows) == 2 * (13 + 5)  # 13 default arms, 5 of them L-Mul with a formula row
+    lmul_arms = [arm for arm in DEFAULT_ARMS if arm.startswith("lmul")]
+    assert len(rows) == 2 * (len(DEFAULT_ARMS) + len(lmul_arms))  # L-Mul arms get a formula row too
     assert rows[("e4m3", "-", "normal")]["mean_relative_error"] == pytest.approx(0.045, abs=0.003)
     assert rows[("lmul3", "integer-add", "normal")]["mean_relative_error"] == pytest.approx(0.057, abs=0.003)
     assert {c["claim"] for c in printed["claims"]} == {"L-Mul m=4 is as precise as float8 e4m3",

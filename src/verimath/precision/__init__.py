@@ -6,8 +6,8 @@ input format × accumulator format, chunked), and the op-level error report behi
 Everything works on numpy arrays and torch tensors with identical bits.
 
 Imports nothing from verimath but ``errors`` (and the standard-library leaf ``verimath.charts`` when it draws
-the report page); numpy, ``ml_dtypes`` and torch are imported when first used, through
-``errors.import_extra`` (extra ``precision``).
+the report page); ``ml_dtypes`` (extra ``precision``) and torch (given tensors) are imported when first used,
+through ``errors.import_extra``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ from typing import Any
 
 from verimath.errors import import_extra
 from verimath.precision._formats import FORMATS, Format, cast, format_named
-from verimath.precision._lmul import SEMANTICS, Semantics, lmul, offset_exponent
+from verimath.precision._lmul import (
+    OPERAND_ROUNDING,
+    SEMANTICS,
+    OperandRounding,
+    Semantics,
+    lmul,
+    offset_exponent,
+)
 from verimath.precision._matmul import (
     ARMS,
     DEFAULT_CHUNK,
@@ -35,11 +42,13 @@ __all__ = [
     "DEFAULT_CHUNK",
     "DISTRIBUTIONS",
     "FORMATS",
+    "OPERAND_ROUNDING",
     "SEMANTICS",
     "Check",
     "Format",
     "MatmulMode",
     "OpError",
+    "OperandRounding",
     "OpsReport",
     "Semantics",
     "cast",

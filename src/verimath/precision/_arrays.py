@@ -18,14 +18,11 @@ class Arrays:
         self.torch = torch
         self.np = import_extra("numpy", "precision", NEEDED_BY)
 
-    @property
-    def is_torch(self) -> bool:
-        return self.torch is not None
-
     def float32(self, x: Any) -> Any:
-        """``x`` as float32 (wider floats are rounded to nearest, ties to even)."""
+        """``x`` as float32 (wider floats are rounded to nearest, ties to even). Tensors are detached first:
+        emulated arithmetic has no gradient, and a bit-level view of a tensor that requires one is refused."""
         if self.torch is not None:
-            return x.to(self.torch.float32)
+            return x.detach().to(self.torch.float32)
         with self.np.errstate(over="ignore", invalid="ignore"):  # overflow to ±inf is the rounding's result
             return self.np.asarray(x, dtype=self.np.float32)
 
@@ -62,6 +59,10 @@ class Arrays:
         if self.torch is not None:
             return x.expand(shape)
         return self.np.broadcast_to(x, shape)
+
+    def size(self, x: Any) -> int:
+        """The number of elements of ``x``."""
+        return int(x.numel()) if self.torch is not None else int(x.size)
 
     def any(self, x: Any) -> bool:
         return bool(x.any())
@@ -114,6 +115,6 @@ def arrays_for(*values: Any) -> Arrays:
     tensors = [type(v).__module__.startswith("torch") for v in values]
     if any(tensors) and not all(tensors):
         raise InputError("mixes torch tensors and numpy arrays: pass all of one kind")
-    if all(tensors) and values:
-        return Arrays(import_extra("torch", "precision", NEEDED_BY))
+    if all(tensors) and values:  # torch made the tensors, so it is there; the extra that brings it is hf
+        return Arrays(import_extra("torch", "hf", NEEDED_BY))
     return Arrays(None)

@@ -92,32 +92,35 @@ def cast(x: Any, fmt: Format, *, saturate: bool = False) -> Any:
     re-marked here from the input; e3m4 has no torch dtype and goes through ``ml_dtypes`` on the host."""
     xp = arrays_for(x)
     x32 = xp.float32(x)
-    if saturate:
-        x32 = xp.where(xp.isinf(x32), x32, _clip(xp, x32, fmt.max))
     if fmt.name == "fp32":
-        rounded = x32
-    elif xp.torch is None:
-        with xp.np.errstate(over="ignore", invalid="ignore"):  # overflow is defined above, not an accident
-            rounded = x32.astype(numpy_dtype(fmt)).astype(xp.np.float32)
-    elif fmt.torch_dtype_name is None:
-        host = cast(x32.detach().cpu().numpy(), fmt)
-        rounded = xp.torch.from_numpy(host).to(x32.device)
+        return xp.canonical_nan(x32)
+    if xp.torch is None or fmt.torch_dtype_name is None:
+        return _cast_with_ml_dtypes(xp, x32, fmt, saturate)
+    dtype, torch = getattr(xp.torch, fmt.torch_dtype_name), xp.torch
+    if saturate:
+        rounded = x32.clamp(-fmt.max, fmt.max).to(dtype).to(torch.float32)
+        rounded = xp.where(xp.isinf(x32), x32 if fmt.has_infinity else math.nan, rounded)
     else:
-        rounded = x32.to(getattr(xp.torch, fmt.torch_dtype_name)).to(xp.torch.float32)
-        rounded = _mark_overflow(xp, x32, rounded, fmt)
+        rounded = x32.to(dtype).to(torch.float32)
+        if not fmt.has_infinity:  # torch saturates where the format has no infinity; ml_dtypes gives NaN
+            rounded = xp.where(_overflows(xp, x32, fmt), math.nan, rounded)
     return xp.canonical_nan(rounded)
 
 
-def _clip(xp: Arrays, x32: Any, limit: float) -> Any:
-    if xp.torch is not None:
-        return x32.clamp(-limit, limit)
-    return xp.np.clip(x32, -limit, limit).astype(xp.np.float32)
+def _cast_with_ml_dtypes(xp: Arrays, x32: Any, fmt: Format, saturate: bool) -> Any:
+    """The numpy path (and torch's for formats torch lacks, on the host)."""
+    host = x32.cpu().numpy() if xp.torch is not None else x32
+    np = xp.np
+    if saturate:
+        host = np.where(np.isinf(host), host, np.clip(host, -fmt.max, fmt.max)).astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is defined above, not an accident
+        rounded = host.astype(numpy_dtype(fmt)).astype(np.float32)
+    rounded = np.where(np.isnan(rounded), np.float32(np.nan), rounded)
+    return xp.torch.from_numpy(rounded).to(x32.device) if xp.torch is not None else rounded
 
 
-def _mark_overflow(xp: Arrays, x32: Any, rounded: Any, fmt: Format) -> Any:
-    """``rounded`` with every overflowing input turned into ±inf (or NaN without infinities)."""
+def _overflows(xp: Arrays, x32: Any, fmt: Format) -> Any:
+    """Where rounding to nearest leaves ``fmt``'s finite range (infinities included)."""
     magnitude = xp.abs(x32)
     threshold = fmt.overflow_threshold
-    over = magnitude >= threshold if fmt.tie_overflows else magnitude > threshold
-    special = xp.torch.copysign(xp.torch.full_like(x32, math.inf), x32) if fmt.has_infinity else math.nan
-    return xp.where(over, special, rounded)
+    return magnitude >= threshold if fmt.tie_overflows else magnitude > threshold

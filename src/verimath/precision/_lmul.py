@@ -11,7 +11,8 @@ literally: (1 + s)·2^(x_e + y_e), which can need one mantissa bit more than m.
 
 Choices (the paper leaves them open):
 - Operands are float32 values rounded to m mantissa bits with float32's 8-bit exponent (e8m<m>, nearest,
-  ties to even) before the addition; an operand subnormal after that rounding is read as zero (flush to zero).
+  ties to even; ``operands="truncate"`` drops the extra bits instead) before the addition; an operand
+  subnormal after that is read as zero (flush to zero).
 - A zero operand gives a zero of the XOR sign; a result below the smallest normal float32 (2^-126) is a zero
   of that sign (flush to zero); a result past the largest exponent is ±inf.
 - NaN in, NaN out; inf × nonzero = ±inf; inf × 0 = NaN. Every NaN is the quiet NaN 0x7FC00000.
@@ -28,6 +29,10 @@ from verimath.precision._arrays import Arrays, arrays_for
 
 Semantics = Literal["integer-add", "formula"]
 SEMANTICS: tuple[Semantics, ...] = ("integer-add", "formula")
+OperandRounding = Literal["nearest", "truncate"]
+OPERAND_ROUNDING: tuple[OperandRounding, ...] = ("nearest", "truncate")
+"""How float32 operands become m-bit ones: rounded to nearest (ties to even), as a cast does, or truncated
+(toward zero), as simple hardware does. The paper does not say; its claims turn on it (see the README)."""
 MAX_MANTISSA_BITS = 22
 """The formula reading can carry m + 1 mantissa bits; float32 holds 23."""
 
@@ -53,7 +58,7 @@ def check_mantissa_bits(mantissa_bits: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Operand:
-    """Operands prepared for L-Mul: sign bit, magnitude bits rounded to m mantissa bits, and their classes."""
+    """Operands prepared for L-Mul: sign bit, magnitude bits brought to m mantissa bits, and their classes."""
 
     sign: Any
     magnitude: Any
@@ -66,13 +71,17 @@ class Operand:
                        self.zero[index])
 
 
-def prepare(xp: Arrays, x: Any, mantissa_bits: int) -> Operand:
+def prepare(xp: Arrays, x: Any, mantissa_bits: int, operands: OperandRounding = "nearest") -> Operand:
     """``x`` read as L-Mul operands of ``mantissa_bits`` bits (see the module docstring)."""
     raw = xp.bits(xp.float32(x))
     magnitude = raw & 0x7FFFFFFF
     nan = magnitude > _INF
     shift = _FRACTION - mantissa_bits
-    rounded = ((magnitude + ((1 << (shift - 1)) - 1) + ((magnitude >> shift) & 1)) >> shift) << shift
+    if operands == "nearest":  # half a unit of the last kept bit, less one, plus that bit: ties go to even
+        kept = (magnitude + ((1 << (shift - 1)) - 1) + ((magnitude >> shift) & 1)) >> shift
+    else:
+        kept = magnitude >> shift
+    rounded = kept << shift  # a carry out of the mantissa raises the exponent, up to inf's pattern
     finite = ~nan & (magnitude < _INF)
     rounded = xp.where(finite, rounded, magnitude)
     return Operand(raw >> 31, rounded, nan, ~nan & (rounded >= _INF), rounded < _ONE)
@@ -96,13 +105,16 @@ def combine(xp: Arrays, x: Operand, y: Operand, mantissa_bits: int, semantics: S
     return xp.where(invalid, float("nan"), result)
 
 
-def lmul(a: Any, b: Any, *, mantissa_bits: int, semantics: Semantics = "integer-add") -> Any:
+def lmul(a: Any, b: Any, *, mantissa_bits: int, semantics: Semantics = "integer-add",
+         operands: OperandRounding = "nearest") -> Any:
     """L-Mul of ``a`` and ``b`` elementwise (broadcasting), as float32 of their kind (numpy or torch, with
     identical bits). See the module docstring for the definition and the handling of zeros, subnormals,
-    overflow, infinities and NaN."""
+    overflow, infinities and NaN; ``operands`` says how float32 inputs are brought to ``mantissa_bits``."""
     check_mantissa_bits(mantissa_bits)
     if semantics not in SEMANTICS:
         raise InputError(f"L-Mul semantics must be one of {', '.join(SEMANTICS)}, got {semantics!r}")
+    if operands not in OPERAND_ROUNDING:
+        raise InputError(f"L-Mul operands must be one of {', '.join(OPERAND_ROUNDING)}, got {operands!r}")
     xp = arrays_for(a, b)
-    return combine(xp, prepare(xp, a, mantissa_bits), prepare(xp, b, mantissa_bits), mantissa_bits,
-                   semantics)
+    return combine(xp, prepare(xp, a, mantissa_bits, operands), prepare(xp, b, mantissa_bits, operands),
+                   mantissa_bits, semantics)

@@ -12,7 +12,14 @@ from typing import Any
 from verimath.errors import InputError
 from verimath.precision._arrays import Arrays, arrays_for
 from verimath.precision._formats import FORMATS, Format, cast, format_named
-from verimath.precision._lmul import Operand, check_mantissa_bits, combine, offset_exponent, prepare
+from verimath.precision._lmul import (
+    Operand,
+    OperandRounding,
+    check_mantissa_bits,
+    combine,
+    offset_exponent,
+    prepare,
+)
 
 DEFAULT_CHUNK = 1 << 20
 """Output elements, and operand elements of a span of k-steps, that ``emulated_matmul`` works on at once: its
@@ -28,7 +35,8 @@ class MatmulMode:
     2. Each product a_ik·b_kj is formed by ``product``: ``"exact"`` — the float32 product (exact whenever
        ``input`` has at most 12 significant bits, i.e. every format but fp32; correctly rounded for fp32);
        a format name such as ``"e4m3"`` — that product rounded to the format (saturating), i.e. an FP8
-       multiply; ``"lmulM"`` — L-Mul with M mantissa bits (integer-add semantics).
+       multiply; ``"lmulM"`` — L-Mul with M mantissa bits (integer-add semantics; operands rounded to M
+       bits, or truncated for ``"lmulMt"``).
     3. The products are summed in order k = 0, 1, …, each addition formed in float32 and rounded to
        ``accumulator`` (IEEE: an overflowing sum is ±inf). For bf16/fp16/8-bit accumulators that double
        rounding equals one rounding (float32's 24 bits ≥ 2·11 + 2). The result is the accumulator's value,
@@ -40,16 +48,21 @@ class MatmulMode:
 
     def __post_init__(self) -> None:
         if self.product != "exact" and self.lmul_bits is None and self.product not in FORMATS:
-            raise InputError(f"unknown product mode {self.product!r}: exact, lmulM (M = mantissa bits) "
-                             f"or a format ({', '.join(FORMATS)})")
+            raise InputError(f"unknown product mode {self.product!r}: exact, lmulM or lmulMt (M = mantissa "
+                             f"bits) or a format ({', '.join(FORMATS)})")
         if self.lmul_bits is not None:
             check_mantissa_bits(self.lmul_bits)
 
     @property
     def lmul_bits(self) -> int | None:
-        """M for an ``lmulM`` product, else None."""
-        found = re.fullmatch(r"lmul(\d+)", self.product)
+        """M for an ``lmulM`` (or ``lmulMt``) product, else None."""
+        found = re.fullmatch(r"lmul(\d+)t?", self.product)
         return int(found.group(1)) if found else None
+
+    @property
+    def lmul_operands(self) -> OperandRounding:
+        """How an L-Mul product brings its operands to M bits: ``lmulMt`` truncates, ``lmulM`` rounds."""
+        return "truncate" if self.product.endswith("t") else "nearest"
 
     @property
     def product_format(self) -> Format | None:
@@ -75,19 +88,20 @@ accumulation (what tensor cores do). The 8-bit arms round inputs *and* every pro
 float32 accumulation: a multiply done in FP8, the operation the paper compares L-Mul against (its error
 figures, ≈4.5% for e4m3 and ≈7.2% for e5m2 on N(0,1), are those of this definition; FP8 hardware keeps
 products exact — write ``exact:e4m3:fp32`` for that). ``lmulM``: float32 inputs, L-Mul products with M
-mantissa bits (operands rounded to M bits inside L-Mul), float32 accumulation."""
+mantissa bits (operands rounded to M bits inside L-Mul; ``lmulMt``: truncated), float32 accumulation."""
 
 
 def parse_mode(name: str) -> MatmulMode:
-    """The mode for an arm name: a short name of ``ARMS``, ``lmulM``, or ``product:input:accumulator`` (e.g.
-    ``exact:e4m3:fp32``, ``lmul3:bf16:bf16``). ``InputError`` names what is wrong."""
+    """The mode for an arm name: a short name of ``ARMS``, ``lmulM`` / ``lmulMt``, or
+    ``product:input:accumulator`` (e.g. ``exact:e4m3:fp32``, ``lmul3:bf16:bf16``). ``InputError`` names what
+    is wrong."""
     text = name.strip()
-    if re.fullmatch(r"lmul\d+", text):
+    if re.fullmatch(r"lmul\d+t?", text):
         text = f"{text}:fp32:fp32"
     text = ARMS.get(text, text)
     parts = text.split(":")
     if len(parts) != 3:
-        raise InputError(f"unknown arm {name!r}: use one of {', '.join([*ARMS, 'lmulM'])} "
+        raise InputError(f"unknown arm {name!r}: use one of {', '.join([*ARMS, 'lmulM', 'lmulMt'])} "
                          "or product:input:accumulator")
     product, input_name, accumulator_name = parts
     return MatmulMode(product, format_named(input_name), format_named(accumulator_name))
@@ -100,10 +114,10 @@ def emulated_matmul(a: Any, b: Any, mode: MatmulMode, *, chunk: int = DEFAULT_CH
     Every output element is the sum, from +0 and in order k = 0, 1, …, of its products (``MatmulMode``
     says how each is formed and rounded). The work goes by blocks of output elements, at most
     ``max(chunk, p)`` at once, and within a block by spans of k-steps whose operands (cast and prepared) hold
-    at most about ``max(chunk, n, p)`` elements, one k-step at a time: beyond the caller's inputs, peak memory
-    is the output plus about 80 bytes per ``chunk`` element at most, whatever k is. The order of
-    each sum does not depend on the blocks, so neither does the result. NaN results are the quiet NaN
-    0x7FC00000."""
+    at most about ``max(chunk, n, p)`` elements; products of several k-steps are formed at once while the
+    block is small (``_GROUP``), and added one k-step at a time. Beyond the caller's inputs, peak memory is
+    the output plus about 80 bytes per ``chunk`` element at most, whatever k is. The order of each sum does
+    not depend on the blocks, so neither does the result. NaN results are the quiet NaN 0x7FC00000."""
     xp = arrays_for(a, b)
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise InputError(f"chunk must be a positive integer, got {chunk!r}")
@@ -128,12 +142,14 @@ def emulated_matmul(a: Any, b: Any, mode: MatmulMode, *, chunk: int = DEFAULT_CH
                 steps = slice(start, min(start + span, k))
                 multiply = _multiplier(xp, cast(left[(*block, steps)], mode.input, saturate=True),
                                        cast(right[block[0], steps, :], mode.input, saturate=True), mode)
-                for step in range(steps.stop - steps.start):
-                    term = multiply(step)
-                    if mode.accumulator.name == "fp32":
-                        total += term
-                    else:
-                        total = cast(total + term, mode.accumulator)
+                group = max(1, _GROUP // xp.size(total))
+                for first in range(0, steps.stop - steps.start, group):
+                    products = multiply(slice(first, min(first + group, steps.stop - steps.start)))
+                    for step in range(products.shape[2]):
+                        if mode.accumulator.name == "fp32":
+                            total += products[:, :, step, :]
+                        else:
+                            total = cast(total + products[:, :, step, :], mode.accumulator)
             out[block] = total
     return xp.canonical_nan(out).reshape(*batch_shape, n, p)
 
@@ -150,8 +166,11 @@ def _blocks(batch: int, n: int, p: int, chunk: int) -> list[Block]:
     return [(slice(i, i + 1), slice(r, r + rows)) for i in range(batch) for r in range(0, n, rows)]
 
 
-Multiplier = Callable[[int], Any]
-"""The products of one output block at one k-step of a span: an array of the block's shape, float32."""
+Multiplier = Callable[[slice], Any]
+"""The products of one output block at some k-steps of a span: (matrices, rows, steps, p), float32."""
+_GROUP = 1 << 16
+"""Products formed at once (k-steps grouped while the output block is small): few array operations per
+k-step for small matrices, cache-sized arrays for large ones."""
 
 
 def emulated_multiply(a: Any, b: Any, mode: MatmulMode) -> Any:
@@ -160,9 +179,10 @@ def emulated_multiply(a: Any, b: Any, mode: MatmulMode) -> Any:
     bits). What ``verimath precision ops`` measures."""
     xp = arrays_for(a, b)
     left, right = cast(a, mode.input, saturate=True), cast(b, mode.input, saturate=True)
-    bits = mode.lmul_bits
+    bits, operands = mode.lmul_bits, mode.lmul_operands
     if bits is not None:
-        return combine(xp, prepare(xp, left, bits), prepare(xp, right, bits), bits, "integer-add")
+        return combine(xp, prepare(xp, left, bits, operands), prepare(xp, right, bits, operands), bits,
+                       "integer-add")
     return _rounded_products(xp, left, right, mode)
 
 
@@ -177,12 +197,13 @@ def _rounded_products(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> An
 def _multiplier(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> Multiplier:
     """Products for a span: ``left`` (matrices, rows, steps) and ``right`` (matrices, steps, p), in
     ``mode.input`` already."""
-    bits = mode.lmul_bits
+    bits, operands = mode.lmul_bits, mode.lmul_operands
     if bits is not None:
-        return _lmul_multiplier(xp, prepare(xp, left, bits), prepare(xp, right, bits), bits)
+        return _lmul_multiplier(xp, prepare(xp, left, bits, operands), prepare(xp, right, bits, operands),
+                                bits)
 
-    def multiply(step: int) -> Any:
-        return _rounded_products(xp, left[:, :, step, None], right[:, None, step, :], mode)
+    def multiply(steps: slice) -> Any:
+        return _rounded_products(xp, left[:, :, steps, None], right[:, None, steps, :], mode)
 
     return multiply
 
@@ -194,8 +215,8 @@ def _lmul_multiplier(xp: Arrays, left: Operand, right: Operand, bits: int) -> Mu
     flush of underflowing results (skipped when the operands' exponents rule underflow out) and the sign's
     XOR: the bits of ``combine``, in a few in-place passes. With NaN or infinite operands, ``combine``."""
     if xp.any(left.nan | left.inf) or xp.any(right.nan | right.inf):
-        def general(step: int) -> Any:
-            return combine(xp, left[:, :, step, None], right[:, None, step, :], bits, "integer-add")
+        def general(steps: slice) -> Any:
+            return combine(xp, left[:, :, steps, None], right[:, None, steps, :], bits, "integer-add")
 
         return general
     shift = 23 - bits
@@ -209,14 +230,14 @@ def _lmul_multiplier(xp: Arrays, left: Operand, right: Operand, bits: int) -> Mu
     may_underflow = (_smallest_field(xp, left_fields, zero_field)
                      + _smallest_field(xp, right_fields, zero_field) < smallest)
 
-    def fast(step: int) -> Any:
-        fields = left_fields[:, :, step, None] + right_fields[:, None, step, :]
+    def fast(steps: slice) -> Any:
+        fields = left_fields[:, :, steps, None] + right_fields[:, None, steps, :]
         if may_underflow:
             xp.zero_below_(fields, smallest)
         xp.clamp_(fields, 0, infinite)
         fields <<= shift
-        fields ^= left_signs[:, :, step, None]
-        fields ^= right_signs[:, None, step, :]
+        fields ^= left_signs[:, :, steps, None]
+        fields ^= right_signs[:, None, steps, :]
         return xp.int32_as_float32(fields)
 
     return fast
