@@ -99,6 +99,7 @@ class ArmRun:
     lost: tuple[str, ...]
     """Problems right in fp32 and wrong in this arm."""
     wall_s: float
+    """Seconds this invocation spent on the cell (resuming a finished run costs only the check)."""
     errors: int
 
     @property

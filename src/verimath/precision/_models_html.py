@@ -44,7 +44,8 @@ def eval_html(result: PrecisionEval) -> str:
                            [Row(r.label, r.delta, r.delta_low, r.delta_high,
                                 f"{len(r.gained)} gained, {len(r.lost)} lost") for r in result.runs[1:]],
                            signed=True, unit=" pts") if len(result.runs) > 1 else ""
-    runs = _table(["arm", "problems", "accuracy %", "Δ vs fp32 (points)", "flips (gained / lost)", "wall s"],
+    runs = _table(["arm", "problems", "accuracy %", "Δ vs fp32 (points)", "flips (gained / lost)",
+                   "s this invocation"],
                   [[r.label, str(r.problems), _fmt(100 * r.accuracy, ".1f"), _fmt(100 * r.delta, "+.1f"),
                     f"{len(r.gained)} / {len(r.lost)}", f"{r.wall_s:.1f}"] for r in result.runs])
     layers = ""
