@@ -46,6 +46,8 @@ HF_ATTENTION = "verimath_emulated"
 """The name the emulated attention function is registered under in transformers."""
 
 ArmKind = Literal["reference", "emulated", "cast", "layercast"]
+_ABSENT = object()
+"""Marks an attribute a swap set where the object had none of its own (restore deletes it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,9 +321,6 @@ class Swap:
 
     def __exit__(self, *exc: object) -> None:
         self.restore()
-
-
-_ABSENT = object()
 
 
 def swap(model: nn.Module, arm: Arm | str, scope: str = "all", *,
