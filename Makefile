@@ -7,7 +7,7 @@ PIP := $(PYTHON) -m pip
 # torch is pinned so pip takes the CPU wheel (the hf backend's tests need it, not a GPU build).
 install:
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[dev,hf,serve,precision]'
+	$(PIP) install -q -e '.[dev,hf,serve,trainers,ray,precision]'
 
 # System packages the sandbox uses (bubblewrap, libseccomp); installed only where missing and apt is available.
 system-deps:

@@ -66,6 +66,9 @@ CASES = [
     ("datasets", "hf", ["eval", "--dataset", "hf:openai/gsm8k", "--model", "builtin:tiny", "--run-dir", "r"]),
     ("fastapi", "serve", ["serve", "--port", "0"]),
     ("uvicorn", "serve", ["serve", "--port", "0"]),
+    ("ray", "ray", ["eval", "--dataset", "rows.jsonl", "--model", "builtin:tiny", "--strategy", "direct",
+                    "--run-dir", "r", "--executor", "ray"]),
+    ("ray", "ray", ["grade", "rows.jsonl", "--executor", "ray"]),
     ("ml_dtypes", "precision", ["precision", "ops", "--pairs", "10", "--dot-length", "2"]),
     ("torch", "precision", ["precision", "eval", "--model", "builtin:tiny", "--problems", "3"]),
     ("ml_dtypes", "precision", ["precision", "eval", "--model", "builtin:tiny", "--problems", "3"]),
@@ -77,6 +80,8 @@ CASES = [
 def test_a_missing_extra_is_one_line_naming_it(blocker_dir: Path, tmp_path: Path, missing: str, extra: str,
                                                args: list[str]) -> None:
     (tmp_path / "rows.parquet").write_bytes(b"PAR1")
+    (tmp_path / "rows.jsonl").write_text('{"id": "a", "question": "1+1", "answer": "2", "prediction": "2", '
+                                         '"gold": "2"}\n')
     done = run_without(blocker_dir, missing, *args, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr

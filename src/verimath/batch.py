@@ -5,26 +5,37 @@ of any size in bounded batches, grades each row with ``verimath.answers.grade`` 
 ``jobs > 1``), and writes every line back in input order with ``correct``, ``extracted`` and ``reason``
 added. A line that cannot be graded (not JSON, not an object, a field missing) is written too, with
 ``correct: null`` and an ``error`` naming the line and field, so line i of the output is line i of the
-input. Uses ``verimath.answers``; must not import the CLI or print.
+input. Grading can be spread by any ``Pool`` (``concurrent.futures.Executor.map``'s shape; on a Ray cluster,
+``verimath.distributed.RayPool``). Uses ``verimath.answers``; must not import the CLI or print.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from verimath.answers import grade
 from verimath.errors import InputError
 
-__all__ = ["GradeSummary", "RowError", "grade_jsonl"]
+__all__ = ["GradeSummary", "Pool", "RowError", "grade_jsonl"]
 
 # Rows are graded in batches so memory stays flat however large the file is.
 _BATCH_ROWS = 2048
+# ... or more with many workers, so each of the 4 chunks per worker holds at least this many rows (a Ray task
+# of a handful of rows would cost more to send than to grade).
+_CHUNK_ROWS = 128
+
+
+class Pool(Protocol):
+    """Maps a function over items, results in input order (``concurrent.futures.Executor.map``'s shape)."""
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], /, *, chunksize: int = 1) -> Iterator[Any]:
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +170,7 @@ def grade_jsonl(
     jobs: int = 1,
     on_progress: Callable[[int, int], None] | None = None,
     on_error: Callable[[RowError], None] | None = None,
+    pool: Pool | None = None,
 ) -> GradeSummary:
     """Grade every row of the JSONL file ``path``; write every line back to ``output`` in input order.
 
@@ -166,8 +178,9 @@ def grade_jsonl(
     exist, so a bad command creates no file. With ``extracted``, the prediction field already holds the bare
     answer (no extraction). With ``label_field``, rows whose field holds a published verdict (true/false)
     are also counted for agreement. ``on_progress(rows_done, correct_so_far)`` is called after each batch and
-    ``on_error`` for each line written back with an error. Raises ``InputError`` when the file cannot be
-    read or a named field (the prediction, gold or label field) is in no row.
+    ``on_error`` for each line written back with an error. ``pool`` grades the rows instead of ``jobs``
+    worker processes (it is the caller's to close; ``jobs`` then sizes its chunks). Raises ``InputError`` when
+    the file cannot be read or a named field (the prediction, gold or label field) is in no row.
     """
     if jobs < 1:
         raise InputError("must be at least 1", field="jobs")
@@ -178,9 +191,11 @@ def grade_jsonl(
     sink = output() if callable(output) else output
     rows = correct = errors = labelled = agreed = 0
     start = time.perf_counter()
-    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    own = ProcessPoolExecutor(max_workers=jobs) if pool is None and jobs > 1 else None
+    pool = pool or own
     try:
-        for batch in _batches(_lines(path, prediction_field, gold_field), _BATCH_ROWS):
+        batch_rows = max(_BATCH_ROWS, 4 * jobs * _CHUNK_ROWS)
+        for batch in _batches(_lines(path, prediction_field, gold_field), batch_rows):
             jobs_ = [(*pair, extracted) for _, _, pair in batch if pair is not None]
             if pool is None:
                 verdicts = iter([_grade_pair(job) for job in jobs_])
@@ -206,8 +221,8 @@ def grade_jsonl(
             if on_progress is not None:
                 on_progress(rows, correct)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if own is not None:
+            own.shutdown(cancel_futures=True)
         if sink is not None and callable(output):
             sink.close()
     return GradeSummary(rows=rows, correct=correct, errors=errors, seconds=time.perf_counter() - start,

@@ -7,6 +7,7 @@ traceback reaches a user.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -37,6 +38,7 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # one-line errors stay one line
+_RAY_ADDRESS_HELP = "Ray cluster (HOST:PORT) for --executor ray; default: a local Ray on 127.0.0.1 for it."
 
 
 def _version(value: bool) -> None:
@@ -70,8 +72,11 @@ def grade_command(
     label_field: str | None = typer.Option(None, help="Field with a published verdict to measure agreement."),
     extracted: bool = typer.Option(
         False, "--extracted", help="The prediction field already holds the final answer: grade it whole."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (local executor)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    executor: str = typer.Option("local", "--executor", help="Where rows are graded: local (--jobs worker "
+                                 "processes) or ray (Ray tasks; needs the ray extra)."),
+    ray_address: str | None = typer.Option(None, "--ray-address", help=_RAY_ADDRESS_HELP),
 ) -> None:
     """Grade a JSONL file of model outputs: every line written back in order with correct/extracted/reason
     (a line that cannot be graded gets correct: null and an error)."""
@@ -87,12 +92,19 @@ def grade_command(
             raise InputError(f"cannot write: {exc.strerror}", file=str(output)) from exc
 
     to_stdout = output == Path("-")
-    with _progress() as progress:
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if _uses_ray(executor, ray_address):
+            from verimath.distributed import RayPool
+
+            pool = stack.enter_context(RayPool(ray_address))
+            jobs = pool.workers  # the cluster's CPUs, not --jobs, say how many rows are graded at once
+        progress = stack.enter_context(_progress())
         task = progress.add_task("grading", total=None)
         sink = None if output is None else sys.stdout if to_stdout else open_output
         summary = grade_jsonl(input_path, sink, prediction_field=prediction_field, gold_field=gold_field,
                               label_field=label_field, extracted=extracted, jobs=jobs, on_error=report_error,
-                              on_progress=lambda done, _: progress.update(task, completed=done))
+                              on_progress=lambda done, _: progress.update(task, completed=done), pool=pool)
     out = err_console if to_stdout else console  # graded rows on stdout keep it pure JSONL
     if as_json:
         out.print_json(json.dumps(summary.to_dict()))
@@ -313,6 +325,15 @@ def main() -> None:
         sys.exit(130)
 
 
+def _uses_ray(executor: str, ray_address: str | None) -> bool:
+    """The ``--executor`` choice of ``eval`` and ``grade``: True for ray, False for local."""
+    if executor not in ("local", "ray"):
+        raise InputError(f"must be local or ray, got {executor!r}", field="--executor")
+    if executor == "local" and ray_address is not None:
+        raise InputError("--ray-address needs --executor ray", field="--ray-address")
+    return executor == "ray"
+
+
 @app.command("eval")
 def eval_command(
     dataset: str = typer.Option(..., "--dataset",
@@ -321,10 +342,14 @@ def eval_command(
     run_dir: Path = typer.Option(..., "--run-dir", help="Where the run is stored; rerun to resume."),
     strategy: str = typer.Option("tir", "--strategy", help="Reasoning strategy (cot, pal, tir, ...)."),
     n: int = typer.Option(1, "-n", min=1, help="Samples per problem (a larger n extends a run)."),
-    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server URL."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server URL; several "
+                                        "serving one model as URL1,URL2,... or @FILE (one URL a line)."),
     api_key_env: str | None = typer.Option(None, "--api-key-env", help="Environment variable holding the "
                                            "API key (openai: only; default OPENAI_API_KEY)."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Attempts in flight at once."),
+    executor: str = typer.Option("local", "--executor", help="Where attempts run: local (this process) or "
+                                 "ray (Ray workers; needs the ray extra)."),
+    ray_address: str | None = typer.Option(None, "--ray-address", help=_RAY_ADDRESS_HELP),
     question_field: str = typer.Option("question", "--question-field"),
     answer_field: str = typer.Option("answer", "--answer-field"),
     id_field: str = typer.Option("id", "--id-field"),
@@ -382,8 +407,13 @@ def eval_command(
                    acc=f"{100 * p.correct / p.done:.1f}%" if p.done else "—",
                    errors=f"[red]{p.errors} errors[/]" if p.errors else "")
 
+    runner = None
+    if _uses_ray(executor, ray_address):
+        from verimath.distributed import RayExecutor
+
+        runner = RayExecutor(address=ray_address)
     try:
-        final = evaluate(config, show, invocation=sys.argv)
+        final = evaluate(config, show, invocation=sys.argv, executor=runner)
     except KeyboardInterrupt:
         bar.stop()
         err_console.print(f"interrupted; finished attempts are stored — rerun the same command to resume "

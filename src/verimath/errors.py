@@ -45,6 +45,10 @@ class ModelUnavailable(ModelError):
     fault, so an evaluation stores it as an error to retry, never as a wrong answer."""
 
 
+class ClusterUnavailable(VerimathError):
+    """The Ray cluster cannot be reached, or was lost mid-run (what finished is stored; rerunning resumes)."""
+
+
 class BudgetExceeded(VerimathError):
     """A bounded computation ran out of its time or size budget."""
 

@@ -168,3 +168,27 @@ def test_the_verdict_shows_the_answer_that_was_chosen_and_says_what_was_compared
 def test_no_false_positive(prediction: str, gold: str) -> None:
     verdict = grade(prediction, gold)
     assert not verdict.correct, verdict
+
+
+# Prose words before a solution statement, and solutions joined by "or"/"and" (round 3): the words are prose,
+# never a product of one-letter names, and the joined solutions are one list; a negated value is not stated.
+LEAD_INS_AND_JOINED_SOLUTIONS = [
+    ("So x = 3 or x = -2.", "-2, 3", True), ("Therefore, x = 3 or x = -2.", "-2, 3", True),
+    ("Hence, x = 3 and x = -2.", "-2, 3", True), ("We get x = 3 or x = -2.", "3, -2", True),
+    ("So the solutions are x = 3 or x = -2.", "-2, 3", True), ("Thus, $x = 3$ or $x = -2$.", "-2, 3", True),
+    ("So, x = 3 or -2.", "-2, 3", True), ("So x = 3, -2", "-2, 3", True), ("Then x=2 or x=5", "2, 5", True),
+    ("So x = 3 and y = -2.", "(3,-2)", True), ("Putting it together, we get $x=3$, $y=-2$.", "(3, -2)", True),
+    ("So 28 percent", "0.28", True), ("28 percent", "0.28", True), ("So x = 3.", "3", True),
+    ("It must be 5.", "5", True), ("The value is 6, not 5.", "6", True),
+    ("So x = 3 or x = -2.", "3", False), ("Therefore, x = 3 or x = -2.", "-2", False),
+    ("So the solutions are x = 3 or x = -2.", "-2", False), ("Thus, $x = 3$ or $x = -2$.", "3", False),
+    ("not 5", "5", False), ("It is not 5.", "5", False), ("x is not 5", "5", False),
+    ("The answer is not $5$.", "5", False), ("never 5", "5", False), ("5", "not 5", False),
+    ("ab", "a b", True), ("Ax + By", "A x + B y", True),
+]
+
+
+@pytest.mark.parametrize(("prediction", "gold", "correct"), LEAD_INS_AND_JOINED_SOLUTIONS)
+def test_lead_in_words_and_joined_solutions(prediction: str, gold: str, correct: bool) -> None:
+    verdict = grade(prediction, gold)
+    assert verdict.correct is correct, verdict

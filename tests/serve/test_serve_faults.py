@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -55,6 +56,11 @@ def test_a_hanging_item_is_killed_at_its_deadline_and_never_blocks_the_batch(ser
     assert "verimath_grade_timeouts_total 2" in httpx.get(f"{server.url}/metrics").text
 
 
+def _queue_depth(url: str) -> float:
+    metrics = httpx.get(f"{url}/metrics").text
+    return float(re.search(r"^verimath_grade_queue_depth (\S+)$", metrics, re.MULTILINE).group(1))
+
+
 def test_a_worker_killed_with_sigkill_loses_nothing(server):
     victim = worker_pids(server.url)[0]
     os.kill(victim, signal.SIGSTOP)  # it will hold a chunk when the kill arrives
@@ -66,9 +72,13 @@ def test_a_worker_killed_with_sigkill_loses_nothing(server):
         )
     )
     sender.start()
-    time.sleep(0.5)
+    # The kill must land while the batch is in the pool (the stopped victim then holds a chunk); a fixed
+    # sleep was not enough on a loaded machine.
+    deadline = time.monotonic() + 20
+    while _queue_depth(server.url) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
     os.kill(victim, signal.SIGKILL)
-    sender.join(30)
+    sender.join(60)
     body = result["r"].json()
     assert result["r"].status_code == 200
     assert [x["correct"] for x in body["results"]] == [True] * 40 + [False] * 40

@@ -197,8 +197,9 @@ def _one(node: Node) -> Value:
 
 def _settled(ops: tuple[str, ...], sides: tuple[object, ...]) -> tuple[tuple[str, ...], tuple[object, ...]]:
     """A chain of equalities read for its result: ``x = 5+5+1 = 11`` is ``x = 11``, ``\\frac12 = 0.5`` is
-    ``0.5``; an approximation after an exact value is dropped (``x = 1/3 \\approx 0.33`` is ``x = 1/3``)."""
-    if "≈" in ops and any(op != "≈" for op in ops):
+    ``0.5``; an approximation after an exact value is dropped (``x = 1/3 \\approx 0.33`` is ``x = 1/3``,
+    ``\\frac{9.5}{\\pi} \\approx 3.02`` is the fraction)."""
+    if "≈" in ops and (any(op != "≈" for op in ops) or not symbols(sides[0])):  # 9.5/π ≈ 3.02
         while ops and ops[-1] == "≈":
             ops, sides = ops[:-1], sides[:-1]
     ops = tuple("=" if op == "≈" else op for op in ops)

@@ -140,6 +140,11 @@ def exact(node: Node) -> Fraction:
             if n.denominator != 1 or n < 1:
                 raise NotExact("root of non-integer order")
             return _exact_pow(exact(a[1]), Fraction(1, int(n)))  # type: ignore[arg-type]
+        if name == "mod":
+            n, m = exact(a[1]), exact(a[2])  # type: ignore[arg-type]
+            if n.denominator != 1 or m.denominator != 1 or m == 0:
+                raise NotExact("mod of non-integers")
+            return n % m
         if name in ("abs", "floor", "ceil"):
             v = exact(a[1])  # type: ignore[arg-type]
             return abs(v) if name == "abs" else Fraction(math.floor(v) if name == "floor" else math.ceil(v))
@@ -270,8 +275,12 @@ def _func(name: str, xs: list[Any], ctx: MPContext) -> Any:
         if any(ctx.im(v) != 0 for v in xs):
             raise ValueError("max of complex numbers")
         return max(xs) if name == "max" else min(xs)
-    if name in ("gcd", "lcm"):
+    if name in ("gcd", "lcm", "mod"):
         ints = [int(v) for v in xs if ctx.im(v) == 0 and v == int(v)]
+        if name == "mod":
+            if len(ints) != 2 or ints[1] == 0:
+                raise ValueError("mod of non-integers or by zero")
+            return ctx.mpf(ints[0] % ints[1])
         if len(ints) != len(xs):
             raise ValueError("gcd of non-integers")
         return ctx.mpf(math.gcd(*ints) if name == "gcd" else math.lcm(*ints))

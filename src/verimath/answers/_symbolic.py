@@ -127,7 +127,7 @@ _SYMPY_FUNCS = {
     "sin": "sin", "cos": "cos", "tan": "tan", "sec": "sec", "csc": "csc", "cot": "cot", "arcsin": "asin",
     "arccos": "acos", "arctan": "atan", "arcsec": "asec", "arccsc": "acsc", "arccot": "acot", "sinh": "sinh",
     "cosh": "cosh", "tanh": "tanh", "exp": "exp", "sqrt": "sqrt", "abs": "Abs", "floor": "floor",
-    "ceil": "ceiling", "gcd": "gcd", "lcm": "lcm", "max": "Max", "min": "Min",
+    "ceil": "ceiling", "gcd": "gcd", "lcm": "lcm", "max": "Max", "min": "Min", "mod": "Mod",
 }
 
 

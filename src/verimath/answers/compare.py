@@ -85,8 +85,9 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
     - **Exact numbers** (integers, fractions, mixed numbers ``2\\frac12`` and ``2 1/2``, repeating decimals,
       ratios ``7:32`` = ``7/32``) compare as exact rationals. ``1/2004!`` ≠ ``1/2006!``; no fixed absolute or
       relative tolerance (``10001`` ≠ ``10000``). Units, currency signs and degree marks are dropped by
-      ``parse`` (``\\$18`` = ``18 dollars`` = ``18``; ``35 cm`` = ``35``; ``90^\\circ`` = ``90``, not
-      ``\\pi/2``).
+      ``parse`` (``\\$18`` = ``18 dollars`` = ``18``; ``35 cm`` = ``35 cm^{2}`` = ``35页`` = ``35``;
+      ``90^\\circ`` = ``90``, not ``\\pi/2``) — except inside a trigonometric function, where a degree
+      mark makes an angle: ``\\sin 30^\\circ`` = ``1/2``, ``\\sin(90^\\circ - x)`` = ``\\cos x``.
     - **Percent**: a number with a percent sign (``28\\%``, ``28 pct``, ``28 percent``) equals the bare
       number and its fraction reading: ``28\\%`` = ``28`` = ``0.28``; ``50\\%`` = ``0.5``. Two bare numbers
       still compare as numbers (``28`` ≠ ``0.28``).
@@ -94,7 +95,9 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       numbers) is the two numbers 2 and 74, and also the decimal 2.74 against a single number.
     - **Stated decimals** match an exact value when they agree to within half a unit of their last stated
       digit and state at least 3 significant digits: ``0.866`` = ``\\sqrt3/2``, ``0.3`` ≠ ``1/3``, ``1e-7`` ≠
-      ``0``. Two decimals compare by the coarser one's rule (``2.50`` = ``2.5``).
+      ``0``. Two decimals compare by the coarser one's rule (``2.50`` = ``2.5``). A decimal that equals a
+      constant to 110 digits matches it however few digits it states (``0.5`` = ``\\cos 60^\\circ``;
+      ``0.5`` ≠ ``\\sin(\\pi/6 + 10^{-45})``).
     - A number with a **base subscript** is a numeral in that base: ``1011_2`` = ``11``; the reason says what
       was compared (``1011_2 is 11 in base ten``). (``grade`` also accepts ``1011`` for a gold ``1011_2``.)
     - **Constant expressions** (``\\sqrt{3}/2``, ``2\\pi``, ``3+4i``) compare numerically at 50 digits with a
@@ -112,7 +115,11 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       side. A bare value equals ``name = value``, where the name is a variable or a label made of names only
       (``5`` = ``x = 5``; ``1`` = ``|AB| = 1``; ``7:32`` = ``S_{ABC}:S = 7:32``; ``0`` ≠ ``a + 3z = 0``).
       A one-variable inequality equals the interval it describes (``x > 3`` = ``(3, \\infty)``), an ``or`` of
-      them the union, one with an absolute value its union (``1 \\le |z| \\le 2`` = ``[-2,-1] \\cup [1,2]``).
+      them the union, one with an absolute value its union (``1 \\le |z| \\le 2`` = ``[-2,-1] \\cup [1,2]``),
+      ``x \\ne a`` the reals without ``a``. Two definitions of a function under different names, one a
+      function value, are equal when their right sides are (``f(x) = 2x + 3`` = ``y = 2x + 3``; ``x = 2`` ≠
+      ``y = 2``). A system (``\\begin{cases}``, ``\\begin{aligned}``) is the list of its equations
+      (``\\begin{cases} x = 1 \\\\ y = 2 \\end{cases}`` = ``(1, 2)``).
       Assignments repeated over the same names are solutions: ``p=5, q=2; p=7, q=2`` = ``(5, 2), (7, 2)``;
       assignments to distinct names are a point (``x=1, y=2`` = ``(1, 2)``, names in alphabetical order) and
       against a bare list compare in the order written (``AB=4, CD=5`` = ``4, 5`` ≠ ``5, 4``).
@@ -121,13 +128,19 @@ def equivalent(a: Value | str, b: Value | str, *, budget: Budget | None = None) 
       (``x=1 or x=2``, ``1, 2``, ``1 \\pm \\sqrt2``) compare as sets; a set or list equals a single value when
       every element equals it (``\\{5\\}`` = ``5``; ``1, 2`` ≠ ``2``).
     - **Matrices** compare elementwise (sums, products and multiples of matrices are computed first); a
-      one-row or one-column matrix also equals the tuple of its entries.
+      one-row or one-column matrix also equals the tuple of its entries. ``\\begin{vmatrix}`` and ``\\det``
+      are determinants (``ad - bc``), never the matrix.
     - An **ellipsis** in a list is part of the answer: ``1, 2, 3, \\ldots`` ≠ ``1, 2, 3``.
     - A real power of a negative number takes the real root: ``\\sqrt[3]{x}^2`` = ``x^{2/3}``.
+    - Notation read as arithmetic: Python's ``x**2`` is ``x^2``; ``2!3!`` and ``2^6 3^5`` are products;
+      ``17 \\bmod 5`` (``17 mod 5``) is the remainder 2, and a modulus after a congruence is dropped
+      (``x \\equiv 3 \\pmod{7}`` = ``3``); ``0.(3)`` repeats the 3 (``2.5(3)`` is 7.5).
     - ``\\log`` is the natural logarithm (``\\log_b`` for other bases); ``i`` is the imaginary unit and ``e``
       Euler's number wherever they appear.
     - **Text** compares case- and space-insensitively (``\\text{yes}`` = ``Yes``); **choices** by letter
-      (``(C)`` = ``\\text{(C)}`` = ``C``).
+      (``(C)`` = ``\\text{(C)}`` = ``C`` = ``C)`` = ``Option C``).
+    - A value after a negation states nothing (``parse`` refuses ``not 5``); words before a value are prose
+      (``So x = 3 or x = -2`` is the list ``x = 3, x = -2``; ``28 percent`` is ``28\\%``).
     """
     from verimath.answers.parse import parse
 
@@ -309,6 +322,7 @@ _NEG_INF = Expr(Node("neg", (Node("const", ("inf",)),)))
 
 
 _FUNCTION_NAMES = frozenset("fghpqrFGHPQR")
+_MINUS_ONE = Node("neg", (Node("num", (Fraction(1),)),))
 
 
 def _lone_symbol(v: Value) -> str | None:
@@ -318,18 +332,28 @@ def _lone_symbol(v: Value) -> str | None:
     n = v.node
     if n.op == "sym":
         return n.args[0]  # type: ignore[return-value]
-    if (n.op == "mul" and len(n.args) == 2 and n.args[0].op == "sym"  # type: ignore[union-attr]
-            and n.args[0].args[0] in _FUNCTION_NAMES and n.args[1].op == "sym"):  # type: ignore[union-attr]
-        return n.args[0].args[0]  # type: ignore[union-attr,return-value]
+    if n.op == "mul" and len(n.args) == 2 and n.args[1].op == "sym":  # type: ignore[union-attr]
+        function = n.args[0]
+        if function.op == "pow" and function.args[1] == _MINUS_ONE:  # type: ignore[union-attr]
+            function = function.args[0]  # the inverse f^{-1}(x)  # type: ignore[union-attr]
+        if function.op == "sym" and function.args[0].rstrip("'") in _FUNCTION_NAMES:  # type: ignore[union-attr]
+            return function.args[0]  # type: ignore[union-attr,return-value]
     return None
 
 
 def _as_set(v: Value) -> Interval | Union | None:
     """The set a one-variable inequality describes (``x > 3``, ``-1 <= x < 2``, ``1 \\le |z| \\le 2``) or
     None."""
-    if not isinstance(v, Relation) or any(op in ("=", "!=") for op in v.ops):
+    if not isinstance(v, Relation) or "=" in v.ops:
         return None
     sides, ops = list(v.sides), list(v.ops)
+    if "!=" in ops:  # x != 0 is the reals without 0
+        if ops != ["!="]:
+            return None
+        named, value = (sides[0], sides[1]) if _lone_symbol(sides[0]) else (sides[1], sides[0])
+        if not _lone_symbol(named) or _has_symbols(value):
+            return None
+        return Union((Interval(_NEG_INF, value, False, False), Interval(value, _INF, False, False)))
     if ops[0] in (">", ">="):
         sides.reverse()
         ops = [_FLIP[o] for o in reversed(ops)]
@@ -430,6 +454,9 @@ def _relations(a: Relation, b: Relation, budget: Budget) -> Match:
             return _equiv(ia, ib, budget)
         return _no("relation", "relations of different shapes")
     if a.ops == ("=",):
+        defined = _definitions(a, b)
+        if defined is not None:  # f(x) = 2x + 3 against y = 2x + 3: the same function
+            return _equiv(*defined, budget)
         # x = 5 against 5 = x, y = 2x+3 against 2x - y + 3 = 0: proportional differences
         return _proportional(_difference(*a.sides), _difference(*b.sides), budget, positive=False)
     bo, bs = b.ops, b.sides
@@ -443,6 +470,19 @@ def _relations(a: Relation, b: Relation, budget: Budget) -> Match:
         if not m.equal:
             return m
     return _yes("relation")
+
+
+def _definitions(a: Relation, b: Relation) -> tuple[Value, Value] | None:
+    """The right sides of two function definitions under different names, one of them a function value
+    (``f(x) = 2x + 3``, ``y = 2x + 3``): each defines the same function of the variables on its right.
+    ``x = 2`` and ``y = 2`` are not definitions (their right sides are constants)."""
+    names = [_lone_symbol(r.sides[0]) for r in (a, b)]
+    rights = [r.sides[1] for r in (a, b)]
+    if (None in names or names[0] == names[1]
+            or not any(isinstance(r.sides[0], Expr) and r.sides[0].node.op == "mul" for r in (a, b))
+            or not all(isinstance(v, Expr) and v.symbols and not v.symbols & set(names) for v in rights)):
+        return None
+    return rights[0], rights[1]
 
 
 # ------------------------------------------------------------------------------------------- scalars
@@ -519,7 +559,20 @@ def _decimal_vs_expr(d: Number, e: Expr, budget: Budget) -> Match:
     if abs(exp) > MAX_EXACT_BITS:
         return _no("decimal", "the value is astronomically far from the decimal")
     exact_v = Fraction((-1) ** sign * man) * (Fraction(2) ** exp)
+    if _equals_decimal_exactly(d, e):  # \\cos 60° is 0.5 however few digits 0.5 states
+        return _yes("decimal", f"equals {_decimal_text(d)} to {_DPS_RECHECK} digits")
     return _decimal_rule(d, exact_v)
+
+
+def _equals_decimal_exactly(d: Number, e: Expr) -> bool:
+    """Whether the constant ``e`` equals the decimal ``d`` to 110 digits (a residue below 1e-100 of it)."""
+    ctx = context(_DPS_RECHECK)
+    try:
+        v = numeric(e.node, {}, ctx)
+    except (ZeroDivisionError, ValueError, Huge, OverflowError):
+        return False
+    exact_d = ctx.mpf(d.value.numerator) / d.value.denominator
+    return bool(abs(v - exact_d) <= abs(exact_d) * ctx.mpf(10) ** -100)
 
 
 class _OneSideHuge(Exception):

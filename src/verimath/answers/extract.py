@@ -10,19 +10,25 @@ Rules, in order — the first that finds something wins, and within a rule the *
 models restate and correct themselves:
 
 1. Reasoning inside ``<think>…</think>`` is ignored (and with only a closing ``</think>``, what precedes it).
-2. ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces; also ``\\boxed 5``). Boxes joined only by commas, "and",
-   "or", ``\\quad``, ``\\text{and}``, ``\\) and \\(`` or a label (``y_2 =``) are one answer listed in parts
-   and are joined with ", ".
-3. A stated answer: "final answer is …", "the answer is …", "Answer: …", ``#### …``, a line starting ``A: …``
-   (Minerva's "Final Answer: The final answer is $X$. I hope it is correct." reads ``X``); or a stated choice:
-   "The correct answer is D.", "The correct option is (D).", "Option D is correct.", "I choose (B)." —
-   whichever stands later. A stated answer that is prose ("The largest $n$ is 34.") yields the value it ends
-   with.
+   The content of the last ``<answer>…</answer>`` is the answer (read by these rules unless it is bare; an
+   empty tag states none).
+2. ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces; also ``\\boxed 5``; a box inside a box is one). Boxes joined
+   only by commas, "and", "or", ``\\quad``, ``\\text{and}``, ``\\) and \\(`` or a label (``y_2 =``) are one
+   answer listed in parts and are joined with ", ".
+3. A stated answer: "final answer is …", "the answer is …", "Answer: …", "答案：…", ``#### …``, a line
+   starting ``A: …``, a heading line "**Final Answer**" with the answer on the next line (Minerva's "Final
+   Answer: The final answer is $X$. I hope it is correct." reads ``X``; "The answer is 42!" reads 42); or a
+   stated choice: "The correct answer is D.", "The correct option is (D).", "Option D is correct.", "I choose
+   (B)." — whichever stands later. A stated answer that is prose ("The largest $n$ is 34.") yields the value
+   it ends with.
 4. Markdown bold on the last line that has it (``**42**``), when it is not a heading such as ``**Step 1:**``.
 5. Choice letters: a last line that is only ``(C)`` / ``C)`` / ``C.``.
 6. Only when nothing else is there: the last value in the prose — the last math span (``$…$``, ``\\(…\\)``,
    ``\\[…\\]``, ``$$…$$``) or run of math between words ("the probability is \\frac{3}{4}.") that holds a
-   digit or a command, else the last number. A digit inside a word (``AZYUK2A``) is not a number.
+   digit or a command, else the last number. A digit inside a word (``AZYUK2A``) is not a number. Values
+   joined only by "and", "or" or commas are one list ("$x = 3$ or $x = -2$", "x = 3 or x = -2"); a value
+   right after a negation ("not 5") is not stated, so an earlier one is sought ("6, not 5" reads 6).
+7. A response with no value at all that opens with "Yes" or "No" ("Yes, it is.") answers that.
 
 Only the last 32 KiB of a response are read: final answers stand at the end, and this bounds the work on
 adversarial input. Pure and thread-safe; imports only ``verimath.answers`` internals (``parse`` tells prose
@@ -32,9 +38,19 @@ from an answer) and ``verimath.errors``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from verimath.answers._budget import MAX_ANSWER_CHARS
-from verimath.answers._lexer import BRACE_TOKENS, CONTROL, REMARK, balanced
+from verimath.answers._lexer import (
+    BRACE_TOKENS,
+    CJK,
+    CONTROL,
+    NEGATIONS,
+    PYTHON_POWER,
+    REMARK,
+    SPECIAL_TOKENS,
+    balanced,
+)
 from verimath.answers.parse import parse
 from verimath.answers.values import Text
 from verimath.errors import InputError
@@ -42,10 +58,21 @@ from verimath.errors import InputError
 __all__ = ["extract", "has_prose", "is_bare_answer", "looks_bare"]
 
 # A stated answer: the phrase, then an optional colon/"is", then the rest of the line.
-_PHRASE = (r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\banswer\s*:|^[ \t]*####"
+_PHRASE = (r"(?:final\s+answer\s*(?:is|:|=)|the\s+answer\s*(?:is|:|=)|\bans(?:wer)?\s*:|^[ \t]*####"
            r"|^[ \t]*A[ \t]*:)[ \t:]*")
 _STATED = re.compile(_PHRASE + r"(?P<answer>[^\n]*)", re.IGNORECASE | re.MULTILINE)
 _STATED_PHRASE = re.compile(_PHRASE, re.IGNORECASE | re.MULTILINE)
+# More ways to state an answer, each searched only in text that holds its hint (as alternatives of _STATED
+# they would cost every response a fifth more time): a heading line "**Final Answer**" with the answer on the
+# next line; "答案：5", "最终答案是 5".
+_MORE_STATEMENTS = (
+    (("nswer", "NSWER"), re.compile(r"^[ \t#*]*(?:final\s+)?answer[ \t*:]*\n\s*(?P<answer>[^\n]*)",
+                                    re.IGNORECASE | re.MULTILINE)),
+    (("答案",), re.compile(r"答案\s*[是为:：][ \t:：]*(?P<answer>[^\n]*)")),
+    # JSON: {"answer": 42}, {"final_answer": "3/4"}, {"answer": [1, 2]} (a list); never a part of an object
+    (('answer"',), re.compile(r'"(?:final_?)?answer"\s*:\s*["\[]?'
+                              r'(?P<answer>(?<=")[^"\n]*|(?<=\[)[^\[\]\n]*|[^"\n,}\[\]{]+)', re.IGNORECASE)),
+)
 _LETTER = r"\(?([A-J])\)?(?![\w])"
 _STATED_CHOICE = re.compile(
     r"(?i:\b(?:correct|right|best|final)\s+(?:answer|option|choice)\s*(?:is|:|=|would\s+be)?\s*"
@@ -53,13 +80,18 @@ _STATED_CHOICE = re.compile(
     + r"|(?i:\b(?:option|choice)\s+)" + _LETTER + r"(?i:\s+is\s+(?:the\s+)?(?:correct|right|true))"
     + r"|(?i:\bI\s+(?:choose|pick|select|go\s+with)\s+(?:option\s+|choice\s+)?)" + _LETTER
 )
-_FINAL_AFTER_BOX = re.compile(r"final\s+answer\s*(?:is|:)", re.IGNORECASE)
+_BOX_START = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
+# A statement after the last box wins over it: Minerva's "Final Answer: ...", "\\boxed{5} is wrong, the answer
+# is 4", a line "Answer: 4" ("we may check our answer: ..." is not one).
+_FINAL_AFTER_BOX = re.compile(r"(?:final\s+answer|the\s+answer)\s*(?:is|:)|^[ \t*#]*answer\s*:",
+                              re.IGNORECASE | re.MULTILINE)
 _BOLD = re.compile(r"\*\*(?P<answer>[^*\n]{1,200})\*\*")
 _CHOICE_LINE = re.compile(r"^\s*\(?(?P<letter>[A-J])\)?[.:]?\s*$")
 _NUMBER = re.compile(r"(?<![A-Za-z\d.])-?(?:\d[\d,]*(?:\.\d+)?(?:/\d+)?|\.\d+)(?!\d)")
-# The end of a sentence inside a stated answer: ". " or a final "." that is not a decimal point; a clause that
-# gives reasons ("5, since ...") is not part of the answer.
-_SENTENCE_END = re.compile(r"\.(?:\s|$)(?!\d)|,?\s+(?:since|because|which|as|where|given)\b", re.IGNORECASE)
+# The end of a sentence inside a stated answer: ". " or a final "." that is not a decimal point, "! " before a
+# capital; a clause that gives reasons ("5, since ...") is not part of the answer.
+_SENTENCE_END = re.compile(r"\.(?:\s|$)(?!\d)|!(?=\s+(?-i:[A-Z]))"
+                           r"|,?\s+(?:since|because|which|as|where|given)\b", re.IGNORECASE)
 # What may stand between boxes that list one answer in parts.
 _BOX_CONNECTOR = re.compile(
     r"(?:[\s$,;]|\\[()\[\]]|\\q?quad(?![a-zA-Z])|\\[,;:! ]|\b(?:and|or)\b|[A-Za-z]+\s+(?=(?:and|or)\b)"
@@ -74,6 +106,8 @@ _CHOICE_TAIL_CHARS = 1000
 _CHOICE_WORDS = ("option", "choice", "choose", "pick", "select", "go with", "correct answer",
                  "right answer", "best answer", "final answer")
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
+_ANSWER_OPEN, _ANSWER_CLOSE = "<answer>", "</answer>"
+_YES_NO = re.compile(r"\s*\**(yes|no)\b\**(?:[,.!;:]|\s*$)", re.IGNORECASE)
 # A final answer stands at the end of a response: the rules read only its last 32 KiB (after reasoning is
 # stripped), which bounds their work on megabytes of input; the prose rule, riskier, reads only the last 4000.
 _TAIL_CHARS = 32_768
@@ -84,16 +118,26 @@ _CALCULATOR = re.compile(r"<<[^<>\n]{0,200}>>")
 _DELIMITER = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 # A word of prose: two or more letters (or letters then digits, AZYUK2A) not part of a command.
-_PROSE_WORD = re.compile(r"(?<![\\a-zA-Z0-9])[A-Za-z]+\d[A-Za-z0-9]*|(?<![\\a-zA-Z])[A-Za-z]{2,}(?![a-zA-Z])")
+_PROSE_WORD = re.compile(r"(?<![\\a-zA-Z0-9])[A-Za-z]+\d[A-Za-z0-9]*|(?<![\\a-zA-Z])[A-Za-z]{2,}(?![a-zA-Z])"
+                         f"|{CJK.pattern}[，。：；！？、]?")  # Chinese, Japanese, Korean: words of prose
+_PROSE_SPLIT = re.compile(f"({_PROSE_WORD.pattern})")
+_PROSE_SPLIT_ASCII = re.compile(f"({_PROSE_WORD.pattern.rsplit('|', 1)[0]})")  # the same without CJK, faster
+# What may stand between math spans that list one answer: commas, "and", "or" ("$x = 3$ or $x = -2$").
+_LIST_GAP = re.compile(r"\s*,?\s*(?:\b(?:and|or)\b)?\s*", re.IGNORECASE)
 _LETTERS = re.compile(r"[A-Za-z]")
 # Groups whose letters are not prose: \text{cm}, \operatorname{lcm}, \begin{pmatrix}.
 _TEXT_GROUPS = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|operatorname|begin|end)\s*\{[^{}]*\}")
 _MATH_SIGN = re.compile(r"[\\+\-*/^=()\[\]{}:]")  # in prose, "1,000.99m²" is a number with a unit
 _VALUE_HINT = re.compile(r"\d|\\[a-zA-Z]")
 _MAX_PROSE_CANDIDATES = 8
+# A sentence that checks the answer just found ("Check: 2*4 = 8.", "Let me verify: ..."): its numbers are not
+# the answer.
+_CHECK = re.compile(r"(?:(?<=[.!?])[ \t]+|^[ \t]*)(?:let(?:'s|[ \t]+us|[ \t]+me)[ \t]+)?(?:double[- ])?"
+                    r"(?:check(?:ing)?|verify(?:ing)?|verification)\b", re.IGNORECASE | re.MULTILINE)
 _MAX_BARE_WORDS = 3
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
-_RESPONSE_MARKS = ("\\boxed", "\\fbox", "####", "</think>", "answer", "Answer", "ANSWER", "**")
+_LABEL = re.compile(r"\s*(?:A|Ans)\s*:")
+_RESPONSE_MARKS = ("\\boxed", "\\fbox", "####", "</think>", "answer", "Answer", "ANSWER")
 
 
 def extract(response: str) -> str | None:
@@ -101,17 +145,20 @@ def extract(response: str) -> str | None:
     if not response:
         return None
     text = _strip_reasoning(response)[-_TAIL_CHARS:]
+    tagged = _tagged(text)
+    if tagged is not None:  # <answer>...</answer> holds the answer, bare or stated
+        return (tagged if looks_bare(tagged) else extract(tagged)) or None
     boxes = _last_boxes(text)
     if boxes is not None and not boxes[1]:
         return None
     if boxes is not None:
-        final = _FINAL_AFTER_BOX.search(text, boxes[0])  # Minerva's "Final Answer: ..." after a box wins
+        final = _FINAL_AFTER_BOX.search(text, boxes[0]) if "nswer" in text[boxes[0]:].lower() else None
         statement = _stated(text[final.start():]) if final is not None else None
         return statement[1] if statement is not None and _VALUE_HINT.search(statement[1]) else boxes[1]
     statement = _last_statement(text)
     if statement is not None:
         return statement[1]
-    for rule in (_last_bold, _last_choice, _last_value):
+    for rule in (_last_bold, _last_choice, _last_value, _leading_yes_no):
         found = rule(text)
         if found:
             return found
@@ -122,6 +169,10 @@ def looks_bare(text: str) -> bool:
     """Whether ``text`` looks like an answer by itself: short, no box or answer phrase, not sentences of
     prose. Cheap: nothing is parsed."""
     if len(text) > MAX_ANSWER_CHARS or any(mark in text for mark in _RESPONSE_MARKS):
+        return False
+    if "**" in text and "**" in PYTHON_POWER.sub("^", text):  # markdown bold, not x**2
+        return False
+    if _LABEL.match(text):  # "A: 42", "Ans: 42": a stated answer
         return False
     if _SENTENCE_BREAK.search(text) or ("\n" in text.strip() and "\\begin" not in text):  # lines of working
         return False
@@ -161,6 +212,8 @@ def _strip_reasoning(text: str) -> str:
     if close >= 0:
         text = text[close + len(_THINK_CLOSE):]
     text = text.replace(_THINK_OPEN, "")
+    if SPECIAL_TOKENS.search(text):
+        text = SPECIAL_TOKENS.sub(" ", text)
     if "<<" in text:
         text = _CALCULATOR.sub("", text)
     return text
@@ -201,15 +254,19 @@ def _box_content(text: str, start: int, braces: dict[int, int]) -> tuple[str, in
 
 def _last_boxes(text: str) -> tuple[int, str] | None:
     """Where the last box (or boxes listing one answer) starts, and its content."""
-    starts = [m.start() for m in re.finditer(r"\\(?:boxed|fbox)(?![a-zA-Z])", text)]
+    starts = [m.start() for m in _BOX_START.finditer(text)]
     if not starts:
         return None
     braces = _matching_braces(text, starts[0])
-    good = []  # (start, end, content) of each box that closes and is not empty
+    good = []  # (start, end, content) of each outermost box that closes and is not empty
     for start in starts:
+        if good and start < good[-1][1]:
+            continue  # a box inside a box: \\boxed{\\boxed{5}} is one answer, unwrapped below
         span = _box_content(text, start + 1, braces)
         if span is not None and span[0].strip():
-            good.append((start, span[1], span[0].strip()))
+            good.append((start, span[1], _unboxed(span[0].strip())))
+    while good and _denies(text[max(0, good[-1][0] - 40):good[-1][0]]):
+        good.pop()  # "\\boxed{4}, not \\boxed{5}": a denied box is not the answer
     if not good:  # a box that never closes is a cut-off answer: no answer, not the number before it
         return (starts[-1], "") if any(_box_content(text, k + 1, braces) is None for k in starts) else None
     # Boxes joined only by connectors (``\\boxed{1}, \\boxed{2}``, "and", "or") are one answer in parts.
@@ -224,9 +281,36 @@ def _last_boxes(text: str) -> tuple[int, str] | None:
     return parts[0][0], ", ".join(content for _, _, content in reversed(parts))
 
 
+def _tagged(text: str) -> str | None:
+    """The content of the last ``<answer>`` tag (to the end when it never closes), or None without one."""
+    start = text.rfind(_ANSWER_OPEN)
+    if start < 0:
+        return None
+    start += len(_ANSWER_OPEN)
+    close = text.find(_ANSWER_CLOSE, start)
+    return text[start:close if close >= 0 else len(text)].strip()  # empty: an answer left blank
+
+
+def _leading_yes_no(text: str) -> str | None:
+    """"Yes, it is." with no value anywhere: the yes or no it opens with."""
+    match = _YES_NO.match(text)
+    return match.group(1) if match else None
+
+
+def _unboxed(content: str) -> str:
+    """``content`` without the boxes wrapped around all of it (``\\boxed{\\boxed{5}}`` is 5)."""
+    while _BOX_START.match(content):
+        braces = _matching_braces(content, 0)
+        span = _box_content(content, 1, braces)
+        if span is None or span[1] != len(content) or not span[0].strip():
+            break
+        content = span[0].strip()
+    return content
+
+
 def _clean(answer: str) -> str:
     """Trim what surrounds a stated answer: sentence ends, reasons, markdown, math delimiters."""
-    answer = answer.strip()
+    answer = answer.strip().rstrip("!")  # "The answer is 42!" exclaims; a factorial in math ends in "$"
     end = _SENTENCE_END.search(answer)
     if end is not None:
         answer = answer[:end.start()]
@@ -241,7 +325,11 @@ def _clean(answer: str) -> str:
 
 def _stated(text: str) -> tuple[int, str] | None:
     """The last stated answer and where it stands; "Final Answer: The final answer is X" reads X."""
-    for match in reversed(list(_STATED.finditer(text))):
+    matches = list(_STATED.finditer(text))
+    for hints, pattern in _MORE_STATEMENTS:
+        if any(hint in text for hint in hints):
+            matches = sorted(matches + list(pattern.finditer(text)), key=lambda m: m.start())
+    for match in reversed(matches):
         start = match.start()
         answer = match.group("answer")
         # a statement inside a statement ("Final Answer: The final answer is X"): the last one is the answer
@@ -313,17 +401,40 @@ def _segments(text: str) -> list[tuple[bool, str]]:
 
 
 def _last_value(text: str) -> str | None:
-    """The last value in prose: a math span or a run of math between words, else the last number."""
+    """The last value in prose before a closing check ("x = 4. Check: 2*4 = 8."): see ``_value_before``."""
+    tail = max(0, len(text) - _PROSE_TAIL_CHARS)
+    checks = _CHECK.finditer(text, tail) if "heck" in text[tail:] or "erif" in text[tail:] else ()
+    check = next(reversed(list(checks)), None)
+    if check is not None:
+        checked = _value_before(text[:check.start()])
+        if checked is not None:
+            return checked
+    return _value_before(text)
+
+
+def _value_before(text: str) -> str | None:
+    """The last value in prose: a math span or a run of math between words, else the last number. Values
+    joined only by "and", "or" or commas are one list ("$x = 3$ or $x = -2$"); a value after a negation
+    ("not 5") is not stated, so an earlier one is sought."""
     tried = 0
-    for is_math, piece in reversed(_segments(text[-_PROSE_TAIL_CHARS:])):
-        runs = [piece] if is_math else list(reversed(_PROSE_WORD.split(piece)))
-        for run in runs:
-            candidate = run.strip(" \t\n.,;:!?")
-            if (not candidate or not _VALUE_HINT.search(candidate) or CONTROL.search(candidate)
-                    or not balanced(candidate)):
-                continue  # control characters and broken braces are garbage, never an answer
-            if is_math:
-                return candidate
+    segments = _segments(text[-_PROSE_TAIL_CHARS:])  # prose, math, prose, ..., math, prose
+    k = len(segments) - 1
+    while k >= 0:
+        is_math, piece = segments[k]
+        if is_math:
+            first = k
+            while first >= 2 and _joins(segments[first - 1][1]):
+                first -= 2
+            spans = [_value_candidate(segments[j][1]) for j in range(first, k + 1, 2)]
+            denied = first > 0 and _denies(segments[first - 1][1])
+            k = first - 1
+            if all(spans) and not denied:
+                return ", ".join(spans)  # type: ignore[arg-type]
+            continue
+        for run, before in _prose_runs(piece):
+            candidate = _value_candidate(run)
+            if candidate is None or before.lower() in NEGATIONS:
+                continue  # garbage and denied values are never the answer
             if "=" in candidate and not _LETTERS.search(candidate):  # 16 - 3 = 13: the computation's result
                 candidate = candidate.rsplit("=", 1)[1].strip()
             tried += 1
@@ -332,4 +443,40 @@ def _last_value(text: str) -> str | None:
             numbers = _NUMBER.findall(candidate)
             if numbers:
                 return numbers[-1].rstrip(",")
+        k -= 1
     return None
+
+
+def _value_candidate(run: str) -> str | None:
+    """``run`` trimmed, when it holds a value: control characters and broken braces are garbage."""
+    candidate = run.strip(" \t\n.,;:!?")
+    if (not candidate or not _VALUE_HINT.search(candidate) or CONTROL.search(candidate)
+            or not balanced(candidate)):
+        return None
+    return candidate
+
+
+def _prose_runs(piece: str) -> Iterator[tuple[str, str]]:
+    """The runs of math between the words of prose, last first, each with the word before it; runs joined
+    only by "and"/"or" are one list ("x = 3 or x = -2")."""
+    parts = (_PROSE_SPLIT_ASCII if piece.isascii() else _PROSE_SPLIT).split(piece)  # run, word, ..., run
+    k = len(parts) - 1  # runs stand at even indices, words at odd ones
+    while k >= 0:
+        text = parts[k]
+        while (k > 1 and parts[k - 1].lower() in ("and", "or") and _VALUE_HINT.search(parts[k - 2])
+               and _VALUE_HINT.search(text)):
+            text = f"{parts[k - 2].rstrip(' ,')} {parts[k - 1]} {text.lstrip()}"
+            k -= 2
+        yield text, parts[k - 1] if k > 0 else ""
+        k -= 2
+
+
+def _joins(prose: str) -> bool:
+    """Whether ``prose`` between two math spans only lists them (", ", " or ", ", and ")."""
+    return bool(prose.strip()) and _LIST_GAP.fullmatch(prose) is not None
+
+
+def _denies(prose: str) -> bool:
+    """Whether ``prose`` ends in a negation ("is not", "isn't"), denying the value after it."""
+    words = prose[-40:].rstrip(" \t\n,;:$(").rsplit(None, 1)
+    return bool(words) and words[-1].lower().split("'")[0].strip("*_") in NEGATIONS

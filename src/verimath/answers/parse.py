@@ -27,7 +27,7 @@ from fractions import Fraction
 
 from verimath.answers._budget import MAX_ANSWER_CHARS, MAX_DEPTH
 from verimath.answers._convert import to_value
-from verimath.answers._lexer import FUNCTIONS, Tok, normalise, tokenize
+from verimath.answers._lexer import FUNCTIONS, NEGATIONS, Tok, normalise, tokenize
 from verimath.answers.values import (
     Choice,
     Node,
@@ -50,12 +50,14 @@ _GREEK = frozenset(
 )
 _TRIG_INVERSE = {"sin": "arcsin", "cos": "arccos", "tan": "arctan", "sec": "arcsec", "csc": "arccsc",
                  "cot": "arccot"}
+_SYSTEM_ENVS = frozenset({"cases", "aligned", "align", "align*", "gathered"})
 _MATRIX_ENVS = frozenset({"pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "matrix", "smallmatrix",
                           "array"})
 _ATOM_CMDS = frozenset({"\\frac", "\\sqrt", "\\binom", "\\pi", "\\infty", "\\lfloor", "\\lceil", "\\begin",
                         "\\emptyset", "\\varnothing", "\\vert", "\\lvert"})
 _CONSTS = {"\\pi": "pi", "\\infty": "inf"}
 _VARIADIC = frozenset({"gcd", "lcm", "max", "min"})
+_MAX_DETERMINANT_ROWS = 4
 _MAX_EXACT_EXPONENT = 10_000
 """Largest power of ten in a literal (``1.5e3``) that is built as an exact rational."""
 ONE, ZERO = Node("num", (Fraction(1),)), Node("num", (Fraction(0),))
@@ -129,13 +131,21 @@ class _Parser:
         return items
 
     def item(self) -> Node:
-        while self.at("word") or self.at("op", "=") or self.at("cmd", "\\approx"):  # "about", "= 5", "≈ 3.14"
-            self.next()
+        # words before a value are prose ("about 5", "So x = 3", "Therefore, x = 3", "= 5", "≈ 3.14"), except
+        # a negation: "not 5" states no value
+        while self.at("word") or self.at("op", "=") or self.at("cmd", "\\approx"):
+            if self.next().text in NEGATIONS:
+                raise _err("a negated value states no answer")
+            if self.toks[self.i - 1].kind == "word" and self.at("op", ","):
+                self.next()
         node = self.relation()
-        while self.at("word"):  # trailing units, squared or cubed ("cm^2")
+        while self.at("word"):  # trailing units, squared or cubed ("cm^2", "cm^{2}")
             self.next()
             if self.at("op", "^") and self.peek(1).kind == "num":
                 self.i += 2
+            elif self.at("op", "^") and [t.text for t in self.toks[self.i + 1:self.i + 4]] in (
+                    ["{", "2", "}"], ["{", "3", "}"]):
+                self.i += 4
         return node
 
     def relation(self) -> Node:
@@ -180,6 +190,9 @@ class _Parser:
             if (t.kind == "op" and t.text == "*") or (t.kind == "cmd" and t.text in ("\\cdot", "\\times")):
                 self.next()
                 factors.append(self.unary())
+            elif t.kind == "cmd" and t.text in ("\\bmod", "\\mod"):  # 17 \\bmod 5, 17 mod 5
+                self.next()
+                factors = [Node("func", ("mod", _mul(factors), self.unary()))]
             elif (t.kind == "op" and t.text in ("/", ":")) or (t.kind == "cmd" and t.text == "\\div"):
                 self.next()
                 d = self.unary()
@@ -189,6 +202,8 @@ class _Parser:
                 numerator = _number(self.next().text)
                 self.next()
                 factors = [_mixed(factors[0], Node("div", (numerator, _number(self.next().text))))]
+            elif t.kind == "num" and self.number_is_factor(t, factors[-1]):  # 2!3!, 2^6 3^5
+                factors.append(self.power())
             elif self.starts_factor(t):
                 prev = self.toks[self.i - 1]
                 f = self.power()
@@ -201,6 +216,12 @@ class _Parser:
             else:
                 break
         return _mul(factors)
+
+    def number_is_factor(self, t: Tok, last: Node) -> bool:
+        """Whether the number ``t`` multiplies the factor before it: after a factorial (``2!3!``) or, past a
+        space, after a power (``2^6 3^5``); elsewhere two numbers side by side are an error."""
+        prev = self.toks[self.i - 1]
+        return (prev.kind == "op" and prev.text == "!") or (last.op == "pow" and t.pos > prev.end)
 
     def at_plain_fraction(self) -> bool:
         """Whether the next tokens are ``p/q`` with integer literals (the fraction of a mixed number)."""
@@ -262,9 +283,16 @@ class _Parser:
             elif self.at("op", "%"):
                 self.next()
                 node = Node("pct", (node,))
+            elif self.at("op", "°"):  # kept only inside trigonometric functions: an angle in radians
+                self.next()
+                node = Node("mul", (node, Node("div", (Node("const", ("pi",)), _num(180)))))
             elif self.at("op", "_"):
                 self.next()
                 node = self.subscript(node, tok)
+            elif self.at("op", "'") and node.op == "sym" and not (
+                    self.peek(1).kind in ("id", "word") and self.peek(1).pos == self.peek().end):
+                self.next()  # f'(x), y'': a derivative's name (I'm is a contraction)
+                node = Node("sym", (f"{node.args[0]}'",))
             else:
                 return node
 
@@ -339,7 +367,7 @@ class _Parser:
         if k == "cmd":
             return self.command(t)
         if k == "begin":
-            return self.matrix(t.text)
+            return self.system(t.text) if t.text in _SYSTEM_ENVS else self.matrix(t.text)
         if k == "word":
             raise _TextAnswer
         raise _err(f"unexpected {t.text or 'end of input'!r}")
@@ -359,6 +387,12 @@ class _Parser:
                     self.next()
                 t = self.next()
                 text += t.text
+        if (text.endswith(".") and self.at("op", "(") and self.peek().pos == t.end
+                and self.peek(1).kind == "num" and self.peek(1).text.isdigit() and self.peek(2).text == ")"):
+            self.next()  # 0.(3): the digits in parentheses repeat (2.5(3) is a product)
+            rep = self.next()
+            self.next()
+            return _num(_repeating(text, rep.text))
         if ("." in text and "e" not in text.lower() and self.at("cmd", "\\overline")
                 and self.peek().pos == t.end):
             self.next()
@@ -423,6 +457,13 @@ class _Parser:
         if c == "\\{":
             self.enter()
             self.brackets += 1
+            if self.peek().kind == "id" and self.peek(1).text in ("|", ":", "\\mid"):
+                self.i += 2  # {x | x > 2}: the set its rule describes
+                items = self.items(("\\}",))
+                self.expect("cmd", "\\}")
+                self.depth -= 1
+                self.brackets -= 1
+                return items[0] if len(items) == 1 else Node("list", tuple(items))
             items = [] if self.at("cmd", "\\}") else self.items(("\\}",))
             self.expect("cmd", "\\}")
             self.depth -= 1
@@ -436,6 +477,16 @@ class _Parser:
             return Node("func", ("floor" if c == "\\lfloor" else "ceil", inner))
         if c in ("\\vert", "\\lvert"):
             return self.absolute("\\rvert" if c == "\\lvert" else "\\vert")
+        if c == "\\det":  # \det\begin{pmatrix}...: the determinant
+            begin = self.next()
+            if begin.kind != "begin":
+                raise _err("\\det without a matrix")
+            matrix = self.matrix(begin.text)
+            return matrix if begin.text == "vmatrix" else _determinant(matrix.args)  # type: ignore[arg-type]
+        if c == "\\angle":  # \angle ABC names an angle
+            if not self.at("id"):
+                raise _err("\\angle without a name")
+            return Node("sym", ("∠" + self.next().text,))
         if c == "\\overline":  # a segment such as \\overline{CD}
             raise _TextAnswer
         if c[1:] in _GREEK:
@@ -482,6 +533,29 @@ class _Parser:
         node = Node("func", (name, *args))
         return node if power is None else Node("pow", (node, power))
 
+    def system(self, env: str) -> Node:
+        """``\\begin{cases} x = 1 \\\\ y = 2 \\end{cases}``: the equations of a system, one per row, as a list
+        (in ``cases`` what follows ``&`` is a row's condition; in ``aligned`` ``&`` only aligns)."""
+        self.enter()
+        if env != "cases":  # drop the alignment marks up to the next environment
+            toks = self.toks
+            stop = next((k for k in range(self.i, len(toks)) if toks[k].kind in ("begin", "end")), len(toks))
+            toks[self.i:stop] = [t for t in toks[self.i:stop] if not (t.kind == "op" and t.text == "&")]
+        rows: list[Node] = []
+        while not self.at("end"):
+            rows.append(self.relation())
+            while not (self.at("end") or self.at("op", "\\\\")):
+                if self.at("eof"):
+                    raise _err("a system that never ends")
+                self.next()
+            if self.at("op", "\\\\"):
+                self.next()
+        self.next()
+        self.depth -= 1
+        if not rows:
+            raise _err("an empty system")
+        return rows[0] if len(rows) == 1 else Node("list", tuple(rows))
+
     def matrix(self, env: str) -> Node:
         if env not in _MATRIX_ENVS:
             raise _err(f"unsupported environment {env}")
@@ -507,11 +581,26 @@ class _Parser:
         self.depth -= 1
         if not rows or len({len(r) for r in rows}) != 1:
             raise _err("matrix rows of different lengths")
-        return Node("matrix", tuple(rows))
+        return _determinant(rows) if env == "vmatrix" else Node("matrix", tuple(rows))
 
 
 class _TextAnswer(Exception):
     """Raised where a word stands in for a value: the whole answer is text."""
+
+
+def _determinant(rows: tuple[tuple[Node, ...], ...] | list[tuple[Node, ...]]) -> Node:
+    """The determinant of a square matrix of at most 4 rows, as a tree (expansion along the first row)."""
+    n = len(rows)
+    if any(len(row) != n for row in rows) or n > _MAX_DETERMINANT_ROWS:
+        raise _err(f"a determinant of a {n}x{len(rows[0])} matrix")
+    if n == 1:
+        return rows[0][0]
+    terms = []
+    for j, entry in enumerate(rows[0]):
+        minor = _determinant([row[:j] + row[j + 1:] for row in rows[1:]])
+        term = Node("mul", (entry, minor))
+        terms.append(term if j % 2 == 0 else Node("neg", (term,)))
+    return Node("add", tuple(terms))
 
 
 def _mul(factors: list[Node]) -> Node:
@@ -560,7 +649,9 @@ def _repeating(text: str, rep: str) -> Fraction:
     return base + Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(frac))
 
 
-_LABELLED_CHOICE = re.compile(r"\(?([A-J])\)\s+[^\s,;].*", re.DOTALL)
+# "(B) 12", "B)", "B. 12": the letter is the answer
+_LABELLED_CHOICE = re.compile(r"\(?([A-J])\)(?:\s+[^\s,;].*)?|([A-J])\.\s+[^\s,;].*", re.DOTALL)
+_NAMED_CHOICE = re.compile(r"(?i:option|choice)\s*\(?([A-Ja-j])\)?")  # "Option A", "choice (b)"
 _DECIMAL_COMMA = re.compile(r"(\d+),(\d+)")
 _TEXT_CMD = re.compile(r"\\(?:text[a-z]*|mathrm|mbox|hbox)(?![a-zA-Z])")
 
@@ -592,9 +683,9 @@ def parse(text: str) -> Value:
     s = normalise(text)
     if not s:
         raise _err("empty answer")
-    labelled = _LABELLED_CHOICE.fullmatch(s)
-    if labelled is not None:  # "(B) 12": the letter is the answer
-        return Choice(labelled.group(1))
+    labelled = _LABELLED_CHOICE.fullmatch(s) or (_NAMED_CHOICE.fullmatch(s) if s[:1] in "oOcC" else None)
+    if labelled is not None:  # "(B) 12", "B)": the letter is the answer
+        return Choice(next(g for g in labelled.groups() if g).upper())
     comma = _DECIMAL_COMMA.fullmatch(s)
     if comma is not None and _is_decimal_comma(comma.group(1), comma.group(2)):
         whole, frac = comma.group(1), comma.group(2)  # the numbers 2 and 74, or (against one number) 2.74
@@ -602,6 +693,9 @@ def parse(text: str) -> Value:
         return SolutionList((Number(Fraction(int(whole))), Number(Fraction(int(frac)))),
                             Number(*decimal.args))  # type: ignore[arg-type]
     toks = tokenize(s)
+    if "\\implies" in s:  # 2x = 4 \\implies x = 2, => 14: what is implied last is the answer
+        last = max(k for k, t in enumerate(toks) if t.kind == "cmd" and t.text == "\\implies")
+        toks = toks[last + 1:]
     if toks and all(t.kind in ("word", "sep", "id") for t in toks) and any(
             t.kind == "word" or len(t.text) > 1 for t in toks):  # "Friday", "NO", "AB": text
         return _text_value(s)

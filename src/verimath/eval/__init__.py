@@ -17,7 +17,16 @@ from verimath.eval._evaluate import EvalConfig, evaluate
 from verimath.eval._grading import Grader, Regrade, default_grader, regrade
 from verimath.eval._html import render_html
 from verimath.eval._report import Report, build_report, robustness_tables, summary_tables
-from verimath.eval._runner import CachingExecutor, Executor, Job, LocalExecutor, Progress, run_eval
+from verimath.eval._runner import (
+    AttemptWork,
+    CachingExecutor,
+    Executor,
+    Job,
+    LocalExecutor,
+    Progress,
+    Recipe,
+    run_eval,
+)
 from verimath.eval._runs import (
     Comparison,
     RunInfo,
@@ -31,6 +40,7 @@ from verimath.eval._store import AttemptRecord, RunStore, StoredProblem
 
 __all__ = [
     "AttemptRecord",
+    "AttemptWork",
     "CachingExecutor",
     "Comparison",
     "EvalConfig",
@@ -39,6 +49,7 @@ __all__ = [
     "Job",
     "LocalExecutor",
     "Progress",
+    "Recipe",
     "Regrade",
     "Report",
     "RunInfo",

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 from verimath._version import __version__
 from verimath.errors import InputError, VerimathError
 from verimath.eval._grading import default_grader
-from verimath.eval._runner import CachingExecutor, LocalExecutor, Progress, run_eval, session_info
+from verimath.eval._runner import (
+    CachingExecutor,
+    Executor,
+    LocalExecutor,
+    Progress,
+    Recipe,
+    run_eval,
+    session_info,
+)
 from verimath.eval._store import RunStore, StoredProblem
 
 if TYPE_CHECKING:
@@ -155,11 +163,13 @@ class _Selection:
 
 
 def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None = None, *,
-             invocation: Sequence[str] = ()) -> Progress:
+             invocation: Sequence[str] = (), executor: Executor | None = None) -> Progress:
     """Run (or resume) the evaluation ``config`` describes; returns the final progress. ``invocation`` (the
-    command line, if any) is recorded in the manifest. Raises ``InputError`` for bad arguments, a bad or empty
-    selection, or a run directory made with a different configuration, before anything is created; raises
-    ``ModelUnavailable`` when the first attempts all fail the same way (the model cannot be reached)."""
+    command line, if any) is recorded in the manifest. ``executor`` runs the attempts (default: this process,
+    ``config.concurrency`` at a time; ``verimath.distributed.RayExecutor`` on a Ray cluster). Raises
+    ``InputError`` for bad arguments, a bad or empty selection, or a run directory made with a different
+    configuration, before anything is created; raises ``ModelUnavailable`` when the first attempts all fail
+    the same way (the model cannot be reached)."""
     try:
         from verimath.models import load_model
         from verimath.sandbox import Limits, Sandbox
@@ -175,7 +185,8 @@ def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None 
     strategy = get_strategy(config.strategy, **options)
     limits = Limits(timeout_s=config.cell_timeout)
     problems = _Selection(config)
-    model = load_model(config.model, base_url=config.base_url, api_key_env=config.api_key_env)
+    model_options = {"base_url": config.base_url, "api_key_env": config.api_key_env}
+    model = load_model(config.model, **model_options)
     grader = default_grader(config.grader_budget)
     digest = _file_hash(config.dataset)
     # a file is identified by its content (it may move), a hub dataset by its name
@@ -205,5 +216,7 @@ def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None 
             code = CachingExecutor(sandbox, store, salt=repr(sandbox.limits))
         return asyncio.run(run_eval(store, problems, n=config.n, strategy=strategy, model=model,
                                     code_executor=code, grader=grader,
-                                    executor=LocalExecutor(config.concurrency), on_progress=on_progress,
-                                    retry_errors=config.retry_errors))
+                                    executor=executor or LocalExecutor(config.concurrency),
+                                    on_progress=on_progress, retry_errors=config.retry_errors,
+                                    recipe=Recipe(config.model, model_options, strategy,
+                                                  limits if strategy.uses_code else None, grader)))

@@ -1,8 +1,9 @@
 """The runner: attempts every (problem, sample) not yet stored, grades each, stores it as it finishes.
 
-Work goes through an :class:`Executor` (local asyncio with bounded concurrency here; a distributed backend
-such as Ray implements the same Protocol without touching strategies). Jobs are generated lazily and results
-are written one by one, so memory stays flat in the number of samples.
+Work goes through an :class:`Executor` (local asyncio with bounded concurrency here;
+``verimath.distributed.RayExecutor`` implements the same Protocol on a Ray cluster, building the same
+:class:`AttemptWork` on each worker from its :class:`Recipe`). Jobs are generated lazily and results are
+written one by one, so memory stays flat in the number of samples.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Sized
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +22,7 @@ from verimath.sandbox import ExecResult
 
 if TYPE_CHECKING:  # types only: reading a run back (reports) needs no model or strategy code
     from verimath.models import Model
+    from verimath.sandbox import Limits
     from verimath.strategies import Attempt, CodeExecutor, ExecSession, Strategy
 
 EARLY_STOP = 3
@@ -35,11 +37,63 @@ class Job:
     sample: int
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptWork:
+    """What the runner does with a job: attempt it with ``strategy``, grade the answer, make the record.
+    ``recipe`` says how another process builds the same work (None: it can only run here)."""
+
+    strategy: Strategy
+    model: Model
+    code_executor: CodeExecutor | None
+    grader: Grader
+    recipe: Recipe | None = None
+
+    async def __call__(self, job: Job) -> AttemptRecord:
+        start = time.perf_counter()
+        try:
+            attempt = await self.strategy.attempt(job.problem.question, self.model, self.code_executor)
+        except ModelUnavailable as exc:
+            return AttemptRecord.failure(job.problem.id, job.sample, str(exc), time.perf_counter() - start)
+        # a slow check must not stall
+        verdict = await asyncio.to_thread(self.grader, attempt.answer, job.problem.gold)
+        return AttemptRecord(job.problem.id, job.sample, attempt.answer, verdict.correct, self.grader.version,
+                             verdict, attempt.verification, attempt.error, exec_failures(attempt),
+                             attempt.usage.total_tokens, attempt.code_calls, attempt.wall_s,
+                             attempt.to_dict())
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """How to build the same :class:`AttemptWork` in another process or on another machine: the model spec and
+    its options, the strategy, the sandbox limits (None when the strategy runs no code) and the grader. All
+    picklable values; no open client, sandbox or store."""
+
+    model: str
+    model_options: Mapping[str, Any]
+    strategy: Strategy
+    limits: Limits | None
+    grader: Grader
+
+    @contextlib.contextmanager
+    def build(self, *, cells: int = 1) -> Iterator[AttemptWork]:
+        """The work with its own model client and (for strategies that run code) its own sandbox of ``cells``
+        cells, closed on exit. Execution results are not cached here: the cache lives in the run store."""
+        from verimath.models import load_model
+        from verimath.sandbox import Sandbox
+
+        model = load_model(self.model, **self.model_options)
+        with contextlib.ExitStack() as stack:
+            sandbox = None if self.limits is None else stack.enter_context(Sandbox(self.limits, cells=cells))
+            yield AttemptWork(self.strategy, model, sandbox, self.grader, self)
+
+
 class Executor(Protocol):
     """Runs jobs and yields their results as they finish (in any order)."""
 
     def map(self, jobs: Iterable[Job], work: Callable[[Job], Awaitable[AttemptRecord]]
             ) -> AsyncGenerator[AttemptRecord, None]:
+        """``work`` is an :class:`AttemptWork` when called by the runner; an executor that runs jobs
+        elsewhere rebuilds it there from its ``recipe``."""
         ...
 
 
@@ -91,7 +145,7 @@ class Progress:
 async def run_eval(store: RunStore, problems: Iterable[StoredProblem], *, n: int, strategy: Strategy,
                    model: Model, code_executor: CodeExecutor | None, grader: Grader,
                    executor: Executor | None = None, on_progress: Callable[[Progress], None] | None = None,
-                   retry_errors: bool = True) -> Progress:
+                   retry_errors: bool = True, recipe: Recipe | None = None) -> Progress:
     """Attempt each problem ``n`` times, skipping samples already stored; store each graded attempt as it
     finishes. Returns the final progress (its total is 0 when ``problems`` has no length). Problems are read
     lazily, so memory stays flat.
@@ -99,7 +153,8 @@ async def run_eval(store: RunStore, problems: Iterable[StoredProblem], *, n: int
     An attempt the model could not be asked for (``ModelUnavailable``) is stored as an error; stored errors
     are attempted again unless ``retry_errors`` is false. When the first attempts of this session (up to
     ``EARLY_STOP``) all fail with the same error, the run stops by raising it. Any other exception from a
-    strategy stops the run; what finished is kept, and running again resumes."""
+    strategy stops the run; what finished is kept, and running again resumes. ``recipe`` (how to build the
+    same work in another process) is what an executor that runs jobs elsewhere needs."""
     counts = store.counts(below=n)
     kept = 0 if retry_errors else counts.errors
     total = len(problems) * n if isinstance(problems, Sized) else 0
@@ -113,18 +168,7 @@ async def run_eval(store: RunStore, problems: Iterable[StoredProblem], *, n: int
                 if sample not in finished:
                     yield Job(problem, sample)
 
-    async def work(job: Job) -> AttemptRecord:
-        start = time.perf_counter()
-        try:
-            attempt = await strategy.attempt(job.problem.question, model, code_executor)
-        except ModelUnavailable as exc:
-            return AttemptRecord.failure(job.problem.id, job.sample, str(exc), time.perf_counter() - start)
-        # a slow check must not stall
-        verdict = await asyncio.to_thread(grader, attempt.answer, job.problem.gold)
-        return AttemptRecord(job.problem.id, job.sample, attempt.answer, verdict.correct, grader.version,
-                             verdict, attempt.verification, attempt.error, exec_failures(attempt),
-                             attempt.usage.total_tokens, attempt.code_calls, attempt.wall_s,
-                             attempt.to_dict())
+    work = AttemptWork(strategy, model, code_executor, grader, recipe)
 
     if on_progress:
         on_progress(state)

@@ -11,9 +11,12 @@ from typing import Any
 
 from verimath.errors import InputError, ModelError, ModelUnavailable, import_extra
 from verimath.models._base import Backend, split_evenly
+from verimath.models._servers import ServerPool, server_urls
 from verimath.models._types import ChatRequest, Completion, FinishReason, Request, Usage
 
 _RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+"""Where the SDK sends requests when neither ``base_url`` nor ``OPENAI_BASE_URL`` says."""
 _REQUEST_STATUS = frozenset({400, 413, 422})
 """Statuses about one request (its prompt, its length), not about the server or the model: model-side."""
 
@@ -29,6 +32,10 @@ class OpenAIModel(Backend):
     plain ``ModelError`` for those about this request (400, 413, 422: a prompt past the context window), which
     a strategy records as the attempt's failure. A server that returns fewer than ``n`` choices (llama.cpp,
     Ollama) is asked again for the rest.
+
+    ``base_url`` may name several servers of the same model (``URL1,URL2,…`` or ``@FILE``, one URL a line):
+    each request goes to the one with the fewest requests outstanding, a failing server rests (see
+    ``ServerPool``) and the retry goes at once to another, so a dead server costs retries, not the run.
     """
 
     def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
@@ -40,21 +47,23 @@ class OpenAIModel(Backend):
         self._openai = import_extra("openai", "models", "the openai: backend")
         self.model = model
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        self.servers = ServerPool(server_urls(self.base_url) if self.base_url else [DEFAULT_BASE_URL])
         self._api_key = os.environ.get(api_key_env) or "EMPTY"
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]] = \
+            weakref.WeakKeyDictionary()
 
-    def _client(self) -> Any:
-        """One SDK client per event loop: its connection pool belongs to the loop that opened it."""
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
+    def _client(self, url: str) -> Any:
+        """One SDK client per event loop and server (a connection pool belongs to the loop that opened it)."""
+        clients = self._clients.setdefault(asyncio.get_running_loop(), {})
+        client = clients.get(url)
         if client is None:
-            client = self._openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url,
-                                              timeout=self.timeout_s, max_retries=0)
-            self._clients[loop] = client
+            client = self._openai.AsyncOpenAI(api_key=self._api_key, base_url=url, timeout=self.timeout_s,
+                                              max_retries=0)
+            clients[url] = client
         return client
 
     async def _generate(self, request: Request) -> list[Completion]:
@@ -75,7 +84,6 @@ class OpenAIModel(Backend):
             args["stop"] = list(s.stop)
         if s.seed is not None:
             args["seed"] = s.seed
-        client = self._client()
         chat = isinstance(request, ChatRequest)
         if chat:
             args["messages"] = [m.to_dict() for m in request.messages]
@@ -88,9 +96,11 @@ class OpenAIModel(Backend):
         path, response_type = (("/chat/completions", self._openai.types.chat.ChatCompletion) if chat
                                else ("/completions", self._openai.types.Completion))
         for attempt in range(self.max_retries + 1):
+            server = self.servers.pick()
             start = time.perf_counter()
             try:
-                response = await client.post(path, body=args, cast_to=response_type)
+                with self.servers.using(server):
+                    response = await self._client(server.url).post(path, body=args, cast_to=response_type)
             except (self._openai.APITimeoutError, self._openai.APIConnectionError) as exc:
                 failure: Exception = exc
                 retry_after = None
@@ -105,18 +115,20 @@ class OpenAIModel(Backend):
             except self._openai.OpenAIError as exc:
                 raise ModelError(f"{self.name}: {_short(exc)}") from exc
             else:
+                self.servers.succeeded(server)
                 return _completions(response, time.perf_counter() - start, chat=chat)
+            self.servers.failed(server)
             if attempt == self.max_retries:
                 break
             self._count(retries=1)
+            if self.servers.others_ready(server):
+                continue  # another server can take it now
             delay = min(self.max_backoff_s, self.backoff_s * 2**attempt) * (0.5 + random.random() / 2)
             await asyncio.sleep(min(self.max_backoff_s, retry_after) if retry_after is not None else delay)
         raise ModelUnavailable(f"{self.name}: failed after {self.max_retries + 1} tries: {_short(failure)}")
 
     async def aclose(self) -> None:
-        loop = asyncio.get_running_loop()
-        client = self._clients.pop(loop, None)
-        if client is not None:
+        for client in self._clients.pop(asyncio.get_running_loop(), {}).values():
             await client.close()
         self._clients.clear()
 

@@ -76,6 +76,21 @@ def numpy_dtype(fmt: Format) -> Any:
     return getattr(import_extra("ml_dtypes", "precision", NEEDED_BY), fmt.dtype_name)
 
 
+def byte_codes(xp: Arrays, x: Any, fmt: Format) -> Any:
+    """The bit patterns (0..255, as int32) of float32 values already in the 8-bit format ``fmt``."""
+    if xp.torch is not None and fmt.torch_dtype_name is not None:
+        return x.to(getattr(xp.torch, fmt.torch_dtype_name)).view(xp.torch.uint8).to(xp.torch.int32)
+    host = x.cpu().numpy() if xp.torch is not None else x
+    codes = host.astype(numpy_dtype(fmt)).view(xp.np.uint8).astype(xp.np.int32)
+    return xp.torch.from_numpy(codes).to(x.device) if xp.torch is not None else codes
+
+
+def byte_values(xp: Arrays, fmt: Format, like: Any) -> Any:
+    """The 256 values of the 8-bit format ``fmt`` as float32, by bit pattern, on ``like``'s device."""
+    values = xp.np.arange(256, dtype=xp.np.uint8).view(numpy_dtype(fmt)).astype(xp.np.float32)
+    return xp.torch.from_numpy(values).to(like.device) if xp.torch is not None else values
+
+
 def cast(x: Any, fmt: Format, *, saturate: bool = False) -> Any:
     """``x`` rounded to ``fmt`` (nearest, ties to even), returned as float32 of the same kind: a numpy array
     for a numpy array or a scalar, a tensor on the same device for a torch tensor. Inputs are first rounded to

@@ -11,7 +11,7 @@ from typing import Any
 
 from verimath.errors import InputError
 from verimath.precision._arrays import Arrays, arrays_for
-from verimath.precision._formats import FORMATS, Format, cast, format_named
+from verimath.precision._formats import FORMATS, Format, byte_codes, byte_values, cast, format_named
 from verimath.precision._lmul import (
     Operand,
     OperandRounding,
@@ -201,11 +201,28 @@ def _multiplier(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> Multipli
     if bits is not None:
         return _lmul_multiplier(xp, prepare(xp, left, bits, operands), prepare(xp, right, bits, operands),
                                 bits)
+    if mode.input.exponent_bits + mode.input.mantissa_bits == 7:
+        return _table_multiplier(xp, left, right, mode)
 
     def multiply(steps: slice) -> Any:
         return _rounded_products(xp, left[:, :, steps, None], right[:, None, steps, :], mode)
 
     return multiply
+
+
+def _table_multiplier(xp: Arrays, left: Any, right: Any, mode: MatmulMode) -> Multiplier:
+    """Products of 8-bit inputs, looked up by the operands' bit patterns in the 256 × 256 table of every
+    product, which ``_rounded_products`` itself fills (so the bits are those of the direct path): an index
+    addition and a gather instead of a multiply and a float8 cast per product."""
+    values = byte_values(xp, mode.input, left)
+    table = _rounded_products(xp, values[:, None], values[None, :], mode).reshape(-1)
+    left_rows = byte_codes(xp, left, mode.input) * 256
+    right_columns = byte_codes(xp, right, mode.input)
+
+    def look_up(steps: slice) -> Any:
+        return table[left_rows[:, :, steps, None] + right_columns[:, None, steps, :]]
+
+    return look_up
 
 
 def _lmul_multiplier(xp: Arrays, left: Operand, right: Operand, bits: int) -> Multiplier:
