@@ -35,3 +35,14 @@ def tiny_hf_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tiny_hf import build
 
     return build(tmp_path_factory.mktemp("tiny-hf"))
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A local Hugging Face folder holding a tiny random-weight Llama (grouped-query attention; see
+    ``tests/tiny_hf.py``); skips when torch or transformers is missing."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tiny_hf import build
+
+    return build(tmp_path_factory.mktemp("tiny-llama"), arch="llama")

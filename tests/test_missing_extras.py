@@ -70,6 +70,9 @@ CASES = [
                     "--run-dir", "r", "--executor", "ray"]),
     ("ray", "ray", ["grade", "rows.jsonl", "--executor", "ray"]),
     ("ml_dtypes", "precision", ["precision", "ops", "--pairs", "10", "--dot-length", "2"]),
+    ("torch", "precision", ["precision", "eval", "--model", "builtin:tiny", "--problems", "3"]),
+    ("ml_dtypes", "precision", ["precision", "eval", "--model", "builtin:tiny", "--problems", "3"]),
+    ("torch", "precision", ["precision", "repro", "--model", "builtin:tiny", "--problems", "3"]),
 ]
 
 

@@ -20,10 +20,19 @@ CHAT_TEMPLATE = (
 )
 
 
-def build(folder: Path, *, vocab_size: int = 400, layers: int = 2, width: int = 32) -> Path:
+def build(folder: Path, *, vocab_size: int = 400, layers: int = 2, width: int = 32,
+          arch: str = "gpt2") -> Path:
+    """The model folder; ``arch="llama"`` makes a Llama (grouped-query attention, ``nn.Linear`` layers, rotary
+    positions) with the same tokenizer instead of a GPT-2."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+    from transformers import (
+        GPT2Config,
+        GPT2LMHeadModel,
+        LlamaConfig,
+        LlamaForCausalLM,
+        PreTrainedTokenizerFast,
+    )
 
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -34,6 +43,14 @@ def build(folder: Path, *, vocab_size: int = 400, layers: int = 2, width: int = 
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|end|>", pad_token="<|pad|>")
     tokenizer.chat_template = CHAT_TEMPLATE
     torch.manual_seed(0)
+    if arch == "llama":
+        llama = LlamaConfig(vocab_size=len(tokenizer), hidden_size=width, intermediate_size=2 * width,
+                            num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+                            max_position_embeddings=4096, eos_token_id=tokenizer.eos_token_id,
+                            bos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+        LlamaForCausalLM(llama).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        return folder
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=4096, n_embd=width, n_layer=layers, n_head=2,
                         eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.eos_token_id,
                         pad_token_id=tokenizer.pad_token_id)

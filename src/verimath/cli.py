@@ -756,3 +756,148 @@ def serve_command(
     settings: dict[str, Any] = {"workers": workers} if workers else {}
     run(ServeConfig(host=host, port=port, token=os.environ.get(TOKEN_ENV) or None, sandbox=not no_sandbox,
                     access_log=access_log, **settings))
+
+
+# `verimath precision eval` and `repro`: the model side of the precision lab (the sub-app is defined above).
+
+
+def _held_out_default(out: Path, problems: int) -> str:
+    """The built-in held-out set (``problems`` of them) written to ``out/held_out.jsonl``, once."""
+    from verimath.problems import write_jsonl
+    from verimath.tinylab import HELD_OUT_SEED, held_out
+
+    path = out / "held_out.jsonl"
+    if not path.exists():
+        out.mkdir(parents=True, exist_ok=True)
+        write_jsonl(held_out(problems, seed=HELD_OUT_SEED), path)
+    return str(path)
+
+
+def _bar_progress() -> Any:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    bar = Progress(*columns, console=err_console, transient=True)
+    tasks: dict[str, Any] = {}
+
+    def show(label: str, done: int, total: int | None) -> None:
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=None)
+        bar.update(tasks[label], completed=done, total=total or None)
+
+    return bar, show
+
+
+@precision_app.command("eval")
+def precision_eval_command(
+    model: str = typer.Option(..., "--model", help="A local model: builtin:tiny, builtin:PATH or hf:PATH."),
+    strategy: str = typer.Option("pal", "--strategy", help="Reasoning strategy (pal, direct, cot, ...)."),
+    arms: str = typer.Option("fp32,bf16,e4m3,e5m2,lmul3,lmul4", "--arms",
+                             help="Arithmetics: fp32, emulated matmul modes (bf16, fp16, e4m3, e5m2, e3m4, "
+                                  "lmulM, product:input:accumulator), cast-bf16, cast-fp16, layercast."),
+    scope: str = typer.Option("attention,all", "--scope", help="Where emulated matmuls go: attention, "
+                                                                  "linear, all (comma-separated)."),
+    dataset: str | None = typer.Option(None, "--dataset", help="JSONL/CSV/Parquet file or Hugging Face "
+                                       "dataset (default: the built-in held-out set, written to OUT)."),
+    problems: int = typer.Option(300, "--problems", min=3, help="Size of the default held-out set."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Keep the first N problems."),
+    out: Path = typer.Option(Path("runs/precision"), "--out", help="Folder for the runs (one per arm and "
+                             "scope, under STRATEGY/; rerun to resume) and the report."),
+    probe: int = typer.Option(16, "--probe", min=0, help="Problems for the per-layer KL / top-1 agreement "
+                                                         "(0: skip)."),
+    concurrency: int = typer.Option(64, "--concurrency", min=1, help="Attempts in flight (one batch)."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", help="Most new tokens per model call."),
+    html: Path | None = typer.Option(None, "--html", help="Write the HTML page here "
+                                                          "(default OUT/STRATEGY/precision.html)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """A model's math accuracy in each arithmetic, each arm × scope an ordinary `verimath eval` run; flips
+    against fp32 and per-layer KL / top-1 agreement against fp32."""
+    for package in ("torch", "ml_dtypes"):
+        import_extra(package, "precision", "verimath precision eval")
+    from verimath.precision import EvalPlan, check_local, eval_html, parse_arms, parse_scopes, precision_eval
+
+    check_local(model)  # bad names: one line, before any work
+    plan_arms, plan_scopes = parse_arms(arms), parse_scopes(scope)
+    path = dataset if dataset is not None else _held_out_default(out, problems)
+    plan = EvalPlan(model, strategy, plan_arms, plan_scopes, path, out, limit=limit, probe=probe,
+                    concurrency=concurrency, max_tokens=max_tokens)
+    bar, show = _bar_progress()
+    with bar:
+        result = precision_eval(plan, lambda label, p: show(label, p.done + p.errors, p.total),
+                                invocation=sys.argv)
+    page = html or out / strategy / "precision.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(eval_html(result), encoding="utf-8")
+    if as_json:
+        console.print_json(json.dumps({**result.to_dict(), "html": str(page)}))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{model}, {strategy}: accuracy per arm ({result.runs[0].problems} problems)")
+    for col in ("arm", "accuracy %", "95% CI", "Δ vs fp32 (points)", "flips +/−", "errors"):
+        table.add_column(col, justify="left" if col == "arm" else "right")
+    for r in result.runs:
+        table.add_row(r.label, f"{100 * r.accuracy:.1f}", f"{100 * r.low:.1f} … {100 * r.high:.1f}",
+                      f"{100 * r.delta:+.1f}", f"{len(r.gained)}/{len(r.lost)}", str(r.errors))
+    console.print(table)
+    if result.layers:
+        layers = Table(title=f"per layer vs fp32 ({result.probe_problems} problems, teacher-forced)")
+        for col in ("arm · layer", "positions", "KL nats", "top-1 agreement %"):
+            layers.add_column(col, justify="left" if col == "arm · layer" else "right")
+        for row in result.layers:
+            layers.add_row(row.label, str(row.positions), f"{row.kl:.3g}", f"{100 * row.top1:.1f}")
+        console.print(layers)
+    console.print(f"report {page}; runs under {out / strategy}; {result.wall_s:.0f} s", highlight=False)
+    if any(r.errors for r in result.runs):
+        raise typer.Exit(1)
+
+
+@precision_app.command("repro")
+def precision_repro_command(
+    model: str = typer.Option(..., "--model", help="A local model: builtin:tiny, builtin:PATH or hf:PATH."),
+    dtypes: str = typer.Option("fp32,bf16,fp16,layercast", "--dtypes",
+                               help="fp32, bf16, fp16 (the whole model in that dtype), layercast (bf16 "
+                                    "weights, fp32 compute)."),
+    batch_sizes: str = typer.Option("1,8,32", "--batch-sizes", help="Batch sizes to compare."),
+    strategy: str = typer.Option("pal", "--strategy", help="A strategy making one model call per problem "
+                                                           "(pal, direct, cot)."),
+    dataset: str | None = typer.Option(None, "--dataset", help="Dataset file (default: the built-in "
+                                                               "held-out set, written to OUT)."),
+    problems: int = typer.Option(300, "--problems", min=3, help="Size of the default held-out set."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Keep the first N problems."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", help="Most new tokens per answer."),
+    out: Path = typer.Option(Path("runs/precision-repro"), "--out", help="Folder for the data set and page."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Greedy decoding at several batch sizes per dtype: Std@Acc, output-length spread, first divergent
+    token, top-1 probability spread ("Give Me FP32 or Give Me Death?"), with a LayerCast arm."""
+    import_extra("torch", "precision", "verimath precision repro")
+    from verimath.precision import check_local, parse_batch_sizes, parse_dtypes, repro, repro_html
+    from verimath.problems import load_dataset
+
+    check_local(model)
+    arms, sizes = parse_dtypes(dtypes), parse_batch_sizes(batch_sizes)
+    path = dataset if dataset is not None else _held_out_default(out, problems)
+    rows = list(load_dataset(path, limit=limit))
+    bar, show = _bar_progress()
+    with bar:
+        result = repro(model, arms, sizes, [p.question for p in rows], [p.answer for p in rows],
+                       strategy=strategy, max_tokens=max_tokens, on_progress=show)
+    page = out / "repro.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(repro_html(result), encoding="utf-8")
+    if as_json:
+        console.print_json(json.dumps({**result.to_dict(), "html": str(page)}))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{model}, {strategy}, {result.problems} problems, batch sizes {batch_sizes}")
+    for col in ("arm", "accuracy % by batch size", "Std@Acc (pts)", "mean std length", "divergent",
+                "mean first divergent token", "std top-1 prob"):
+        table.add_column(col, justify="left" if col == "arm" else "right")
+    for a in result.arms:
+        table.add_row(a.arm, " / ".join(f"{100 * r.accuracy:.1f}" for r in a.runs),
+                      f"{100 * a.std_accuracy:.2f}", f"{a.mean_std_length:.2f}",
+                      f"{a.divergent}/{a.problems}", f"{a.mean_divergence_index:.1f}",
+                      f"{a.mean_std_top1:.2e}")
+    console.print(table)
+    console.print(f"report {page}; {result.wall_s:.0f} s", highlight=False)

@@ -12,6 +12,10 @@ through ``errors.import_extra``.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
+from verimath.errors import import_extra
 from verimath.precision._formats import FORMATS, Format, cast, format_named
 from verimath.precision._lmul import (
     OPERAND_ROUNDING,
@@ -58,3 +62,26 @@ __all__ = [
     "parse_mode",
     "render_ops_html",
 ]
+
+
+# The model side — arms and the reversible module swap, ``precision eval``, ``precision repro`` — imports
+# torch, so its names load on first use (torch missing: a ``MissingExtra`` naming the extra).
+_MODEL_SIDE = {
+    "Arm": "_swap", "SCOPES": "_swap", "Swap": "_swap", "decoder_layers": "_swap",
+    "emulated_attention": "_swap", "parse_arm": "_swap", "parse_arms": "_swap", "parse_scopes": "_swap",
+    "swap": "_swap",
+    "LocalTorch": "_local", "local_torch": "_local",
+    "ArmRun": "_eval", "EvalPlan": "_eval", "LayerRow": "_eval", "PrecisionEval": "_eval",
+    "check_local": "_eval", "precision_eval": "_eval", "register": "_eval",
+    "ArmRepro": "_repro", "Repro": "_repro", "parse_batch_sizes": "_repro", "parse_dtypes": "_repro",
+    "repro": "_repro", "eval_html": "_models_html", "repro_html": "_models_html",
+}
+__all__ += sorted(_MODEL_SIDE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODEL_SIDE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import_extra("torch", "precision", "the precision lab's model side")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

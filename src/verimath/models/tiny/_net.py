@@ -10,7 +10,7 @@ tiny format.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from verimath.errors import InputError
 from verimath.models.tiny._format import EOS, PAD, TinyTokenizer
 
 KVCache = list[tuple[torch.Tensor, torch.Tensor]]
+Attention = Callable[..., torch.Tensor]
+"""``F.scaled_dot_product_attention``'s signature: (q, k, v, attn_mask=, is_causal=) -> softmax(qkᵀ/√d)·v."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,9 @@ class _Block(nn.Module):
         self.proj = nn.Linear(c.d_model, c.d_model)
         self.mlp = nn.Sequential(nn.Linear(c.d_model, 4 * c.d_model), nn.GELU(),
                                  nn.Linear(4 * c.d_model, c.d_model))
+        # The attention product as a replaceable attribute: ``verimath.precision`` swaps it for one whose
+        # matmuls (qkᵀ and attention·v) are emulated in another arithmetic, and puts this one back.
+        self.attention: Attention = F.scaled_dot_product_attention
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None,
                 past: tuple[torch.Tensor, torch.Tensor] | None
@@ -63,7 +68,7 @@ class _Block(nn.Module):
         q, k, v = self.qkv(self.ln1(x)).view(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
         if past is not None:
             k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
+        y = self.attention(q, k, v, attn_mask=mask, is_causal=mask is None)
         x = x + self.proj(y.transpose(1, 2).reshape(b, t, d))
         return x + self.mlp(self.ln2(x)), (k, v)
 
