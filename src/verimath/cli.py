@@ -701,7 +701,7 @@ def precision_ops_command(
                                     "lmul7, lmul3t, lmul4t)."),
     pairs: int = typer.Option(2_000_000, "--pairs", min=1, help="Input pairs per distribution."),
     dot_length: int = typer.Option(1024, "--dot-length", min=1, help="Length of the dot products."),
-    seed: int = typer.Option(0, "--seed", help="Random seed of the inputs."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed of the inputs."),
     out: Path | None = typer.Option(None, "--out", help="Folder for ops.html and ops.json."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
@@ -714,18 +714,29 @@ def precision_ops_command(
     names = [a.strip() for a in arms.split(",") if a.strip()] if arms is not None else list(DEFAULT_ARMS)
     if not names:
         raise InputError("no arms given", field="arms")
+    spelled: dict[str, str] = {}  # mode -> the first name given for it
     for name in names:  # one line naming the bad arm, before any work
         try:
-            parse_mode(name)
+            mode = parse_mode(name).name
         except InputError as exc:
             raise InputError(str(exc), field="arms") from None
+        if mode in spelled:
+            raise InputError(f"{name!r} repeats {spelled[mode]!r} ({mode})", field="arms")
+        spelled[mode] = name
+    if out is not None:  # an unusable folder is refused before minutes of measuring, not after
+        if out.exists() and not out.is_dir():
+            raise InputError(f"{str(out)!r} is a file, not a folder", field="--out")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot make the folder {str(out)!r}: {exc.strerror}",
+                             field="--out") from None
     with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
                   transient=True) as bar:
         task = bar.add_task("measuring")
         report = measure_ops(names, pairs=pairs, dot_length=dot_length, seed=seed,
                              progress=lambda what: bar.update(task, description=f"measuring {what}"))
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
         (out / "ops.json").write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
         (out / "ops.html").write_text(render_ops_html(report), encoding="utf-8")
     if json_out:
