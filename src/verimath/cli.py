@@ -331,6 +331,8 @@ def _uses_ray(executor: str, ray_address: str | None) -> bool:
         raise InputError(f"must be local or ray, got {executor!r}", field="--executor")
     if executor == "local" and ray_address is not None:
         raise InputError("--ray-address needs --executor ray", field="--ray-address")
+    if ray_address is not None and not ray_address.strip():
+        raise InputError("is empty; leave it out for a local Ray", field="--ray-address")
     return executor == "ray"
 
 
