@@ -422,7 +422,8 @@ def eval_command(
                           f"({run_dir})")
         raise typer.Exit(130) from None
     finally:
-        bar.stop()
+        if shown:  # stopping a bar never started still prints a blank line before the error
+            bar.stop()
     if json_out:
         console.print_json(json.dumps({"run_dir": str(run_dir), "attempts": final.done,
                                        "correct": final.correct, "errors": final.errors}))

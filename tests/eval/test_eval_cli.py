@@ -170,6 +170,7 @@ def test_model_side_failures_stay_wrong_answers(tmp_path):
     ("plain", ("--filter", "levle=1"), "no row has a field 'levle'"),
     ("plain", ("--limit", "0"), "--limit 0 selects no problem"),
     ("plain", ("--question-field", "problem"), "field 'problem': missing or empty"),
+    ("plain", ("--base-url", "localhost:8000/v1"), "'localhost:8000/v1' must start with http://"),
 ])
 def test_bad_selections_are_refused_before_anything_is_created(tmp_path, setup, more, expected):
     ids = ["q0", "q1", "q2", "q1", "q4", "q5"] if setup == "duplicates" else None
@@ -178,6 +179,7 @@ def test_bad_selections_are_refused_before_anything_is_created(tmp_path, setup, 
         out = cli(*eval_args(data, server, run, *more))
         assert out.returncode == 2
         assert expected in one_line_error(out)
+        assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1, out.stderr  # no blank line
         assert not run.exists() and not server.requests
         if setup == "plain":  # the corrected command is not refused afterwards
             fixed = cli(*eval_args(data, server, run, "--json"))
