@@ -38,7 +38,8 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # one-line errors stay one line
-_RAY_ADDRESS_HELP = "Ray cluster (HOST:PORT) for --executor ray; default: a local Ray on 127.0.0.1 for it."
+_RAY_ADDRESS_HELP = ("Ray cluster (HOST:PORT, or ray://HOST:PORT for Ray Client) for --executor ray; "
+                     "default: a local Ray on 127.0.0.1 for it.")
 
 
 def _version(value: bool) -> None:
