@@ -738,8 +738,12 @@ def precision_ops_command(
     with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
                   transient=True) as bar:
         task = bar.add_task("measuring")
-        report = measure_ops(names, pairs=pairs, dot_length=dot_length, seed=seed,
-                             progress=lambda what: bar.update(task, description=f"measuring {what}"))
+        try:
+            report = measure_ops(names, pairs=pairs, dot_length=dot_length, seed=seed,
+                                 progress=lambda what: bar.update(task, description=f"measuring {what}"))
+        except MemoryError as exc:  # numpy says how much it wanted: "Unable to allocate 7.28 TiB for ..."
+            raise InputError(f"{pairs:,} pairs do not fit in memory ({str(exc).split(' for ')[0]})",
+                             field="--pairs") from None
     if out is not None:
         (out / "ops.json").write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
         (out / "ops.html").write_text(render_ops_html(report), encoding="utf-8")

@@ -138,3 +138,14 @@ def test_a_negative_seed_is_a_usage_error_not_a_traceback(tmp_path: Path) -> Non
     done = run_cli("--seed", "-1", "--arms", "fp32", "--pairs", "100", "--dot-length", "8", cwd=tmp_path)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "--seed" in done.stderr
+
+
+def test_more_pairs_than_memory_holds_is_one_line_naming_pairs(tmp_path: Path) -> None:
+    too_many = 10**15  # 8 PB of float64: beyond any address space, so refused at once even with overcommit
+    done = run_cli("--arms", "fp32", "--pairs", str(too_many), "--dot-length", "8", "--out", "lab",
+                   cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
+    expected = f"error: field '--pairs': {too_many:,} pairs do not fit in memory"
+    assert done.stderr.strip().startswith(expected), done.stderr
+    assert list((tmp_path / "lab").iterdir()) == []
