@@ -171,6 +171,7 @@ def test_model_side_failures_stay_wrong_answers(tmp_path):
     ("plain", ("--limit", "0"), "--limit 0 selects no problem"),
     ("plain", ("--question-field", "problem"), "field 'problem': missing or empty"),
     ("plain", ("--base-url", "localhost:8000/v1"), "'localhost:8000/v1' must start with http://"),
+    ("plain", ("--base-url", ""), "field 'base_url': is empty"),
 ])
 def test_bad_selections_are_refused_before_anything_is_created(tmp_path, setup, more, expected):
     ids = ["q0", "q1", "q2", "q1", "q4", "q5"] if setup == "duplicates" else None

@@ -96,6 +96,9 @@ def test_a_bad_line_of_a_server_list_file_is_named_and_a_bare_at_sign_is_refused
         server_urls(f"@{servers}")
     assert str(refused.value) == (f"{servers}:4 field 'base_url': server URL 'gpu2:8000/v1' must start with "
                                   f"http:// or https://")
+    for empty in ("", "  "):
+        with pytest.raises(InputError, match=r"^field 'base_url': is empty"):
+            load_model("openai:m", base_url=empty)
     for bare in ("@", "@  "):
         with pytest.raises(InputError, match=r"^field 'base_url': @ needs a file name"):
             server_urls(bare)
