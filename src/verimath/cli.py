@@ -93,6 +93,10 @@ def grade_command(
             raise InputError(f"cannot write: {exc.strerror}", file=str(output)) from exc
 
     to_stdout = output == Path("-")
+    if output is not None and not to_stdout and output.exists() and input_path.exists() \
+            and output.samefile(input_path):  # opening it for writing would empty it before it is read
+        raise InputError(f"{str(output)!r} is the input file; write the graded rows elsewhere",
+                         field="--output")
     with contextlib.ExitStack() as stack:
         pool = None
         if _uses_ray(executor, ray_address):
