@@ -97,6 +97,8 @@ def grade_command(
             and output.samefile(input_path):  # opening it for writing would empty it before it is read
         raise InputError(f"{str(output)!r} is the input file; write the graded rows elsewhere",
                          field="--output")
+    if output is not None and not to_stdout and not output.parent.is_dir():  # before a Ray cluster starts
+        raise InputError(f"cannot write: no folder {str(output.parent)!r}", file=str(output))
     with contextlib.ExitStack() as stack:
         pool = None
         if _uses_ray(executor, ray_address):
