@@ -300,3 +300,27 @@ def test_report_compares_two_runs_and_runs_lists_them(tmp_path):
     table = cli("runs", runs, env={**os.environ, "COLUMNS": "160"})
     assert table.returncode == 0
     assert re.search(r"\bb\b.*openai:scripted.*cot.*d\.jsonl.*12.*50\.0", table.stdout)
+
+
+def test_a_server_list_file_reaches_the_executor_as_its_urls(tmp_path):
+    """A Ray worker on another node has no @FILE: the recipe it gets carries the URLs the file names."""
+    from verimath.eval import EvalConfig, LocalExecutor, evaluate
+
+    class Recording:  # runs here, and keeps the recipe a remote worker would be sent
+        def __init__(self):
+            self.recipes, self.local = [], LocalExecutor(2)
+
+        def map(self, jobs, work):
+            self.recipes.append(work.recipe)
+            return self.local.map(jobs, work)
+
+    executor = Recording()
+    with testing.ScriptedServer(respond) as a, testing.ScriptedServer(respond) as b:
+        urls = [a.base_url, b.base_url]
+        listing = tmp_path / "servers.txt"
+        listing.write_text(f"# two servers\n{urls[0]}\n\n{urls[1]}\n")
+        config = EvalConfig(dataset=str(dataset(tmp_path, 2)), model="openai:scripted", strategy="cot",
+                            base_url=f"@{listing}", run_dir=str(tmp_path / "run"))
+        final = evaluate(config, executor=executor)
+    assert (final.done, final.correct) == (2, 2)
+    assert [r.model_options["base_url"] for r in executor.recipes] == [",".join(urls)]
