@@ -525,9 +525,11 @@ def export_command(
 ) -> None:
     """Write one JSON line per sample: problem, the exact messages sent (system, few-shot turns, question,
     replies, cell outputs), answer, verdict, error and timings."""
-    from verimath.eval import RunStore, export_samples
+    from verimath.eval import DB_NAME, MANIFEST_NAME, RunStore, export_samples
 
     RunStore.open(run_dir).close()  # a missing run is an input error before the output file is made
+    if output.resolve().parent == run_dir.resolve() and output.name.startswith((DB_NAME, MANIFEST_NAME)):
+        raise InputError(f"{str(output)!r} is the run's own file; export elsewhere", field="--output")
     if output == Path("-"):
         rows = export_samples(run_dir, sys.stdout)
     else:

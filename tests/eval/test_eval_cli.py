@@ -324,3 +324,18 @@ def test_a_server_list_file_reaches_the_executor_as_its_urls(tmp_path):
         final = evaluate(config, executor=executor)
     assert (final.done, final.correct) == (2, 2)
     assert [r.model_options["base_url"] for r in executor.recipes] == [",".join(urls)]
+
+
+def test_export_refuses_to_write_over_the_runs_own_files(tmp_path):
+    data, run = dataset(tmp_path, 2), tmp_path / "run"
+    with testing.ScriptedServer(respond) as server:
+        assert cli(*eval_args(data, server, run)).returncode == 0
+    manifest = (run / "manifest.json").read_text()
+    for name in ("run.sqlite", "manifest.json"):
+        out = cli("export", run, "-o", tmp_path / "." / "run" / name)
+        assert out.returncode == 2 and "is the run's own file" in one_line_error(out)
+    assert (run / "manifest.json").read_text() == manifest
+    with sqlite3.connect(run / "run.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM attempts").fetchone() == (2,)
+    fine = cli("export", run, "-o", run / "samples.jsonl")
+    assert fine.returncode == 0 and len((run / "samples.jsonl").read_text().splitlines()) == 2
