@@ -111,3 +111,23 @@ def test_cli_grade_missing_file_is_a_one_line_usage_error(tmp_path):
     assert result.returncode == 2
     assert "absent.jsonl" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_grade_refuses_to_write_over_its_input(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", [json.dumps({"prediction": "\\boxed{2}", "gold": "2"})])
+    before = source.read_text()
+    for same in (str(source), str(tmp_path / "." / "in.jsonl")):
+        result = run_cli("grade", str(source), "-o", same)
+        assert result.returncode == 2
+        assert result.stderr.strip().startswith("error: field '--output': "), result.stderr
+        assert "is the input file" in result.stderr
+        assert "\n" not in result.stderr.strip()
+    assert source.read_text() == before
+
+
+def test_cli_grade_into_a_missing_folder_is_refused_before_grading(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", [json.dumps({"prediction": "\\boxed{2}", "gold": "2"})])
+    target = tmp_path / "absent" / "graded.jsonl"
+    result = run_cli("grade", str(source), "-o", str(target))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {target}: cannot write: no folder '{target.parent}'"

@@ -38,7 +38,8 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # one-line errors stay one line
-_RAY_ADDRESS_HELP = "Ray cluster (HOST:PORT) for --executor ray; default: a local Ray on 127.0.0.1 for it."
+_RAY_ADDRESS_HELP = ("Ray cluster (HOST:PORT, or ray://HOST:PORT for Ray Client) for --executor ray; "
+                     "default: a local Ray on 127.0.0.1 for it.")
 
 
 def _version(value: bool) -> None:
@@ -92,6 +93,12 @@ def grade_command(
             raise InputError(f"cannot write: {exc.strerror}", file=str(output)) from exc
 
     to_stdout = output == Path("-")
+    if output is not None and not to_stdout and output.exists() and input_path.exists() \
+            and output.samefile(input_path):  # opening it for writing would empty it before it is read
+        raise InputError(f"{str(output)!r} is the input file; write the graded rows elsewhere",
+                         field="--output")
+    if output is not None and not to_stdout and not output.parent.is_dir():  # before a Ray cluster starts
+        raise InputError(f"cannot write: no folder {str(output.parent)!r}", file=str(output))
     with contextlib.ExitStack() as stack:
         pool = None
         if _uses_ray(executor, ray_address):
@@ -331,6 +338,8 @@ def _uses_ray(executor: str, ray_address: str | None) -> bool:
         raise InputError(f"must be local or ray, got {executor!r}", field="--executor")
     if executor == "local" and ray_address is not None:
         raise InputError("--ray-address needs --executor ray", field="--ray-address")
+    if ray_address is not None and not ray_address.strip():
+        raise InputError("is empty; leave it out for a local Ray", field="--ray-address")
     return executor == "ray"
 
 
@@ -420,7 +429,8 @@ def eval_command(
                           f"({run_dir})")
         raise typer.Exit(130) from None
     finally:
-        bar.stop()
+        if shown:  # stopping a bar never started still prints a blank line before the error
+            bar.stop()
     if json_out:
         console.print_json(json.dumps({"run_dir": str(run_dir), "attempts": final.done,
                                        "correct": final.correct, "errors": final.errors}))
@@ -515,9 +525,11 @@ def export_command(
 ) -> None:
     """Write one JSON line per sample: problem, the exact messages sent (system, few-shot turns, question,
     replies, cell outputs), answer, verdict, error and timings."""
-    from verimath.eval import RunStore, export_samples
+    from verimath.eval import DB_NAME, MANIFEST_NAME, RunStore, export_samples
 
     RunStore.open(run_dir).close()  # a missing run is an input error before the output file is made
+    if output.resolve().parent == run_dir.resolve() and output.name.startswith((DB_NAME, MANIFEST_NAME)):
+        raise InputError(f"{str(output)!r} is the run's own file; export elsewhere", field="--output")
     if output == Path("-"):
         rows = export_samples(run_dir, sys.stdout)
     else:
@@ -701,7 +713,7 @@ def precision_ops_command(
                                     "lmul7, lmul3t, lmul4t)."),
     pairs: int = typer.Option(2_000_000, "--pairs", min=1, help="Input pairs per distribution."),
     dot_length: int = typer.Option(1024, "--dot-length", min=1, help="Length of the dot products."),
-    seed: int = typer.Option(0, "--seed", help="Random seed of the inputs."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed of the inputs."),
     out: Path | None = typer.Option(None, "--out", help="Folder for ops.html and ops.json."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
@@ -714,18 +726,33 @@ def precision_ops_command(
     names = [a.strip() for a in arms.split(",") if a.strip()] if arms is not None else list(DEFAULT_ARMS)
     if not names:
         raise InputError("no arms given", field="arms")
+    spelled: dict[str, str] = {}  # mode -> the first name given for it
     for name in names:  # one line naming the bad arm, before any work
         try:
-            parse_mode(name)
+            mode = parse_mode(name).name
         except InputError as exc:
             raise InputError(str(exc), field="arms") from None
+        if mode in spelled:
+            raise InputError(f"{name!r} repeats {spelled[mode]!r} ({mode})", field="arms")
+        spelled[mode] = name
+    if out is not None:  # an unusable folder is refused before minutes of measuring, not after
+        if out.exists() and not out.is_dir():
+            raise InputError(f"{str(out)!r} is a file, not a folder", field="--out")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot make the folder {str(out)!r}: {exc.strerror}",
+                             field="--out") from None
     with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
                   transient=True) as bar:
         task = bar.add_task("measuring")
-        report = measure_ops(names, pairs=pairs, dot_length=dot_length, seed=seed,
-                             progress=lambda what: bar.update(task, description=f"measuring {what}"))
+        try:
+            report = measure_ops(names, pairs=pairs, dot_length=dot_length, seed=seed,
+                                 progress=lambda what: bar.update(task, description=f"measuring {what}"))
+        except MemoryError as exc:  # numpy says how much it wanted: "Unable to allocate 7.28 TiB for ..."
+            raise InputError(f"{pairs:,} pairs do not fit in memory ({str(exc).split(' for ')[0]})",
+                             field="--pairs") from None
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
         (out / "ops.json").write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
         (out / "ops.html").write_text(render_ops_html(report), encoding="utf-8")
     if json_out:

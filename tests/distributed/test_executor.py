@@ -161,6 +161,36 @@ def test_bad_executor_options_are_usage_errors(tmp_path: Path) -> None:
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize(("address", "message"), [
+    ("garbage", "must look like HOST:PORT"),
+    ("127.0.0.1:99999", "must look like HOST:PORT"),
+    ("http://127.0.0.1:6379", "must look like HOST:PORT"),
+    ("", "is empty"),
+])
+def test_a_malformed_ray_address_is_a_usage_error_naming_the_flag(tmp_path: Path, address: str,
+                                                                   message: str) -> None:
+    dataset = sums(tmp_path / "sums.jsonl", 1)
+    for command in (["eval", "--dataset", str(dataset), "--model", "openai:m", "--run-dir", "run"],
+                    ["grade", str(dataset), "-o", "graded.jsonl"]):
+        done = cli(*command, "--executor", "ray", "--ray-address", address, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: field '--ray-address': "), lines
+        assert message in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sums.jsonl"]
+
+
+def test_ray_client_address_without_a_server_is_refused_at_once(tmp_path: Path) -> None:
+    dataset = sums(tmp_path / "sums.jsonl", 1)
+    address = f"ray://127.0.0.1:{closed_port()}"
+    done = cli("eval", "--dataset", str(dataset), "--model", "openai:m", "--run-dir", "run", "--executor",
+               "ray", "--ray-address", address, cwd=tmp_path)  # Ray Client alone waits 30 s, then warns
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot reach the Ray cluster at " + address), lines
+    assert not (tmp_path / "run").exists()
+
+
 LOST_DRIVER = """
 import sys
 import time

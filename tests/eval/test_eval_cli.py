@@ -170,6 +170,8 @@ def test_model_side_failures_stay_wrong_answers(tmp_path):
     ("plain", ("--filter", "levle=1"), "no row has a field 'levle'"),
     ("plain", ("--limit", "0"), "--limit 0 selects no problem"),
     ("plain", ("--question-field", "problem"), "field 'problem': missing or empty"),
+    ("plain", ("--base-url", "localhost:8000/v1"), "'localhost:8000/v1' must start with http://"),
+    ("plain", ("--base-url", ""), "field 'base_url': is empty"),
 ])
 def test_bad_selections_are_refused_before_anything_is_created(tmp_path, setup, more, expected):
     ids = ["q0", "q1", "q2", "q1", "q4", "q5"] if setup == "duplicates" else None
@@ -178,6 +180,7 @@ def test_bad_selections_are_refused_before_anything_is_created(tmp_path, setup, 
         out = cli(*eval_args(data, server, run, *more))
         assert out.returncode == 2
         assert expected in one_line_error(out)
+        assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1, out.stderr  # no blank line
         assert not run.exists() and not server.requests
         if setup == "plain":  # the corrected command is not refused afterwards
             fixed = cli(*eval_args(data, server, run, "--json"))
@@ -297,3 +300,42 @@ def test_report_compares_two_runs_and_runs_lists_them(tmp_path):
     table = cli("runs", runs, env={**os.environ, "COLUMNS": "160"})
     assert table.returncode == 0
     assert re.search(r"\bb\b.*openai:scripted.*cot.*d\.jsonl.*12.*50\.0", table.stdout)
+
+
+def test_a_server_list_file_reaches_the_executor_as_its_urls(tmp_path):
+    """A Ray worker on another node has no @FILE: the recipe it gets carries the URLs the file names."""
+    from verimath.eval import EvalConfig, LocalExecutor, evaluate
+
+    class Recording:  # runs here, and keeps the recipe a remote worker would be sent
+        def __init__(self):
+            self.recipes, self.local = [], LocalExecutor(2)
+
+        def map(self, jobs, work):
+            self.recipes.append(work.recipe)
+            return self.local.map(jobs, work)
+
+    executor = Recording()
+    with testing.ScriptedServer(respond) as a, testing.ScriptedServer(respond) as b:
+        urls = [a.base_url, b.base_url]
+        listing = tmp_path / "servers.txt"
+        listing.write_text(f"# two servers\n{urls[0]}\n\n{urls[1]}\n")
+        config = EvalConfig(dataset=str(dataset(tmp_path, 2)), model="openai:scripted", strategy="cot",
+                            base_url=f"@{listing}", run_dir=str(tmp_path / "run"))
+        final = evaluate(config, executor=executor)
+    assert (final.done, final.correct) == (2, 2)
+    assert [r.model_options["base_url"] for r in executor.recipes] == [",".join(urls)]
+
+
+def test_export_refuses_to_write_over_the_runs_own_files(tmp_path):
+    data, run = dataset(tmp_path, 2), tmp_path / "run"
+    with testing.ScriptedServer(respond) as server:
+        assert cli(*eval_args(data, server, run)).returncode == 0
+    manifest = (run / "manifest.json").read_text()
+    for name in ("run.sqlite", "manifest.json"):
+        out = cli("export", run, "-o", tmp_path / "." / "run" / name)
+        assert out.returncode == 2 and "is the run's own file" in one_line_error(out)
+    assert (run / "manifest.json").read_text() == manifest
+    with sqlite3.connect(run / "run.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM attempts").fetchone() == (2,)
+    fine = cli("export", run, "-o", run / "samples.jsonl")
+    assert fine.returncode == 0 and len((run / "samples.jsonl").read_text().splitlines()) == 2

@@ -89,6 +89,21 @@ def test_bad_server_lists_name_the_problem(tmp_path: Path) -> None:
         server_urls(f"@{tmp_path / 'missing.txt'}")
 
 
+def test_a_bad_line_of_a_server_list_file_is_named_and_a_bare_at_sign_is_refused(tmp_path: Path) -> None:
+    servers = tmp_path / "servers.txt"
+    servers.write_text("# gpu nodes\nhttp://gpu1:8000/v1\n\ngpu2:8000/v1  # no scheme\n")
+    with pytest.raises(InputError) as refused:
+        server_urls(f"@{servers}")
+    assert str(refused.value) == (f"{servers}:4 field 'base_url': server URL 'gpu2:8000/v1' must start with "
+                                  f"http:// or https://")
+    for empty in ("", "  "):
+        with pytest.raises(InputError, match=r"^field 'base_url': is empty"):
+            load_model("openai:m", base_url=empty)
+    for bare in ("@", "@  "):
+        with pytest.raises(InputError, match=r"^field 'base_url': @ needs a file name"):
+            server_urls(bare)
+
+
 @given(st.lists(st.tuples(st.integers(0, 20), st.booleans()), min_size=1, max_size=8))
 def test_pick_takes_a_least_loaded_server_among_those_not_resting(states: list[tuple[int, bool]]) -> None:
     pool = ServerPool([f"http://s{i}" for i in range(len(states))])

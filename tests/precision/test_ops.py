@@ -115,3 +115,37 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
     assert done.stderr.strip().startswith(f"error: {message}"), done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--arms", "fp32,lmul3,exact:fp32:fp32"], "field 'arms': 'exact:fp32:fp32' repeats 'fp32'"),
+    (["--arms", "e4m3,e4m3"], "field 'arms': 'e4m3' repeats 'e4m3'"),
+    (["--out", "taken.txt"], "field '--out': 'taken.txt' is a file, not a folder"),
+    (["--out", "taken.txt/lab"], "field '--out': cannot make the folder 'taken.txt/lab': Not a directory"),
+])
+def test_repeated_arms_and_an_unusable_out_are_refused_before_measuring(
+        tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "taken.txt").write_text("keep me")
+    done = run_cli("--arms", "fp32", "--pairs", "2000000", *args, cwd=tmp_path)  # minutes if it measured
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().startswith(f"error: {message}"), done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["taken.txt"]
+    assert (tmp_path / "taken.txt").read_text() == "keep me"
+
+
+def test_a_negative_seed_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    done = run_cli("--seed", "-1", "--arms", "fp32", "--pairs", "100", "--dot-length", "8", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "--seed" in done.stderr
+
+
+def test_more_pairs_than_memory_holds_is_one_line_naming_pairs(tmp_path: Path) -> None:
+    too_many = 10**15  # 8 PB of float64: beyond any address space, so refused at once even with overcommit
+    done = run_cli("--arms", "fp32", "--pairs", str(too_many), "--dot-length", "8", "--out", "lab",
+                   cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
+    expected = f"error: field '--pairs': {too_many:,} pairs do not fit in memory"
+    assert done.stderr.strip().startswith(expected), done.stderr
+    assert list((tmp_path / "lab").iterdir()) == []

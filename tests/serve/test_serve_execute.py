@@ -81,6 +81,13 @@ def test_a_malformed_run_is_a_422(url, body, field):
     assert r.status_code == 422 and f"'{field}'" in r.json()["detail"]
 
 
+def test_a_run_without_code_says_the_field_is_missing(url):
+    r = httpx.post(f"{url}/run_code", json={"stdin": "1"})
+    assert r.status_code == 422 and r.json()["detail"] == "field 'code': must be a string, got missing"
+    r = httpx.post(f"{url}/run_code", json={"code": None})
+    assert r.status_code == 422 and r.json()["detail"] == "field 'code': must be a string, got NoneType"
+
+
 def _verl_sandbox_client():
     """verl's own SandboxFusion client module, loaded from the installed verl without importing verl's
     package (whose __init__ needs ray and a GPU stack)."""

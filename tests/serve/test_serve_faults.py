@@ -178,6 +178,25 @@ def test_binding_beyond_loopback_without_a_token_refuses_to_start():
     ]
 
 
+def test_a_busy_port_or_an_unknown_host_is_one_line_before_any_worker_starts():
+    env = {**os.environ, "PYTHONPATH": SRC, "VERIMATH_API_TOKEN": "a-token-of-sixteen-plus"}
+
+    def serve(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "verimath", "serve", "--no-sandbox", *args],
+                              capture_output=True, text=True, env=env, timeout=60)
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        busy = serve("--port", str(port))
+    assert busy.returncode == 1
+    expected = f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert busy.stderr.strip().splitlines() == [expected]
+    unknown = serve("--host", "no-such-host.invalid")
+    assert unknown.returncode == 2
+    lines = unknown.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: field 'host': cannot resolve 'no-such-host.invalid':")
+
 
 def test_sigterm_finishes_in_flight_work_then_exits_cleanly():
     s = CliServer("--workers", "2", "--no-sandbox")

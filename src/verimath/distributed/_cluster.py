@@ -11,7 +11,7 @@ import socket
 from collections.abc import Iterator
 from types import ModuleType
 
-from verimath.errors import ClusterUnavailable, import_extra
+from verimath.errors import ClusterUnavailable, InputError, import_extra
 
 CONNECT_TIMEOUT_S = 5.0
 """Seconds to wait for the cluster's head to accept a TCP connection before calling it unreachable (Ray itself
@@ -25,12 +25,14 @@ def ray_module(needed_by: str) -> ModuleType:
 
 def check_reachable(address: str) -> None:
     """Refuse an address whose head does not accept connections, within ``CONNECT_TIMEOUT_S``."""
-    if address == "auto" or "://" in address:
-        return  # resolved by Ray itself (a running local cluster, or Ray Client)
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ClusterUnavailable(f"Ray address {address!r} must look like HOST:PORT (the head's GCS port, "
-                                 f"6379 by default)")
+    if address == "auto":
+        return  # resolved by Ray itself (a cluster already running on this machine)
+    # Ray Client (ray://HOST:PORT) would wait 30 s on a dead port and leave its warning behind: check it too
+    scheme, _, rest = address.rpartition("://")
+    host, sep, port = rest.rpartition(":")
+    if scheme not in ("", "ray") or not (sep and host and port.isdigit() and 0 < int(port) < 65536):
+        raise InputError(f"{address!r} must look like HOST:PORT (the head's GCS port, 6379 by default) or "
+                         f"ray://HOST:PORT (Ray Client, 10001 by default)", field="--ray-address")
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S):
             pass

@@ -36,9 +36,11 @@ from verimath.eval._runs import (
     list_runs,
     runs_table,
 )
-from verimath.eval._store import AttemptRecord, RunStore, StoredProblem
+from verimath.eval._store import DB_NAME, MANIFEST_NAME, AttemptRecord, RunStore, StoredProblem
 
 __all__ = [
+    "DB_NAME",
+    "MANIFEST_NAME",
     "AttemptRecord",
     "AttemptWork",
     "CachingExecutor",

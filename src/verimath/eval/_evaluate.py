@@ -171,7 +171,7 @@ def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None 
     configuration, before anything is created; raises ``ModelUnavailable`` when the first attempts all fail
     the same way (the model cannot be reached)."""
     try:
-        from verimath.models import load_model
+        from verimath.models import load_model, server_urls
         from verimath.sandbox import Limits, Sandbox
         from verimath.strategies import SAMPLING_TEMPERATURE, get_strategy
     except ImportError as exc:
@@ -187,6 +187,8 @@ def evaluate(config: EvalConfig, on_progress: Callable[[Progress], None] | None 
     problems = _Selection(config)
     model_options = {"base_url": config.base_url, "api_key_env": config.api_key_env}
     model = load_model(config.model, **model_options)
+    if config.base_url and config.base_url.startswith("@"):  # a worker on another node has no such file
+        model_options["base_url"] = ",".join(server_urls(config.base_url))
     grader = default_grader(config.grader_budget)
     digest = _file_hash(config.dataset)
     # a file is identified by its content (it may move), a hub dataset by its name

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from verimath.models._base import Backend, BatchingBackend, Model
 from verimath.models._registry import backends, load_model, register_backend
+from verimath.models._servers import server_urls
 from verimath.models._types import (
     ChatRequest,
     Completion,
@@ -41,4 +42,5 @@ __all__ = [
     "backends",
     "load_model",
     "register_backend",
+    "server_urls",
 ]

@@ -46,6 +46,9 @@ class OpenAIModel(Backend):
         super().__init__(f"openai:{model}", max_concurrency=max_concurrency)
         self._openai = import_extra("openai", "models", "the openai: backend")
         self.model = model
+        if base_url is not None and not base_url.strip():  # not silently OpenAI's API instead of the user's
+            raise InputError("is empty: name a server, or leave it out for $OPENAI_BASE_URL or OpenAI's API",
+                             field="base_url")
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         self.servers = ServerPool(server_urls(self.base_url) if self.base_url else [DEFAULT_BASE_URL])
         self._api_key = os.environ.get(api_key_env) or "EMPTY"

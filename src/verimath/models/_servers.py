@@ -23,25 +23,28 @@ from verimath.errors import InputError
 def server_urls(base_url: str) -> list[str]:
     """The URLs ``base_url`` names: ``URL``, ``URL1,URL2,…`` or ``@FILE`` (one URL a line, blank lines and
     ``#`` comments ignored)."""
+    where: str | None = None
     if base_url.startswith("@"):
+        if not base_url[1:].strip():
+            raise InputError("@ needs a file name: @FILE, one URL a line", field="base_url")
         path = Path(base_url[1:])
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             raise InputError(f"cannot read the server list: {exc.strerror}", file=str(path),
                              field="base_url") from None
-        urls = [line.split("#", 1)[0].strip() for line in lines]
         where = str(path)
+        entries = [(number, line.split("#", 1)[0].strip()) for number, line in enumerate(lines, 1)]
     else:
-        urls, where = [part.strip() for part in base_url.split(",")], None
-    urls = [url for url in urls if url]
-    for url in urls:
+        entries = [(None, part.strip()) for part in base_url.split(",")]
+    entries = [(number, url) for number, url in entries if url]
+    for number, url in entries:
         if not url.startswith(("http://", "https://")):
             raise InputError(f"server URL {url!r} must start with http:// or https://", file=where,
-                             field="base_url")
-    if not urls:
+                             line=number, field="base_url")
+    if not entries:
         raise InputError("names no server URL", file=where, field="base_url")
-    return urls
+    return [url for _, url in entries]
 
 
 @dataclass(slots=True)

@@ -66,7 +66,8 @@ def _string(body: dict[str, Any], name: str, default: str | None = None) -> str:
     if value is None and default is not None:
         return default
     if not isinstance(value, str):
-        raise InputError(f"must be a string, got {type(value).__name__}", field=name)
+        found = "missing" if name not in body else type(value).__name__  # as /v1/grade says it
+        raise InputError(f"must be a string, got {found}", field=name)
     return value
 
 
