@@ -813,6 +813,15 @@ def _bar_progress() -> Any:
     return bar, show
 
 
+def _publish(page: Path, html_text: str, result: dict[str, Any], as_json: bool) -> bool:
+    """Write a lab's HTML page; with ``--json``, print the result with the page's path. True when printed."""
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(html_text, encoding="utf-8")
+    if as_json:
+        console.print_json(json.dumps({**result, "html": str(page)}))
+    return as_json
+
+
 @precision_app.command("eval")
 def precision_eval_command(
     model: str = typer.Option(..., "--model", help="A local model: builtin:tiny, builtin:PATH or hf:PATH."),
@@ -852,10 +861,7 @@ def precision_eval_command(
         result = precision_eval(plan, lambda label, p: show(label, p.done + p.errors, p.total),
                                 invocation=sys.argv)
     page = html or out / strategy / "precision.html"
-    page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(eval_html(result), encoding="utf-8")
-    if as_json:
-        console.print_json(json.dumps({**result.to_dict(), "html": str(page)}))
+    if _publish(page, eval_html(result), result.to_dict(), as_json):
         return
     from rich.table import Table
 
@@ -910,10 +916,7 @@ def precision_repro_command(
         result = repro(model, arms, sizes, [p.question for p in rows], [p.answer for p in rows],
                        strategy=strategy, max_tokens=max_tokens, on_progress=show)
     page = out / "repro.html"
-    page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(repro_html(result), encoding="utf-8")
-    if as_json:
-        console.print_json(json.dumps({**result.to_dict(), "html": str(page)}))
+    if _publish(page, repro_html(result), result.to_dict(), as_json):
         return
     from rich.table import Table
 
