@@ -74,6 +74,10 @@ def test_files_in_and_fetch_files_out(url):
         ({"code": 3}, "code"),
         ({"code": "print(1)", "run_timeout": 0}, "run_timeout"),
         ({"code": "print(1)", "files": {"a": "not base64!"}}, "files.a"),
+        ({"code": "print(1)", "files": {"../escape.txt": "MTI="}}, "files"),
+        ({"code": "print(1)", "files": {"/etc/x": "MTI="}}, "files"),
+        ({"code": "print(1)", "files": {"a/../../b": "MTI="}}, "files"),
+        ({"code": "print(1)", "files": {"": "MTI="}}, "files"),
     ],
 )
 def test_a_malformed_run_is_a_422(url, body, field):

@@ -63,6 +63,11 @@ def test_an_empty_batch_is_answered_at_once(server):
         ("/v1/grade", b"{not json", "body"),
         ("/v1/grade", b'["a list"]', "body"),
         ("/v1/grade", b'{"response": "x"}', "gold"),
+        ("/v1/grade", b'{"response": "x", "gold": true}', "gold"),
+        ("/v1/grade", b'{"response": "x", "gold": null}', "gold"),
+        ("/v1/grade", b'{"response": "x", "gold": [1]}', "gold"),
+        ("/slime/reward", b'{"response": "x", "label": false}', "label"),
+        ("/get_reward", b'{"query": ["x"], "labels": [{"a": 1}]}', "labels[0]"),
         ("/v1/grade", b'{"response": 3, "gold": "3"}', "response"),
         ("/v1/grade", b'{"response": "x", "gold": "3", "timeout_ms": -1}', "timeout_ms"),
         ("/v1/grade", b'{"response": "x", "gold": "3", "extract": "yes"}', "extract"),
@@ -78,6 +83,21 @@ def test_a_malformed_request_is_a_422_naming_the_field(server, path, body, where
     r = httpx.post(f"{server.url}{path}", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 422
     assert f"'{where}'" in r.json()["detail"]
+
+
+def test_numeric_golds_are_graded_as_their_value(server):
+    """RL datasets often store the reference as a JSON number; each request shape takes one."""
+    right, wrong = "so the answer is \\boxed{42}", "so the answer is \\boxed{41}"
+    for gold in (42, 42.0):
+        r = httpx.post(f"{server.url}/v1/grade", json={"response": right, "gold": gold})
+        assert r.status_code == 200 and r.json()["correct"] is True, r.json()
+    batch = {"items": [{"response": right, "gold": 42}, {"response": wrong, "gold": 42},
+                       {"response": "\\boxed{0.5}", "gold": 0.5}]}
+    r = httpx.post(f"{server.url}/v1/grade/batch", json=batch)
+    assert [x["correct"] for x in r.json()["results"]] == [True, False, True]
+    assert httpx.post(f"{server.url}/slime/reward", json={"response": right, "label": 42}).json() == 1.0
+    r = httpx.post(f"{server.url}/get_reward", json={"query": [right, wrong], "labels": [42, 42]})
+    assert r.json()["rewards"] == [1.0, 0.0]
 
 
 def test_a_retried_batch_with_the_same_idempotency_key_gets_the_same_answer(server):

@@ -19,6 +19,7 @@ import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 from verimath.errors import BudgetExceeded, InputError
@@ -94,6 +95,11 @@ def parse_run(raw: Any, config: ServeConfig) -> RunRequest:
     if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
         raise InputError("must map paths to base64 strings", field="files")
     for path, data in files.items():
+        parts = PurePosixPath(path).parts
+        if not parts or path.startswith("/") or ".." in parts or "\0" in path:
+            # The sandbox would refuse the write anyway; saying so here beats a traceback in the run's stderr.
+            raise InputError(f"must be a relative path inside the run's directory, got {path!r}",
+                             field="files")
         try:
             base64.b64decode(data, validate=True)
         except binascii.Error as e:

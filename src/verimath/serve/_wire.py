@@ -72,21 +72,39 @@ def timeout_s(value: Any, where: str, default_ms: float, max_ms: float) -> float
     return value / 1000
 
 
+def gold_text(value: Any, field: str) -> str:
+    """A reference answer as text: a string as it is, or a JSON number (RL datasets often store golds as
+    numbers: ``42``, ``0.5``) as Python writes it; anything else (``true``, ``null``, lists) is refused."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return str(value)
+    raise InputError(f"must be a string or a number, got {_kind(value)}", field=field)
+
+
+def _kind(value: Any) -> str:
+    return "missing" if value is MISSING else type(value).__name__
+
+
+MISSING = object()
+"""What a reader passes for an absent field (``body.get(name, MISSING)``), so the error says "missing"."""
+
+
 def grade_item(raw: Any, where: str, default_ms: float, max_ms: float) -> GradeItem:
     """``{response, gold, extract?, timeout_ms?}`` -> ``GradeItem``; ``where`` prefixes field names."""
     if not isinstance(raw, dict):
         raise InputError(f"must be an object, got {type(raw).__name__}", field=where or "body")
     prefix = f"{where}." if where else ""
-    for name in ("response", "gold"):
-        if not isinstance(raw.get(name), str):
-            found = "missing" if name not in raw else type(raw[name]).__name__
-            raise InputError(f"must be a string, got {found}", field=prefix + name)
+    if not isinstance(raw.get("response"), str):
+        found = _kind(raw.get("response", MISSING))
+        raise InputError(f"must be a string, got {found}", field=prefix + "response")
+    gold = gold_text(raw.get("gold", MISSING), prefix + "gold")
     extract = raw.get("extract", True)
     if not isinstance(extract, bool):
         raise InputError(f"must be true or false, got {extract!r}", field=prefix + "extract")
     return GradeItem(
         raw["response"],
-        raw["gold"],
+        gold,
         extract,
         timeout_s(raw.get("timeout_ms"), prefix + "timeout_ms", default_ms, max_ms),
     )

@@ -10,7 +10,7 @@ from typing import Any
 from verimath.answers import Verdict
 from verimath.errors import InputError
 from verimath.serve._pool import GradeItem
-from verimath.serve._wire import object_body, verdict_label, verdict_reward
+from verimath.serve._wire import gold_text, object_body, verdict_label, verdict_reward
 
 
 def _strings(body: dict[str, Any], name: str) -> list[str]:
@@ -22,7 +22,10 @@ def _strings(body: dict[str, Any], name: str) -> list[str]:
 
 def items(raw: Any, timeout_s: float) -> list[GradeItem]:
     body = object_body(raw)
-    queries, labels = _strings(body, "query"), _strings(body, "labels")
+    queries = _strings(body, "query")
+    if not isinstance(body.get("labels"), list):
+        raise InputError("must be a list of strings or numbers", field="labels")
+    labels = [gold_text(label, f"labels[{i}]") for i, label in enumerate(body["labels"])]
     prompts = _strings(body, "prompts") if "prompts" in body else [""] * len(queries)
     if not len(queries) == len(prompts) == len(labels):
         raise InputError(

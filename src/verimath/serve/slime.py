@@ -11,17 +11,16 @@ from typing import Any
 from verimath.errors import InputError
 from verimath.serve._client import grader
 from verimath.serve._pool import GradeItem
-from verimath.serve._wire import object_body, verdict_reward
+from verimath.serve._wire import MISSING, gold_text, object_body, verdict_reward
 
 DEFAULT_TIMEOUT_S = 5.0
 
 
 def item(raw: Any, timeout_s: float) -> GradeItem:
     body = object_body(raw)
-    for name in ("response", "label"):
-        if not isinstance(body.get(name), str):
-            raise InputError("must be a string", field=name)
-    return GradeItem(body["response"], body["label"], True, timeout_s)
+    if not isinstance(body.get("response"), str):
+        raise InputError("must be a string", field="response")
+    return GradeItem(body["response"], gold_text(body.get("label", MISSING), "label"), True, timeout_s)
 
 
 async def reward(args: Any, sample: Any, **_: Any) -> float:
