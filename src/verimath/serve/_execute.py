@@ -25,7 +25,7 @@ from typing import Any
 from verimath.errors import BudgetExceeded, InputError
 from verimath.sandbox import ExecError, ExecResult, Limits, Sandbox, Session
 from verimath.serve._config import ServeConfig
-from verimath.serve._wire import object_body
+from verimath.serve._wire import object_body, text_field
 
 PASSED, FAILED, SANDBOX_ERROR, RUNTIME_ERROR, TIME_LIMIT = True, False, -1, -2, -3
 """verl's per-test codes (``verl.utils.reward_score.sandbox_fusion.utils.check_correctness``)."""
@@ -60,16 +60,6 @@ class RunRequest:
     """Path -> base64 content, written before the code runs."""
     fetch_files: tuple[str, ...] = ()
     session_id: str | None = None
-
-
-def _string(body: dict[str, Any], name: str, default: str | None = None) -> str:
-    value = body.get(name, default)
-    if value is None and default is not None:
-        return default
-    if not isinstance(value, str):
-        found = "missing" if name not in body else type(value).__name__  # as /v1/grade says it
-        raise InputError(f"must be a string, got {found}", field=name)
-    return value
 
 
 def parse_run(raw: Any, config: ServeConfig) -> RunRequest:
@@ -111,8 +101,8 @@ def parse_run(raw: Any, config: ServeConfig) -> RunRequest:
     if session is not None and not isinstance(session, str):
         raise InputError("must be a string", field="session_id")
     return RunRequest(
-        _string(body, "code"),
-        _string(body, "stdin", ""),
+        text_field(body, "code"),
+        text_field(body, "stdin", default=""),
         float(timeout),
         memory if memory > 0 else config.default_memory_mb,
         files,

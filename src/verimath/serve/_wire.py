@@ -72,6 +72,19 @@ def timeout_s(value: Any, where: str, default_ms: float, max_ms: float) -> float
     return value / 1000
 
 
+def text_field(
+    body: dict[str, Any], name: str, field: str | None = None, *, default: str | None = None
+) -> str:
+    """``body[name]``, which must be a string; with a ``default``, an absent or null field gives it.
+    Otherwise a 422 naming ``field`` (``name`` unless given) and what was found ("missing" when absent)."""
+    value = body.get(name, MISSING if default is None else default)
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, str):
+        raise InputError(f"must be a string, got {_kind(value)}", field=field or name)
+    return value
+
+
 def gold_text(value: Any, field: str) -> str:
     """A reference answer as text: a string as it is, or a JSON number (RL datasets often store golds as
     numbers: ``42``, ``0.5``) as Python writes it; anything else (``true``, ``null``, lists) is refused."""
@@ -95,15 +108,13 @@ def grade_item(raw: Any, where: str, default_ms: float, max_ms: float) -> GradeI
     if not isinstance(raw, dict):
         raise InputError(f"must be an object, got {type(raw).__name__}", field=where or "body")
     prefix = f"{where}." if where else ""
-    if not isinstance(raw.get("response"), str):
-        found = _kind(raw.get("response", MISSING))
-        raise InputError(f"must be a string, got {found}", field=prefix + "response")
+    response = text_field(raw, "response", prefix + "response")
     gold = gold_text(raw.get("gold", MISSING), prefix + "gold")
     extract = raw.get("extract", True)
     if not isinstance(extract, bool):
         raise InputError(f"must be true or false, got {extract!r}", field=prefix + "extract")
     return GradeItem(
-        raw["response"],
+        response,
         gold,
         extract,
         timeout_s(raw.get("timeout_ms"), prefix + "timeout_ms", default_ms, max_ms),

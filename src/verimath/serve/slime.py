@@ -8,19 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from verimath.errors import InputError
 from verimath.serve._client import grader
 from verimath.serve._pool import GradeItem
-from verimath.serve._wire import MISSING, gold_text, object_body, verdict_reward
+from verimath.serve._wire import MISSING, gold_text, object_body, text_field, verdict_reward
 
 DEFAULT_TIMEOUT_S = 5.0
 
 
 def item(raw: Any, timeout_s: float) -> GradeItem:
     body = object_body(raw)
-    if not isinstance(body.get("response"), str):
-        raise InputError("must be a string", field="response")
-    return GradeItem(body["response"], gold_text(body.get("label", MISSING), "label"), True, timeout_s)
+    label = gold_text(body.get("label", MISSING), "label")
+    return GradeItem(text_field(body, "response"), label, True, timeout_s)
 
 
 async def reward(args: Any, sample: Any, **_: Any) -> float:
