@@ -11,6 +11,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -88,14 +89,17 @@ def test_a_worker_killed_mid_run_loses_nothing_and_stores_each_sample_once(ray_c
                                                                            tmp_path: Path) -> None:
     dataset = sums(tmp_path / "sums.jsonl", 12)
     killed: list[int] = []
+    kill_once = threading.Lock()
     in_flight = 8  # 2 workers x 2 chunks x 2 jobs: once 8 requests have arrived, every worker holds work
 
     def answer_and_kill_a_worker(request: ServedRequest) -> str:
-        if len(server.requests) == in_flight and not killed:
-            pids = actor_pids()
-            assert len(pids) == 2, pids
-            os.kill(pids[0], signal.SIGKILL)
-            killed.append(pids[0])
+        # ">=": requests keep arriving during the server's delay, so the count can pass 8 before any answer
+        with kill_once:
+            if len(server.requests) >= in_flight and not killed:
+                pids = actor_pids()
+                assert len(pids) == 2, pids
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
         return add_up(request)
 
     with ScriptedServer(answer_and_kill_a_worker, delay_s=0.2) as server:
